@@ -1,0 +1,337 @@
+//! The frames of the wire protocol.
+//!
+//! Each WebSocket text frame holds exactly one JSON object whose `kind` field
+//! names the message. Field names are `snake_case`; unknown fields are
+//! ignored (so a newer peer may add optional fields), unknown kinds are an
+//! error (so nothing is silently skipped).
+//!
+//! Two sequence spaces keep delivery exactly-once and in order:
+//!
+//! * **client seq** — the client numbers its `signal` frames 1, 2, 3, …; the
+//!   server answers each with `signal_ack` or `signal_error` carrying that
+//!   number, and on resume tells the client the highest one it has processed
+//!   so nothing is applied twice.
+//! * **event seq** — the server numbers the events it delivers (`signal`,
+//!   `connection_created`, `connection_destroyed`) with one increasing counter
+//!   per session, so one serialized frame can be shared by every recipient.
+//!   A client sees increasing, not necessarily contiguous, numbers; it
+//!   acknowledges the highest it has handled with `ack`, and resumes with it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::codes::ErrorCode;
+
+/// A participant of a session, as the other participants see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionInfo {
+    /// Connection id, unique within the server.
+    pub id: String,
+    /// Creation time, in milliseconds since the Unix epoch.
+    pub created_at_ms: i64,
+    /// The `connection_data` of the token it connected with ("" if none).
+    #[serde(default)]
+    pub data: String,
+}
+
+/// Frames sent by the client library.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// First frame of a new connection.
+    Connect {
+        /// Must equal [`crate::PROTOCOL_VERSION`].
+        version: u32,
+        api_key: String,
+        session_id: String,
+        token: String,
+        /// When true the server sends this client no connection events.
+        #[serde(default)]
+        suppress_connection_events: bool,
+    },
+    /// First frame of a link that takes over a dropped connection.
+    Resume {
+        version: u32,
+        api_key: String,
+        session_id: String,
+        connection_id: String,
+        /// The secret handed out in [`ServerMessage::Connected`].
+        resume_secret: String,
+        /// Highest event seq the client has handled.
+        last_seq: u64,
+    },
+    /// A signal to the whole session (`to` absent) or to the listed
+    /// connections.
+    Signal {
+        /// Client sequence number, starting at 1, increasing by one.
+        seq: u64,
+        #[serde(rename = "type", default)]
+        signal_type: String,
+        #[serde(default)]
+        data: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<Vec<String>>,
+    },
+    /// Every event up to and including `seq` has been handled.
+    Ack {
+        seq: u64,
+    },
+    Ping {
+        id: u64,
+    },
+    Pong {
+        id: u64,
+    },
+    /// The client leaves the session for good.
+    Disconnect,
+}
+
+/// Why the server ends a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisconnectReason {
+    /// The client asked to leave.
+    ClientDisconnected,
+    /// The link dropped and was not resumed within the grace period.
+    NetworkDisconnected,
+    /// An application server asked for it (REST force disconnect).
+    ForceDisconnected,
+    /// The server is shutting down.
+    ServerShutdown,
+    /// The client did not read its events fast enough; its send queue
+    /// overflowed and undelivered events were discarded.
+    SlowConsumer,
+    /// More events were waiting for acknowledgement than the replay buffer
+    /// holds, so exactly-once delivery could no longer be promised.
+    ReplayOverflow,
+    /// The client broke the protocol.
+    ProtocolViolation,
+}
+
+impl DisconnectReason {
+    /// The reason as its wire name (`"force_disconnected"`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisconnectReason::ClientDisconnected => "client_disconnected",
+            DisconnectReason::NetworkDisconnected => "network_disconnected",
+            DisconnectReason::ForceDisconnected => "force_disconnected",
+            DisconnectReason::ServerShutdown => "server_shutdown",
+            DisconnectReason::SlowConsumer => "slow_consumer",
+            DisconnectReason::ReplayOverflow => "replay_overflow",
+            DisconnectReason::ProtocolViolation => "protocol_violation",
+        }
+    }
+}
+
+/// Frames sent by the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// Answer to a successful `connect`.
+    Connected {
+        version: u32,
+        session_id: String,
+        /// This client's own connection.
+        connection: ConnectionInfo,
+        /// The other connections present now (empty when events are
+        /// suppressed).
+        connections: Vec<ConnectionInfo>,
+        /// Secret needed to resume this connection after a drop.
+        resume_secret: String,
+        /// Event seq of the session at the moment of joining; events for this
+        /// client carry larger numbers.
+        last_seq: u64,
+        /// Interval of the server's pings, in milliseconds.
+        ping_interval_ms: u64,
+        /// How long the server keeps a dropped connection, in milliseconds.
+        reconnect_grace_ms: u64,
+    },
+    /// Answer to a successful `resume`; replayed events follow it.
+    Resumed {
+        /// Highest client seq the server has processed; the client resends
+        /// only signals numbered above it.
+        last_client_seq: u64,
+    },
+    /// A refusal of `connect`/`resume`, or a protocol violation. The server
+    /// closes the link after sending it.
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
+    /// The signal with this client seq was accepted and routed.
+    SignalAck {
+        seq: u64,
+    },
+    /// The signal with this client seq was refused.
+    SignalError {
+        seq: u64,
+        code: ErrorCode,
+        message: String,
+    },
+    /// A signal delivered to this client.
+    Signal {
+        /// Event seq.
+        seq: u64,
+        /// Sender connection id; absent for signals sent through the REST API.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        #[serde(rename = "type", default)]
+        signal_type: String,
+        #[serde(default)]
+        data: String,
+    },
+    /// Another connection joined the session.
+    ConnectionCreated {
+        seq: u64,
+        connection: ConnectionInfo,
+    },
+    /// Another connection left the session.
+    ConnectionDestroyed {
+        seq: u64,
+        connection_id: String,
+        reason: DisconnectReason,
+    },
+    Ping {
+        id: u64,
+    },
+    Pong {
+        id: u64,
+    },
+    /// The server ends this connection; the link closes after this frame.
+    Disconnected {
+        reason: DisconnectReason,
+        message: String,
+    },
+}
+
+impl ServerMessage {
+    /// The event seq of a deliverable event, `None` for control frames.
+    pub fn event_seq(&self) -> Option<u64> {
+        match self {
+            ServerMessage::Signal { seq, .. }
+            | ServerMessage::ConnectionCreated { seq, .. }
+            | ServerMessage::ConnectionDestroyed { seq, .. } => Some(*seq),
+            _ => None,
+        }
+    }
+}
+
+/// Why a frame could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("frame is {0} bytes, more than the limit of {max}", max = crate::limits::MAX_FRAME_BYTES)]
+    TooLarge(usize),
+    #[error("malformed frame: {0}")]
+    Malformed(#[from] serde_json::Error),
+}
+
+impl DecodeError {
+    /// The SDK error code reported for this failure.
+    pub fn code(&self) -> ErrorCode {
+        ErrorCode::ProtocolError
+    }
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, DecodeError> {
+    if text.len() > crate::limits::MAX_FRAME_BYTES {
+        return Err(DecodeError::TooLarge(text.len()));
+    }
+    Ok(serde_json::from_str(text)?)
+}
+
+fn encode<T: Serialize>(msg: &T) -> String {
+    // Serializing these types cannot fail: every field is a string, number,
+    // bool, sequence or plain enum, and all map keys are strings.
+    serde_json::to_string(msg).unwrap_or_else(|e| {
+        format!(r#"{{"kind":"error","code":2000,"message":"encode failed: {e}"}}"#)
+    })
+}
+
+impl ClientMessage {
+    /// Parses one frame.
+    pub fn decode(text: &str) -> Result<Self, DecodeError> {
+        decode(text)
+    }
+    /// Serializes to the JSON text of one frame.
+    pub fn encode(&self) -> String {
+        encode(self)
+    }
+}
+
+impl ServerMessage {
+    /// Parses one frame.
+    pub fn decode(text: &str) -> Result<Self, DecodeError> {
+        decode(text)
+    }
+    /// Serializes to the JSON text of one frame.
+    pub fn encode(&self) -> String {
+        encode(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signal_frame_shape() {
+        let m = ClientMessage::Signal {
+            seq: 7,
+            signal_type: "chat".into(),
+            data: "hi".into(),
+            to: None,
+        };
+        let j = m.encode();
+        assert_eq!(j, r#"{"kind":"signal","seq":7,"type":"chat","data":"hi"}"#);
+        assert_eq!(ClientMessage::decode(&j).expect("decode"), m);
+    }
+
+    #[test]
+    fn server_frames_round_trip() {
+        let msgs = vec![
+            ServerMessage::Signal {
+                seq: 3,
+                from: None,
+                signal_type: String::new(),
+                data: "x".into(),
+            },
+            ServerMessage::SignalError {
+                seq: 1,
+                code: ErrorCode::SignalTargetNotConnected,
+                message: "gone".into(),
+            },
+            ServerMessage::ConnectionDestroyed {
+                seq: 9,
+                connection_id: "c".into(),
+                reason: DisconnectReason::ForceDisconnected,
+            },
+            ServerMessage::Disconnected {
+                reason: DisconnectReason::ServerShutdown,
+                message: "bye".into(),
+            },
+        ];
+        for m in msgs {
+            assert_eq!(ServerMessage::decode(&m.encode()).expect("decode"), m);
+        }
+    }
+
+    #[test]
+    fn rejects_unknown_kind_malformed_and_oversize() {
+        assert!(ClientMessage::decode(r#"{"kind":"launch_rockets"}"#).is_err());
+        assert!(ClientMessage::decode("{not json").is_err());
+        assert!(ClientMessage::decode(r#"{"seq":1}"#).is_err());
+        let big = format!(
+            r#"{{"kind":"signal","seq":1,"data":"{}"}}"#,
+            "a".repeat(crate::limits::MAX_FRAME_BYTES)
+        );
+        assert!(matches!(
+            ClientMessage::decode(&big),
+            Err(DecodeError::TooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored() {
+        let m = ClientMessage::decode(r#"{"kind":"ack","seq":4,"future":true}"#).expect("decode");
+        assert_eq!(m, ClientMessage::Ack { seq: 4 });
+    }
+}

@@ -1,0 +1,1 @@
+//! libopentok (work in progress)
