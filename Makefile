@@ -1,0 +1,169 @@
+# Build, test, install and demo for libopentok (the C-ABI client library)
+# and otc-server (the signaling server).
+#
+#   make                 library + server + C examples (release build)
+#   make test            every test: Rust (cargo test --workspace), header
+#                        check, C tests against an installed copy
+#   make demo            two C chat clients talk through a local otc-server
+#   make install PREFIX=DIR [DESTDIR=...]
+#   make header          regenerate include/opentok.h (cbindgen, via build.rs)
+#   make check-header    fail when the committed header is stale
+#   make lint            cargo fmt --check + clippy -D warnings
+#   make clean
+#
+# Cargo's output goes to $CARGO_TARGET_DIR when it is set, else ./target.
+# PROFILE=release (default) or PROFILE=debug selects the cargo profile used
+# for the installed library, the server and the examples.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+
+CARGO   ?= cargo
+CC      ?= cc
+CXX     ?= c++
+PREFIX  ?= /usr/local
+DESTDIR ?=
+PROFILE ?= release
+
+# The one version number of the project, read from the workspace manifest.
+VERSION := $(shell awk -F'"' '/^\[workspace\.package\]/ {w=1; next} /^\[/ {w=0} w && /^version[ \t]*=/ {print $$2; exit}' Cargo.toml)
+VERSION_MAJOR := $(firstword $(subst ., ,$(VERSION)))
+SONAME := libopentok.so.$(VERSION_MAJOR)
+
+ifeq ($(VERSION),)
+$(error could not read the version from Cargo.toml [workspace.package])
+endif
+
+ifneq ($(filter debug dev,$(PROFILE)),)
+CARGO_PROFILE := dev
+PROFILE_DIR   := debug
+else
+CARGO_PROFILE := $(PROFILE)
+PROFILE_DIR   := $(PROFILE)
+endif
+
+TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
+OUT_DIR    := $(TARGET_DIR)/$(PROFILE_DIR)
+SERVER_BIN := $(OUT_DIR)/otc-server
+BUILD_DIR  := $(CURDIR)/build
+# A private install used by the examples, the demo and the C tests.
+STAGE      := $(BUILD_DIR)/stage-$(PROFILE_DIR)
+
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: all lib server examples stage install install-lib install-server \
+        test test-tools test-rust test-c test-python check-header header \
+        lint demo clean help
+
+all: lib server examples
+
+help:
+	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
+
+# --- building ---------------------------------------------------------------
+
+# The SONAME is set here (not only in build.rs) so that `make install` always
+# produces a versioned shared object, whatever else the build script does.
+# `cargo rustc` passes the flag to this crate's own link step only.
+lib:
+	$(CARGO) rustc -p opentok --lib --profile $(CARGO_PROFILE) -- \
+		-C link-arg=-Wl,-soname,$(SONAME)
+
+server:
+	$(CARGO) build -p otc-server --bin otc-server --profile $(CARGO_PROFILE)
+
+header:
+	$(CARGO) build -p opentok --lib
+	@echo "include/opentok.h regenerated"
+
+# build.rs rewrites include/opentok.h on every build of the library whose
+# inputs changed, so a stale committed header shows up as a difference
+# between the file before and after a build. (The copy is taken before the
+# build, so uncommitted edits elsewhere in the tree cause no false alarm.)
+check-header:
+	@mkdir -p $(BUILD_DIR)
+	@cp include/opentok.h $(BUILD_DIR)/opentok.h.before
+	$(CARGO) build -p opentok --lib
+	@if cmp -s $(BUILD_DIR)/opentok.h.before include/opentok.h; then \
+		echo "check-header: include/opentok.h is up to date"; \
+	else \
+		diff -u $(BUILD_DIR)/opentok.h.before include/opentok.h | head -n 40; \
+		echo "check-header: include/opentok.h was stale; the build regenerated it -- commit it" >&2; \
+		exit 1; \
+	fi
+
+# A private copy of the installed layout, so the examples, the demo and the
+# tests use exactly what `make install` gives users.
+stage: lib server
+	@$(MAKE) --no-print-directory install-lib install-server PREFIX=$(STAGE) DESTDIR= PROFILE=$(PROFILE) SKIP_BUILD=1
+
+examples: stage
+	@$(MAKE) --no-print-directory -C c-examples \
+		OTC_CFLAGS="-I$(STAGE)/include" \
+		OTC_LIBS="-L$(STAGE)/lib -lopentok -Wl,-rpath,$(STAGE)/lib" \
+		OTC_HEADER=$(STAGE)/include/opentok.h
+
+# --- installing -------------------------------------------------------------
+
+install: install-lib install-server
+
+INSTALL_LIB_DEPS := $(if $(SKIP_BUILD),,lib)
+INSTALL_SERVER_DEPS := $(if $(SKIP_BUILD),,server)
+LIBDIR_I := $(DESTDIR)$(PREFIX)/lib
+
+install-lib: $(INSTALL_LIB_DEPS)
+	@test -f $(OUT_DIR)/libopentok.so || { echo "no $(OUT_DIR)/libopentok.so; run make lib" >&2; exit 1; }
+	install -d $(DESTDIR)$(PREFIX)/include $(LIBDIR_I)/pkgconfig
+	install -p -m 644 include/opentok.h $(DESTDIR)$(PREFIX)/include/opentok.h
+	install -m 755 $(OUT_DIR)/libopentok.so $(LIBDIR_I)/libopentok.so.$(VERSION)
+	ln -sfn libopentok.so.$(VERSION) $(LIBDIR_I)/$(SONAME)
+	ln -sfn $(SONAME) $(LIBDIR_I)/libopentok.so
+	if [ -f $(OUT_DIR)/libopentok.a ]; then install -m 644 $(OUT_DIR)/libopentok.a $(LIBDIR_I)/libopentok.a; fi
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		libopentok.pc.in > $(LIBDIR_I)/pkgconfig/libopentok.pc
+	chmod 644 $(LIBDIR_I)/pkgconfig/libopentok.pc
+
+install-server: $(INSTALL_SERVER_DEPS)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(SERVER_BIN) $(DESTDIR)$(PREFIX)/bin/otc-server
+
+# --- testing ----------------------------------------------------------------
+
+# Everything CI runs. Add further suites as prerequisites here.
+test: test-tools test-rust check-header test-c test-python
+	@echo "make test: all suites passed"
+
+# pkg-config and valgrind (and python3-venv for the Python suite) are
+# installed when missing and possible; the C suite explains what is absent.
+test-tools:
+	@scripts/ensure-tools.sh
+
+test-rust:
+	$(CARGO) test --workspace
+
+# C programs built with `pkg-config --cflags --libs libopentok` against a
+# fresh `make install` into a temporary prefix, run against a real server.
+test-c: lib server
+	@rm -rf $(BUILD_DIR)/test-prefix
+	@$(MAKE) --no-print-directory install PREFIX=$(BUILD_DIR)/test-prefix DESTDIR= PROFILE=$(PROFILE) SKIP_BUILD=1
+	scripts/c-tests.sh $(BUILD_DIR)/test-prefix
+
+# Placeholder for the Python (official OpenTok server SDK) suite of issue 5:
+# its owner adds the command here, e.g. `scripts/python-tests.sh`.
+test-python:
+	@true
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# --- demo -------------------------------------------------------------------
+
+demo: all
+	OTC_PREFIX=$(STAGE) scripts/demo.sh
+
+clean:
+	$(CARGO) clean
+	rm -rf $(BUILD_DIR)
+	@$(MAKE) --no-print-directory -C c-examples clean
