@@ -11,7 +11,7 @@
  *
  *     /to <connection-id> <text>   private signal to one connection
  *     /who                         list the other connections
- *     /wait-peers N [SECONDS]      wait until N other connections are present
+ *     /wait-peers N [SECONDS]      wait until exactly N other connections are present
  *     /wait-signals N [SECONDS]    wait until N signals from others arrived
  *     /sleep MILLISECONDS          pause (for scripted input)
  *     /quit                        leave
@@ -221,15 +221,18 @@ static void on_error(otc_session *session, void *user_data, const char *error_st
 
 /* ---- commands (main thread) -------------------------------------------- */
 
-/* Waits until *counter >= want, the session ends, or `seconds` pass. */
+/* Waits until exactly `want` peers are present (npeers given) or at least
+ * `want` signals arrived (nsignals given), the session ends, or `seconds`
+ * pass. Exactly, for peers, so that `/wait-peers 0` waits for the others to
+ * leave. */
 static int wait_count(const size_t *npeers, const unsigned long *nsignals, unsigned long want,
                       double seconds) {
     struct timespec until = deadline_in(seconds);
     int ok = 0;
     pthread_mutex_lock(&g.lock);
     for (;;) {
-        unsigned long have = npeers != NULL ? (unsigned long)*npeers : *nsignals;
-        if (have >= want) {
+        int done = npeers != NULL ? (unsigned long)*npeers == want : *nsignals >= want;
+        if (done) {
             ok = 1;
             break;
         }
@@ -323,7 +326,7 @@ static int run_line(otc_session *session, const char *line, int *quit) {
             return 0;
         }
         if (!wait_count(&g.npeers, NULL, n, seconds)) {
-            printf("! timed out waiting for %lu other connection(s)\n", n);
+            printf("! timed out waiting for exactly %lu other connection(s)\n", n);
             return 0;
         }
         return 1;

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the system tools `make test` needs when they are missing:
+#   pkg-config   the C tests build through `pkg-config --cflags --libs libopentok`
+#   valgrind     one C test runs under memcheck
+#   python3-venv the Python suite (official OpenTok server SDK) makes a venv
+# Uses apt-get when it is available and we may use it (root, or sudo without
+# a password); otherwise it says what is missing and leaves the decision to
+# the suites (the C suite fails clearly without pkg-config and skips, loudly,
+# the valgrind run without valgrind).
+set -uo pipefail
+
+missing=()
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    missing+=(python3-venv)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+echo "ensure-tools: missing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        SUDO="sudo -n"
+    else
+        echo "ensure-tools: not root and no password-less sudo; install them yourself:" >&2
+        echo "    apt-get install -y ${missing[*]}" >&2
+        exit 0
+    fi
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-tools: no apt-get here; please install: ${missing[*]}" >&2
+    exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+timeout 600 $SUDO apt-get update -q >/dev/null &&
+    timeout 900 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
+    echo "ensure-tools: apt-get could not install ${missing[*]}" >&2
+exit 0
