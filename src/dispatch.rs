@@ -1,0 +1,240 @@
+//! Event dispatch: the only place C callbacks are called from.
+//!
+//! Network tasks never call application code. They push [`Event`]s onto the
+//! queue of the dispatch thread their session is pinned to, which costs one
+//! channel send, so a slow callback can never stall network I/O. A small
+//! fixed pool of threads serves every session (1,000 sessions do not mean
+//! 1,000 threads); because one session always uses the same thread and each
+//! thread's queue is FIFO, a session's callbacks are serialized and in the
+//! order the events happened.
+//!
+//! Each session has a [`Gate`]: a callback runs only while holding it, and
+//! closing the gate waits for a running callback to finish. That is what lets
+//! `otc_session_delete` promise "no callback after I return". A callback may
+//! itself delete or disconnect its own session: the gate notices it is being
+//! closed from inside its own callback (a thread-local says which gate this
+//! thread is running) and does not wait for itself.
+
+use std::cell::Cell;
+use std::ffi::CString;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle, ThreadId};
+
+use crate::connection::Connection;
+use crate::log;
+
+/// How many dispatch threads serve all sessions of the process.
+pub(crate) const DISPATCH_THREADS: usize = 2;
+
+/// Something that happened to a session, to be told to the application.
+pub enum Event {
+    Connected,
+    Disconnected,
+    ConnectionCreated(Arc<Connection>),
+    ConnectionDropped(Arc<Connection>),
+    Signal {
+        signal_type: CString,
+        data: CString,
+        /// `None` for signals sent by the server (REST API).
+        from: Option<Arc<Connection>>,
+    },
+    Error {
+        message: CString,
+        code: i32,
+    },
+    /// The outcome of a signal sent with a completion callback.
+    SignalComplete {
+        signal_id: u64,
+        result: i32,
+        complete: Completion,
+    },
+}
+
+/// A completion callback, already bound to its C function and data.
+pub type Completion = Box<dyn FnOnce(u64, i32) + Send>;
+
+/// Turns events into calls of the application's callbacks (implemented by the
+/// C layer, which knows the callback struct and the handle pointer).
+pub trait EventSink: Send + Sync {
+    /// Calls the callback for `event`. `session` is the address of the
+    /// session's handle.
+    fn deliver(&self, session: usize, event: &Event);
+
+    /// For the C layer to find its own data again (`otc_session_get_user_data`).
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+thread_local! {
+    /// Address of the gate whose callback this thread is running, or 0.
+    static RUNNING_GATE: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Serializes a session's callbacks against its deletion.
+#[derive(Default)]
+pub struct Gate {
+    lock: Mutex<()>,
+    closed: AtomicBool,
+}
+
+impl Gate {
+    /// Runs `f` unless the gate is closed.
+    pub fn run(&self, f: impl FnOnce()) {
+        let _held = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        if self.closed.load(Ordering::SeqCst) {
+            return;
+        }
+        let me = self as *const Gate as usize;
+        let outer = RUNNING_GATE.with(|g| g.replace(me));
+        if catch_unwind(AssertUnwindSafe(f)).is_err() {
+            log::error!("a panic inside event dispatch was caught");
+        }
+        RUNNING_GATE.with(|g| g.set(outer));
+    }
+
+    /// Closes the gate: no callback starts after this returns, and a callback
+    /// running on another thread has finished. From inside this gate's own
+    /// callback it returns at once (the running callback is the caller).
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        let me = self as *const Gate as usize;
+        if RUNNING_GATE.with(|g| g.get()) == me {
+            return;
+        }
+        drop(self.lock.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+}
+
+/// Something a dispatch thread should run: an event bound to its session.
+pub trait Target: Send + Sync {
+    fn dispatch(&self, event: Event);
+}
+
+enum Job {
+    Event(Arc<dyn Target>, Event),
+    Stop,
+}
+
+/// The sending side of one dispatch thread's queue.
+#[derive(Clone)]
+pub struct Queue {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Queue {
+    /// Queues `event` for `target`; never blocks. After the pool has stopped
+    /// the event is dropped (its session is gone by then).
+    pub fn push(&self, target: Arc<dyn Target>, event: Event) {
+        let _ = self.tx.send(Job::Event(target, event));
+    }
+}
+
+/// The fixed pool of dispatch threads.
+pub struct Pool {
+    queues: Vec<Queue>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Pool {
+    pub fn start(n: usize) -> std::io::Result<Pool> {
+        let mut queues = Vec::with_capacity(n);
+        let mut threads = Vec::with_capacity(n);
+        for i in 0..n.max(1) {
+            let (tx, rx) = mpsc::channel::<Job>();
+            let t = thread::Builder::new()
+                .name(format!("otc-dispatch-{i}"))
+                .spawn(move || {
+                    while let Ok(job) = rx.recv() {
+                        match job {
+                            Job::Event(target, event) => target.dispatch(event),
+                            Job::Stop => break,
+                        }
+                    }
+                })?;
+            queues.push(Queue { tx });
+            threads.push(t);
+        }
+        Ok(Pool { queues, threads })
+    }
+
+    /// The queue a session with this number is pinned to.
+    pub fn queue_for(&self, n: u64) -> Queue {
+        let i = (n % self.queues.len() as u64) as usize;
+        self.queues[i].clone()
+    }
+
+    /// Stops every thread and waits for them, except the calling thread if it
+    /// is one of them (then it finishes its current job and exits by itself).
+    pub fn shutdown(self) {
+        for q in &self.queues {
+            let _ = q.tx.send(Job::Stop);
+        }
+        let me: ThreadId = thread::current().id();
+        for t in self.threads {
+            if t.thread().id() != me {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    struct Recorder {
+        gate: Gate,
+        seen: Mutex<Vec<i32>>,
+    }
+
+    impl Target for Recorder {
+        fn dispatch(&self, event: Event) {
+            self.gate.run(|| {
+                if let Event::Error { code, .. } = event {
+                    std::thread::sleep(Duration::from_millis(2));
+                    self.seen.lock().unwrap().push(code);
+                }
+            });
+        }
+    }
+
+    fn err(code: i32) -> Event {
+        Event::Error {
+            message: CString::default(),
+            code,
+        }
+    }
+
+    #[test]
+    fn events_of_one_target_arrive_in_order_and_stop_after_close() {
+        let pool = Pool::start(2).unwrap();
+        let r = Arc::new(Recorder {
+            gate: Gate::default(),
+            seen: Mutex::new(vec![]),
+        });
+        let q = pool.queue_for(7);
+        for i in 0..50 {
+            q.push(r.clone(), err(i));
+        }
+        // Wait (bounded) until some have run, then close mid-stream.
+        for _ in 0..500 {
+            if !r.seen.lock().unwrap().is_empty() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        r.gate.close();
+        let after_close = r.seen.lock().unwrap().len();
+        pool.shutdown();
+        let seen = r.seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), after_close, "a callback ran after close");
+        assert_eq!(seen, (0..seen.len() as i32).collect::<Vec<_>>());
+    }
+}

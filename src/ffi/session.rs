@@ -1,0 +1,519 @@
+//! `otc_session_*`: creating, connecting, signaling, deleting.
+//!
+//! Also the bridge from core events to the application's callback struct
+//! ([`CallbackSink`]): a pure translation of each [`Event`] into the matching
+//! C call.
+
+use std::any::Any;
+use std::ffi::{c_char, c_void};
+use std::sync::Arc;
+
+use protocol::limits::MAX_SIGNAL_TARGETS;
+
+use super::{
+    borrow, fail, ffi_boundary, opt_str_arg, otc_bool, otc_connection, otc_session,
+    otc_session_callbacks, otc_session_capabilities, otc_session_settings,
+    otc_signal_completion_callback, otc_signal_options, otc_status, ptr_or_null, session_arg,
+    status, str_arg, OTC_FALSE, OTC_SUCCESS,
+};
+use crate::connection::Connection;
+use crate::dispatch::{Completion, Event, EventSink};
+use crate::error::{Error, Result};
+use crate::outbox::Outgoing;
+use crate::runtime;
+use crate::session::{Session, Settings};
+
+/// The application's callbacks, called on the dispatch thread.
+struct CallbackSink {
+    cb: otc_session_callbacks,
+}
+
+// SAFETY: the SDK contract is that callbacks and their user_data may be used
+// from the library's callback thread; we only ever copy the pointers.
+unsafe impl Send for CallbackSink {}
+unsafe impl Sync for CallbackSink {}
+
+fn conn_ptr(c: &Arc<Connection>) -> *const otc_connection {
+    Arc::as_ptr(c) as *const otc_connection
+}
+
+impl EventSink for CallbackSink {
+    fn deliver(&self, session: usize, event: &Event) {
+        let s = session as *mut otc_session;
+        let ud = self.cb.user_data;
+        // SAFETY (every call below): the application gave us these function
+        // pointers for exactly these calls; every pointer argument lives
+        // until the call returns.
+        match event {
+            Event::Connected => {
+                if let Some(f) = self.cb.on_connected {
+                    unsafe { f(s, ud) }
+                }
+            }
+            Event::Disconnected => {
+                if let Some(f) = self.cb.on_disconnected {
+                    unsafe { f(s, ud) }
+                }
+            }
+            Event::ConnectionCreated(c) => {
+                if let Some(f) = self.cb.on_connection_created {
+                    unsafe { f(s, ud, conn_ptr(c)) }
+                }
+            }
+            Event::ConnectionDropped(c) => {
+                if let Some(f) = self.cb.on_connection_dropped {
+                    unsafe { f(s, ud, conn_ptr(c)) }
+                }
+            }
+            Event::Signal {
+                signal_type,
+                data,
+                from,
+            } => {
+                if let Some(f) = self.cb.on_signal_received {
+                    let from = from.as_ref().map_or(std::ptr::null(), conn_ptr);
+                    unsafe { f(s, ud, signal_type.as_ptr(), data.as_ptr(), from) }
+                }
+            }
+            Event::Error { message, code } => {
+                if let Some(f) = self.cb.on_error {
+                    unsafe { f(s, ud, message.as_ptr(), *code) }
+                }
+            }
+            // Completions carry their own C function (see `completion`).
+            Event::SignalComplete { .. } => {}
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A raw pointer that C allows us to hand back on another thread.
+#[derive(Clone, Copy)]
+struct CPtr(*mut c_void);
+// SAFETY: we never dereference it; it is only passed back to the application.
+unsafe impl Send for CPtr {}
+
+fn completion(
+    session: *const otc_session,
+    user_data: *mut c_void,
+    cb: otc_signal_completion_callback,
+    data: *mut c_void,
+) -> Option<Completion> {
+    let f = cb?;
+    let session = session as usize;
+    let (ud, data) = (CPtr(user_data), CPtr(data));
+    Some(Box::new(move |signal_id, result| {
+        let (ud, data) = (ud, data);
+        // SAFETY: the application's completion callback, with its own data.
+        unsafe { f(session as *mut otc_session, ud.0, signal_id, result, data.0) }
+    }))
+}
+
+unsafe fn new_session(
+    apikey: *const c_char,
+    session_id: *const c_char,
+    callbacks: *const otc_session_callbacks,
+    settings: *mut otc_session_settings,
+) -> Result<*mut otc_session> {
+    if !runtime::is_initialized() {
+        return Err(Error::not_initialized());
+    }
+    let api_key = unsafe { str_arg(apikey, "apikey") }?;
+    let session_id = unsafe { str_arg(session_id, "session_id") }?;
+    if callbacks.is_null() {
+        return Err(Error::invalid("callbacks is NULL"));
+    }
+    // SAFETY: non-NULL; the struct is copied, the caller may free it.
+    let cb = unsafe { *callbacks };
+    let settings = if settings.is_null() {
+        Settings::default()
+    } else {
+        unsafe { borrow::<_, Settings>(settings, "settings") }?.clone()
+    };
+    let addr =
+        runtime::create_session(api_key, session_id, settings, Box::new(CallbackSink { cb }))?;
+    Ok(addr as *mut otc_session)
+}
+
+/// Creates a session (not yet connected). `callbacks` is copied. Returns NULL
+/// (and logs why) if an argument is NULL or invalid, or before `otc_init`.
+///
+/// # Safety
+/// Strings are NULL or NUL-terminated; `callbacks` is NULL or points to a
+/// valid struct.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_new(
+    apikey: *const c_char,
+    session_id: *const c_char,
+    callbacks: *const otc_session_callbacks,
+) -> *mut otc_session {
+    ffi_boundary!("otc_session_new", {
+        ptr_or_null("otc_session_new", unsafe {
+            new_session(apikey, session_id, callbacks, std::ptr::null_mut())
+        })
+    })
+}
+
+/// As `otc_session_new`, with settings (copied; NULL means defaults).
+///
+/// # Safety
+/// As `otc_session_new`; `settings` is NULL or came from
+/// `otc_session_settings_new`.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_new_with_settings(
+    apikey: *const c_char,
+    session_id: *const c_char,
+    callbacks: *const otc_session_callbacks,
+    settings: *mut otc_session_settings,
+) -> *mut otc_session {
+    ffi_boundary!("otc_session_new_with_settings", {
+        ptr_or_null("otc_session_new_with_settings", unsafe {
+            new_session(apikey, session_id, callbacks, settings)
+        })
+    })
+}
+
+/// Deletes a session, disconnecting it if needed. When it returns, no
+/// callback of this session is running (unless called from one of its own
+/// callbacks, which then simply finishes) and none will run again. Returns
+/// `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for NULL or an already deleted
+/// session.
+#[no_mangle]
+pub extern "C" fn otc_session_delete(session: *mut otc_session) -> otc_status {
+    ffi_boundary!("otc_session_delete", {
+        let r = if session.is_null() {
+            Err(Error::invalid("session is NULL"))
+        } else {
+            runtime::delete_session(session as usize)
+        };
+        status("otc_session_delete", r)
+    })
+}
+
+/// Starts connecting with `token`; `on_connected` or `on_error` follows.
+/// Returns `OTC_SESSION_ILLEGAL_STATE` if the session is already connecting
+/// or connected.
+///
+/// # Safety
+/// `token` is NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_connect(
+    session: *mut otc_session,
+    token: *const c_char,
+) -> otc_status {
+    ffi_boundary!("otc_session_connect", {
+        let r = session_arg(session)
+            .and_then(|s| unsafe { str_arg(token, "token") }.and_then(|t| s.connect(t)));
+        status("otc_session_connect", r)
+    })
+}
+
+/// Leaves the session; `on_disconnected` follows. Returns
+/// `OTC_SESSION_NOT_CONNECTED` if it is neither connected nor connecting.
+#[no_mangle]
+pub extern "C" fn otc_session_disconnect(session: *mut otc_session) -> otc_status {
+    ffi_boundary!("otc_session_disconnect", {
+        status(
+            "otc_session_disconnect",
+            session_arg(session).and_then(|s| s.disconnect()),
+        )
+    })
+}
+
+/// Checks the arguments common to every send function and sends.
+#[allow(clippy::too_many_arguments)]
+unsafe fn send(
+    session: *const otc_session,
+    r#type: *const c_char,
+    signal: *const c_char,
+    to: Option<Vec<String>>,
+    options: otc_signal_options,
+    on_complete: otc_signal_completion_callback,
+    completion_data: *mut c_void,
+) -> Result<u64> {
+    let s = session_arg(session)?;
+    let signal_type = unsafe { opt_str_arg(r#type, "type") }?;
+    let data = unsafe { opt_str_arg(signal, "signal") }?;
+    let user_data = user_data_of(&s);
+    s.send_signal(Outgoing {
+        signal_type: signal_type.to_string(),
+        data: data.to_string(),
+        to,
+        retry_after_reconnect: options.retry_after_reconnect != OTC_FALSE,
+        completion: completion(session, user_data, on_complete, completion_data),
+    })
+}
+
+unsafe fn target_of(connection: *const otc_connection) -> Result<Vec<String>> {
+    let c = unsafe { borrow::<_, Connection>(connection, "connection") }?;
+    Ok(vec![c.id_str().to_string()])
+}
+
+const DEFAULT_OPTIONS: otc_signal_options = otc_signal_options {
+    retry_after_reconnect: 1,
+};
+
+fn sent(name: &str, r: Result<u64>) -> otc_status {
+    match r {
+        Ok(_) => OTC_SUCCESS,
+        Err(e) => fail(name, &e),
+    }
+}
+
+/// Sends a signal to every connection of the session, the sender included.
+/// `type` (NULL = "") is at most 128 bytes of `A-Z a-z 0-9 - _ ~`; `signal`
+/// (NULL = "") at most 8192 bytes of UTF-8. Checked before anything is
+/// queued: 1414 type too long, 1461 invalid type, 1413 data too long, 1011
+/// NULL session or invalid UTF-8, 1010 not connected.
+///
+/// # Safety
+/// Strings are NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_send_signal(
+    session: *mut otc_session,
+    r#type: *const c_char,
+    signal: *const c_char,
+) -> otc_status {
+    ffi_boundary!("otc_session_send_signal", {
+        let r = unsafe {
+            send(
+                session,
+                r#type,
+                signal,
+                None,
+                DEFAULT_OPTIONS,
+                None,
+                std::ptr::null_mut(),
+            )
+        };
+        sent("otc_session_send_signal", r)
+    })
+}
+
+/// Sends a signal to one connection. Errors as `otc_session_send_signal`,
+/// plus 1011 for a NULL connection.
+///
+/// # Safety
+/// Strings are NULL or NUL-terminated; `connection` is NULL or a valid
+/// connection pointer.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_send_signal_to_connection(
+    session: *mut otc_session,
+    r#type: *const c_char,
+    signal: *const c_char,
+    connection: *const otc_connection,
+) -> otc_status {
+    ffi_boundary!("otc_session_send_signal_to_connection", {
+        let r = session_arg(session)
+            .and_then(|_| unsafe { target_of(connection) })
+            .and_then(|to| unsafe {
+                send(
+                    session,
+                    r#type,
+                    signal,
+                    Some(to),
+                    DEFAULT_OPTIONS,
+                    None,
+                    std::ptr::null_mut(),
+                )
+            });
+        sent("otc_session_send_signal_to_connection", r)
+    })
+}
+
+/// As `otc_session_send_signal`, with options.
+///
+/// # Safety
+/// As `otc_session_send_signal`.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_send_signal_with_options(
+    session: *mut otc_session,
+    r#type: *const c_char,
+    signal: *const c_char,
+    signal_options: otc_signal_options,
+) -> otc_status {
+    ffi_boundary!("otc_session_send_signal_with_options", {
+        let r = unsafe {
+            send(
+                session,
+                r#type,
+                signal,
+                None,
+                signal_options,
+                None,
+                std::ptr::null_mut(),
+            )
+        };
+        sent("otc_session_send_signal_with_options", r)
+    })
+}
+
+/// As `otc_session_send_signal_to_connection`, with options.
+///
+/// # Safety
+/// As `otc_session_send_signal_to_connection`.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_send_signal_to_connection_with_options(
+    session: *mut otc_session,
+    r#type: *const c_char,
+    signal: *const c_char,
+    connection: *const otc_connection,
+    signal_options: otc_signal_options,
+) -> otc_status {
+    ffi_boundary!("otc_session_send_signal_to_connection_with_options", {
+        let r = session_arg(session)
+            .and_then(|_| unsafe { target_of(connection) })
+            .and_then(|to| unsafe {
+                send(
+                    session,
+                    r#type,
+                    signal,
+                    Some(to),
+                    signal_options,
+                    None,
+                    std::ptr::null_mut(),
+                )
+            });
+        sent("otc_session_send_signal_to_connection_with_options", r)
+    })
+}
+
+unsafe fn targets_of(ids: *const *const c_char, count: usize) -> Result<Option<Vec<String>>> {
+    if count == 0 {
+        return Ok(None);
+    }
+    if ids.is_null() {
+        return Err(Error::invalid(format!(
+            "connection_ids is NULL but connection_count is {count}"
+        )));
+    }
+    if count > MAX_SIGNAL_TARGETS {
+        return Err(Error::invalid(format!(
+            "connection_count {count} is more than the limit of {MAX_SIGNAL_TARGETS}"
+        )));
+    }
+    // SAFETY: the caller promises `count` readable pointers.
+    let ids = unsafe { std::slice::from_raw_parts(ids, count) };
+    ids.iter()
+        .enumerate()
+        .map(|(i, p)| unsafe { str_arg(*p, &format!("connection_ids[{i}]")) }.map(str::to_string))
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
+}
+
+/// Extension: not in the Vonage SDK. Sends a signal to a list of
+/// connections, given by id (`otc_connection_get_id`), or to the whole
+/// session (sender included) when `connection_ids` is NULL or
+/// `connection_count` is 0. At most 1000 ids.
+///
+/// Problems found before anything is queued are returned (as for
+/// `otc_session_send_signal`; `on_complete` is then not called). Otherwise
+/// the call returns `OTC_SUCCESS`, stores the signal's id in
+/// `*signal_id_out` (if not NULL), and `on_complete` (if not NULL) is called
+/// once with that id and the outcome: `OTC_SUCCESS` when the server has
+/// routed the signal, `OTC_SIGNAL_TARGET_NOT_CONNECTED` when a target is not
+/// in the session (the others still receive it), or another code (see
+/// `otc_signal_completion_callback`).
+///
+/// # Safety
+/// Strings are NULL or NUL-terminated; `connection_ids` is NULL or points to
+/// `connection_count` string pointers; `signal_id_out` is NULL or writable.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn otc_session_send_signal_to_connections(
+    session: *mut otc_session,
+    r#type: *const c_char,
+    signal: *const c_char,
+    connection_ids: *const *const c_char,
+    connection_count: usize,
+    signal_options: otc_signal_options,
+    on_complete: otc_signal_completion_callback,
+    completion_data: *mut c_void,
+    signal_id_out: *mut u64,
+) -> otc_status {
+    ffi_boundary!("otc_session_send_signal_to_connections", {
+        let r = session_arg(session)
+            .and_then(|_| unsafe { targets_of(connection_ids, connection_count) })
+            .and_then(|to| unsafe {
+                send(
+                    session,
+                    r#type,
+                    signal,
+                    to,
+                    signal_options,
+                    on_complete,
+                    completion_data,
+                )
+            });
+        if let Ok(id) = r {
+            if !signal_id_out.is_null() {
+                // SAFETY: non-NULL and writable per the contract.
+                unsafe { *signal_id_out = id };
+            }
+        }
+        sent("otc_session_send_signal_to_connections", r)
+    })
+}
+
+/// The session id (valid until the session is deleted; do not free), or
+/// NULL for an invalid session.
+#[no_mangle]
+pub extern "C" fn otc_session_get_id(session: *const otc_session) -> *mut c_char {
+    ffi_boundary!("otc_session_get_id", {
+        ptr_or_null(
+            "otc_session_get_id",
+            session_arg(session).map(|s| s.session_id_c().as_ptr() as *mut c_char),
+        )
+    })
+}
+
+/// This client's own connection while connected (valid until the session is
+/// deleted; do not delete it), else NULL.
+#[no_mangle]
+pub extern "C" fn otc_session_get_connection(session: *const otc_session) -> *mut otc_connection {
+    ffi_boundary!("otc_session_get_connection", {
+        ptr_or_null(
+            "otc_session_get_connection",
+            session_arg(session)
+                .map(|s| s.own_connection().map_or(std::ptr::null(), |c| c) as *mut otc_connection),
+        )
+    })
+}
+
+/// What this client may do. `publish` is always `OTC_FALSE` (no media).
+#[no_mangle]
+pub extern "C" fn otc_session_get_capabilities(
+    session: *const otc_session,
+) -> otc_session_capabilities {
+    let r = std::panic::catch_unwind(|| {
+        if let Err(e) = session_arg(session) {
+            crate::log::error!("otc_session_get_capabilities: {e}");
+        }
+    });
+    let _ = r;
+    otc_session_capabilities {
+        publish: OTC_FALSE as otc_bool,
+    }
+}
+
+fn user_data_of(s: &Session) -> *mut c_void {
+    s.sink()
+        .as_any()
+        .downcast_ref::<CallbackSink>()
+        .map_or(std::ptr::null_mut(), |c| c.cb.user_data)
+}
+
+/// The `user_data` of the session's callbacks, or NULL for an invalid
+/// session.
+#[no_mangle]
+pub extern "C" fn otc_session_get_user_data(session: *const otc_session) -> *mut c_void {
+    ffi_boundary!("otc_session_get_user_data", {
+        ptr_or_null(
+            "otc_session_get_user_data",
+            session_arg(session).map(|s| user_data_of(&s)),
+        )
+    })
+}

@@ -1,0 +1,84 @@
+//! `otc_session_settings_*`: options fixed when a session is created.
+
+use std::ffi::c_char;
+
+use super::{
+    borrow_mut, ffi_boundary, into_owned, opt_str_arg, otc_bool, otc_session_settings, otc_status,
+    status, take_owned, OTC_FALSE,
+};
+use crate::error::Error;
+use crate::session::Settings;
+
+/// Creates settings with the defaults (connection events sent, server from
+/// `OTC_SERVER_URL` or the default address). Free with
+/// `otc_session_settings_delete`; a session keeps its own copy.
+#[no_mangle]
+pub extern "C" fn otc_session_settings_new() -> *mut otc_session_settings {
+    ffi_boundary!("otc_session_settings_new", {
+        into_owned::<otc_session_settings, Settings>(Settings::default())
+    })
+}
+
+/// With `suppress` true the server sends this client no
+/// connection-created/dropped events.
+///
+/// # Safety
+/// `settings` is NULL or came from `otc_session_settings_new`.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_settings_set_connection_events_suppressed(
+    settings: *mut otc_session_settings,
+    suppress: otc_bool,
+) -> otc_status {
+    ffi_boundary!("otc_session_settings_set_connection_events_suppressed", {
+        let r = unsafe { borrow_mut::<_, Settings>(settings, "settings") }.map(|s| {
+            s.suppress_connection_events = suppress != OTC_FALSE;
+        });
+        status("otc_session_settings_set_connection_events_suppressed", r)
+    })
+}
+
+/// Extension: not in the Vonage SDK. Sets the base URL of the `otc-server`
+/// to use, `"http://host:port"` or `"ws://host:port"` (TLS is not supported
+/// yet). Without it a session uses the environment variable `OTC_SERVER_URL`,
+/// else `http://127.0.0.1:4443`. NULL clears a URL set before. Returns
+/// `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for a malformed URL.
+///
+/// # Safety
+/// `settings` is NULL or came from `otc_session_settings_new`; `url` is NULL
+/// or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_settings_set_server_url(
+    settings: *mut otc_session_settings,
+    url: *const c_char,
+) -> otc_status {
+    ffi_boundary!("otc_session_settings_set_server_url", {
+        let r = (|| {
+            let s = unsafe { borrow_mut::<_, Settings>(settings, "settings") }?;
+            if url.is_null() {
+                s.server_url = None;
+                return Ok(());
+            }
+            let url = unsafe { opt_str_arg(url, "url") }?;
+            if url.is_empty() {
+                return Err(Error::invalid("url is empty"));
+            }
+            s.set_server_url(url)
+        })();
+        status("otc_session_settings_set_server_url", r)
+    })
+}
+
+/// Frees settings.
+///
+/// # Safety
+/// `settings` is NULL or came from `otc_session_settings_new` and is not used
+/// afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_settings_delete(
+    settings: *mut otc_session_settings,
+) -> otc_status {
+    ffi_boundary!("otc_session_settings_delete", {
+        let r = unsafe { take_owned::<_, Settings>(settings, "settings") }.map(drop);
+        status("otc_session_settings_delete", r)
+    })
+}

@@ -1,0 +1,169 @@
+//! Signals on their way out: numbered, remembered until the server answers.
+//!
+//! Each `signal` frame of one connection carries a client sequence number
+//! (1, 2, 3, …). The outbox keeps every signal the server has not yet
+//! acknowledged, with its completion callback, so that
+//!
+//! * `signal_ack` / `signal_error` find the callback to report to;
+//! * a dropped link can fail the waiting signals loudly instead of losing
+//!   them silently;
+//! * a later resume (automatic reconnection) can replay exactly the signals
+//!   numbered above the server's last processed one.
+//!
+//! The outbox is bounded; when full, a send is refused with
+//! [`ErrorCode::BufferFull`] rather than growing without limit.
+
+use std::collections::BTreeMap;
+
+use protocol::{ClientMessage, ErrorCode};
+
+use crate::dispatch::Completion;
+use crate::error::{Error, Result};
+
+/// A signal waiting for the server's answer.
+pub struct Pending {
+    /// The id handed to the application (unique for the session's lifetime).
+    pub signal_id: u64,
+    /// The frame as sent, kept for replay after a resume.
+    pub frame: ClientMessage,
+    /// Whether the application allows a replay after reconnecting.
+    pub retry_after_reconnect: bool,
+    pub completion: Option<Completion>,
+}
+
+/// A new signal for [`Outbox::push`].
+pub struct Outgoing {
+    pub signal_type: String,
+    pub data: String,
+    /// `None` = the whole session.
+    pub to: Option<Vec<String>>,
+    pub retry_after_reconnect: bool,
+    pub completion: Option<Completion>,
+}
+
+pub struct Outbox {
+    next_seq: u64,
+    next_signal_id: u64,
+    pending: BTreeMap<u64, Pending>,
+    capacity: usize,
+}
+
+impl Outbox {
+    pub fn new(capacity: usize) -> Self {
+        Outbox {
+            next_seq: 1,
+            next_signal_id: 1,
+            pending: BTreeMap::new(),
+            capacity,
+        }
+    }
+
+    /// Starts numbering again for a new connection (not for a resume).
+    /// Anything still pending must have been failed with [`Outbox::drain`].
+    pub fn restart(&mut self) {
+        self.next_seq = 1;
+        self.pending.clear();
+    }
+
+    /// Numbers a signal, remembers it and returns its id and the frame to send.
+    pub fn push(&mut self, out: Outgoing) -> Result<(u64, ClientMessage)> {
+        if self.pending.len() >= self.capacity {
+            return Err(Error::new(
+                ErrorCode::BufferFull,
+                format!(
+                    "{} signals are already waiting for the server's acknowledgement",
+                    self.pending.len()
+                ),
+            ));
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let signal_id = self.next_signal_id;
+        self.next_signal_id += 1;
+        let frame = ClientMessage::Signal {
+            seq,
+            signal_type: out.signal_type,
+            data: out.data,
+            to: out.to,
+        };
+        self.pending.insert(
+            seq,
+            Pending {
+                signal_id,
+                frame: frame.clone(),
+                retry_after_reconnect: out.retry_after_reconnect,
+                completion: out.completion,
+            },
+        );
+        Ok((signal_id, frame))
+    }
+
+    /// The server answered the signal numbered `seq`.
+    pub fn settle(&mut self, seq: u64) -> Option<Pending> {
+        self.pending.remove(&seq)
+    }
+
+    /// Removes every waiting signal, oldest first (to fail them).
+    pub fn drain(&mut self) -> Vec<Pending> {
+        std::mem::take(&mut self.pending).into_values().collect()
+    }
+
+    /// Signals numbered above `last_processed`, in order: what a resume
+    /// would send again.
+    pub fn replay_after(&self, last_processed: u64) -> impl Iterator<Item = &Pending> {
+        self.pending.range(last_processed + 1..).map(|(_, p)| p)
+    }
+
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn out(t: &str) -> Outgoing {
+        Outgoing {
+            signal_type: t.into(),
+            data: String::new(),
+            to: None,
+            retry_after_reconnect: true,
+            completion: None,
+        }
+    }
+
+    #[test]
+    fn numbers_settles_and_replays_in_order() {
+        let mut o = Outbox::new(10);
+        let (id1, f1) = o.push(out("a")).unwrap();
+        let (id2, _) = o.push(out("b")).unwrap();
+        let (_, _) = o.push(out("c")).unwrap();
+        assert_eq!((id1, id2), (1, 2));
+        assert!(matches!(f1, ClientMessage::Signal { seq: 1, .. }));
+        assert_eq!(o.settle(2).map(|p| p.signal_id), Some(2));
+        assert!(o.settle(2).is_none(), "settled twice");
+        let replay: Vec<u64> = o.replay_after(1).map(|p| p.signal_id).collect();
+        assert_eq!(replay, vec![3]);
+        assert_eq!(o.drain().len(), 2);
+        assert!(o.is_empty());
+    }
+
+    #[test]
+    fn refuses_when_full_and_ids_survive_restart() {
+        let mut o = Outbox::new(2);
+        o.push(out("a")).unwrap();
+        o.push(out("b")).unwrap();
+        let e = o.push(out("c")).err().unwrap();
+        assert_eq!(e.code, ErrorCode::BufferFull);
+        o.drain();
+        o.restart();
+        let (id, f) = o.push(out("d")).unwrap();
+        assert_eq!(id, 3, "signal ids are never reused within a session");
+        assert!(matches!(f, ClientMessage::Signal { seq: 1, .. }));
+    }
+}

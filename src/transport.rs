@@ -1,0 +1,191 @@
+//! The WebSocket link to `otc-server`.
+//!
+//! [`open`] connects (offering the protocol's subprotocol, capping frame and
+//! message size at [`MAX_FRAME_BYTES`] so an oversize frame is refused before
+//! it is buffered), then splits the socket: a writer task drains an unbounded
+//! channel of frames, so API calls and the reader can queue a frame without
+//! ever waiting on the network; the caller keeps the [`Reader`].
+//!
+//! The link knows nothing about sessions: it moves `protocol::messages`
+//! frames. Replacing a link under a session (reconnection) is therefore just
+//! opening another one.
+
+use std::time::Duration;
+
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use protocol::limits::MAX_FRAME_BYTES;
+use protocol::{ClientMessage, ErrorCode, ServerMessage};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::error::{Error, Result};
+use crate::log;
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// How long the writer may take to flush its last frames when closing.
+const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Turns the server's base URL (`http://host:port`, or `ws://host:port`)
+/// into the URL of its WebSocket endpoint.
+pub fn ws_url(base: &str) -> Result<String> {
+    let mut url = url::Url::parse(base.trim())
+        .map_err(|e| Error::invalid(format!("server URL {base:?} is not a URL: {e}")))?;
+    let scheme = match url.scheme() {
+        "http" | "ws" => "ws",
+        "https" | "wss" => {
+            return Err(Error::invalid(format!(
+                "server URL {base:?}: TLS (https/wss) is not supported by this build"
+            )))
+        }
+        other => {
+            return Err(Error::invalid(format!(
+                "server URL {base:?}: scheme {other:?} is not http or ws"
+            )))
+        }
+    };
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::invalid(format!("server URL {base:?} has no host")));
+    }
+    url.set_scheme(scheme)
+        .map_err(|_| Error::invalid(format!("server URL {base:?}: cannot use scheme ws")))?;
+    let path = url.path().trim_end_matches('/').to_string();
+    if !path.ends_with(protocol::WS_PATH) {
+        url.set_path(&format!("{path}{}", protocol::WS_PATH));
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url.to_string())
+}
+
+/// What the writer task is asked to do.
+enum Outgoing {
+    Frame(String),
+    Close,
+}
+
+/// Queues frames for the writer task. Cheap to clone; sending never blocks.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::UnboundedSender<Outgoing>,
+}
+
+impl Writer {
+    /// Queues one frame. Returns false if the link is already gone.
+    pub fn send(&self, msg: &ClientMessage) -> bool {
+        self.tx.send(Outgoing::Frame(msg.encode())).is_ok()
+    }
+
+    /// Asks the writer to flush what is queued, send a close frame and stop.
+    pub fn close(&self) {
+        let _ = self.tx.send(Outgoing::Close);
+    }
+}
+
+/// The receiving half of a link.
+pub struct Reader {
+    stream: SplitStream<Ws>,
+}
+
+/// Why reading stopped.
+#[derive(Debug)]
+pub enum ReadEnd {
+    /// The peer closed the link (close frame or end of stream).
+    Closed,
+    /// A transport error (reset, broken pipe, oversize frame, …).
+    Failed(String),
+    /// A frame that is not a valid server message.
+    Malformed(String),
+}
+
+impl Reader {
+    /// The next server message, or why there is none.
+    pub async fn next(&mut self) -> std::result::Result<ServerMessage, ReadEnd> {
+        loop {
+            match self.stream.next().await {
+                None => return Err(ReadEnd::Closed),
+                Some(Err(e)) => return Err(ReadEnd::Failed(e.to_string())),
+                Some(Ok(Message::Text(t))) => {
+                    return ServerMessage::decode(t.as_str())
+                        .map_err(|e| ReadEnd::Malformed(e.to_string()))
+                }
+                Some(Ok(Message::Close(_))) => return Err(ReadEnd::Closed),
+                // WebSocket-level pings are answered by tungstenite itself.
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                Some(Ok(Message::Binary(_))) => {
+                    return Err(ReadEnd::Malformed("binary frame".into()))
+                }
+            }
+        }
+    }
+}
+
+/// Connects to `url` and starts the writer task on the current runtime.
+pub async fn open(url: &str) -> Result<(Writer, Reader)> {
+    let mut request = url
+        .into_client_request()
+        .map_err(|e| Error::invalid(format!("bad server URL {url:?}: {e}")))?;
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static(protocol::SUBPROTOCOL),
+    );
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_FRAME_BYTES))
+        .max_frame_size(Some(MAX_FRAME_BYTES));
+    let (ws, _response) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
+        .await
+        .map_err(|e| {
+            Error::new(
+                ErrorCode::ConnectionFailed,
+                format!("cannot open a WebSocket to {url}: {e}"),
+            )
+        })?;
+    let (sink, stream) = ws.split();
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(write_loop(sink, rx));
+    Ok((Writer { tx }, Reader { stream }))
+}
+
+async fn write_loop(mut sink: SplitSink<Ws, Message>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
+    while let Some(out) = rx.recv().await {
+        match out {
+            Outgoing::Frame(text) => {
+                if let Err(e) = sink.send(Message::text(text)).await {
+                    log::debug!("link writer stops: {e}");
+                    return;
+                }
+            }
+            Outgoing::Close => break,
+        }
+    }
+    // Either asked to close or every Writer is gone: say goodbye, bounded.
+    let _ = tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, sink.close()).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_become_websocket_urls() {
+        assert_eq!(
+            ws_url("http://127.0.0.1:4443").unwrap(),
+            "ws://127.0.0.1:4443/v1/ws"
+        );
+        assert_eq!(ws_url("ws://[::1]:80/").unwrap(), "ws://[::1]:80/v1/ws");
+        assert_eq!(
+            ws_url("http://h:1/prefix/").unwrap(),
+            "ws://h:1/prefix/v1/ws"
+        );
+        assert_eq!(ws_url("ws://h:1/v1/ws").unwrap(), "ws://h:1/v1/ws");
+        for bad in ["", "nonsense", "ftp://h:1", "https://h:1", "http://"] {
+            assert!(ws_url(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}
