@@ -1,1 +1,41 @@
+//! `otc-server`: a self-hosted signaling server for Vonage Video (OpenTok)
+//! apps.
+//!
+//! Modules, one concept each:
+//!
+//! * [`config`] — projects, limits, the TOML file and the dev project;
+//! * [`auth`] — session ids and tokens (OpenTok formats);
+//! * [`server`] — the listener (WebSocket + HTTP), start and graceful shutdown;
+//! * [`connection`] — one WebSocket link: handshake, reader and writer;
+//! * [`link`] — the hub's handle on a link: bounded queue and close switch;
+//! * [`hub`] — sessions, membership, routing, slow consumers, resume;
+//! * [`rate`] — the per-connection signal rate limit;
+//! * [`rest`] — the REST API routes;
+//! * [`cli`] — the command line of the `otc-server` binary.
+//!
+//! Embedding (tests, benchmarks):
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = otc_server::start(otc_server::Config::dev()).await?;
+//! let project = otc_server::Project::dev();
+//! let session = otc_server::create_session_id(&project);
+//! let token = otc_server::mint_token(&project, &session, &Default::default())?;
+//! println!("{} {session} {token}", server.base_url());
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
 
+pub mod auth;
+pub mod cli;
+pub mod config;
+mod connection;
+pub mod hub;
+pub mod link;
+pub mod rate;
+pub mod rest;
+pub mod server;
+
+pub use auth::{create_session_id, mint_token, verify_token, Role, TokenError, TokenOptions};
+pub use config::{Config, Project, ServerLimits, DEV_API_KEY, DEV_API_SECRET};
+pub use server::{start, ServerError, ServerHandle};

@@ -1,0 +1,419 @@
+//! Client tokens, in the two formats the official OpenTok server SDKs mint.
+//!
+//! * **JWT** (the SDKs' default): HS256 signed with the project secret;
+//!   claims `iss` (the API key), `scope = "session.connect"`, `session_id`,
+//!   `role`, `iat`, `exp`, optional `connection_data`. Extra claims the SDKs
+//!   add (`ist`, `nonce`, `initial_layout_class_list`) are accepted and
+//!   ignored.
+//! * **Legacy `T1==`**: `T1==` + base64 of
+//!   `partner_id=KEY&sig=HEX:DATA`, where `DATA` is a url-encoded form
+//!   (`session_id`, `create_time`, `expire_time`, `role`, `nonce`, optional
+//!   `connection_data`) and `HEX` its HMAC-SHA1 under the project secret.
+//!
+//! Verification checks the signature, the expiry, that the token is for the
+//! very session being joined and that session belongs to the project, the
+//! role, and the length of the connection data. Every refusal maps to SDK
+//! error 1004 on the wire; the precise reason is logged, not sent.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use sha1::Sha1;
+use subtle::ConstantTimeEq;
+
+use crate::auth::session_id::{verify_session_id, SessionIdError};
+use crate::config::Project;
+
+/// Prefix of legacy tokens.
+pub const LEGACY_PREFIX: &str = "T1==";
+
+/// Longest lifetime of a minted token, as the OpenTok SDKs allow (30 days).
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// What a connection may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Role {
+    Subscriber,
+    #[default]
+    Publisher,
+    Moderator,
+    /// May publish but neither subscribe nor signal.
+    PublisherOnly,
+}
+
+impl Role {
+    /// The role's name in tokens.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Subscriber => "subscriber",
+            Role::Publisher => "publisher",
+            Role::Moderator => "moderator",
+            Role::PublisherOnly => "publisher_only",
+        }
+    }
+
+    /// Parses a role name. Both `publisher_only` and `publisheronly` (the
+    /// spelling the Python SDK puts in tokens) are accepted.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "subscriber" => Some(Role::Subscriber),
+            "publisher" => Some(Role::Publisher),
+            "moderator" => Some(Role::Moderator),
+            "publisher_only" | "publisheronly" => Some(Role::PublisherOnly),
+            _ => None,
+        }
+    }
+
+    /// May this role send signals?
+    pub fn may_signal(self) -> bool {
+        !matches!(self, Role::PublisherOnly)
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Role::parse(s).ok_or_else(|| {
+            format!("unknown role {s:?} (subscriber, publisher, moderator, publisher_only)")
+        })
+    }
+}
+
+/// How to mint a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenOptions {
+    pub role: Role,
+    /// Connection data other participants see (at most 1000 characters).
+    pub data: Option<String>,
+    /// Lifetime from now (at most [`MAX_TOKEN_LIFETIME`]).
+    pub expire_in: Duration,
+    /// Mint a legacy `T1==` token instead of a JWT.
+    pub legacy: bool,
+}
+
+impl Default for TokenOptions {
+    fn default() -> Self {
+        TokenOptions {
+            role: Role::Publisher,
+            data: None,
+            expire_in: Duration::from_secs(24 * 3600),
+            legacy: false,
+        }
+    }
+}
+
+/// What a valid token grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub role: Role,
+    pub connection_data: String,
+    /// Expiry, seconds since the epoch.
+    pub expires_at: u64,
+}
+
+/// Why a token was refused (or could not be minted).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("token is malformed: {0}")]
+    Malformed(String),
+    #[error("token signature does not match")]
+    BadSignature,
+    #[error("token has expired")]
+    Expired,
+    #[error("token was issued for another project")]
+    ForeignProject,
+    #[error("token is for another session")]
+    WrongSession,
+    #[error("session id: {0}")]
+    Session(#[from] SessionIdError),
+    #[error("unknown role {0:?}")]
+    BadRole(String),
+    #[error("token scope {0:?} is not session.connect")]
+    BadScope(String),
+    #[error("connection data is {0} characters, more than 1000")]
+    DataTooLong(usize),
+    #[error("token lifetime must be between 1 second and 30 days")]
+    BadLifetime,
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn check_data(data: &str) -> Result<(), TokenError> {
+    protocol::validate::connection_data(data)
+        .map_err(|_| TokenError::DataTooLong(data.chars().count()))
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    /// The API key; the SDKs write it as a string, we also accept a number.
+    iss: serde_json::Value,
+    #[serde(default)]
+    scope: String,
+    session_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    iat: Option<u64>,
+    exp: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    connection_data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ist: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nonce: Option<u64>,
+}
+
+/// Mints a token for `session_id`, which must be a session of `project`.
+pub fn mint_token(
+    project: &Project,
+    session_id: &str,
+    opts: &TokenOptions,
+) -> Result<String, TokenError> {
+    verify_session_id(project, session_id)?;
+    if opts.expire_in.is_zero() || opts.expire_in > MAX_TOKEN_LIFETIME {
+        return Err(TokenError::BadLifetime);
+    }
+    if let Some(d) = &opts.data {
+        check_data(d)?;
+    }
+    let now = now_secs();
+    let exp = now + opts.expire_in.as_secs().max(1);
+    let nonce: u64 = rand::rng().random_range(0..1_000_000);
+    if opts.legacy {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        form.append_pair("session_id", session_id)
+            .append_pair("create_time", &now.to_string())
+            .append_pair("expire_time", &exp.to_string())
+            .append_pair("role", opts.role.as_str())
+            .append_pair("nonce", &nonce.to_string());
+        if let Some(d) = &opts.data {
+            form.append_pair("connection_data", d);
+        }
+        let data = form.finish();
+        let sig = hex::encode(sha1_mac(&project.api_secret, &data).finalize().into_bytes());
+        let raw = format!("partner_id={}&sig={sig}:{data}", project.api_key);
+        return Ok(format!("{LEGACY_PREFIX}{}", STANDARD.encode(raw)));
+    }
+    let claims = Claims {
+        iss: serde_json::Value::String(project.api_key.clone()),
+        scope: "session.connect".into(),
+        session_id: session_id.into(),
+        role: Some(opts.role.as_str().into()),
+        iat: Some(now),
+        exp,
+        connection_data: opts.data.clone(),
+        ist: Some("project".into()),
+        nonce: Some(nonce),
+    };
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(project.api_secret.as_bytes()),
+    )
+    .map_err(|e| TokenError::Malformed(format!("cannot encode: {e}")))
+}
+
+fn sha1_mac(secret: &str, data: &str) -> Hmac<Sha1> {
+    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(data.as_bytes());
+    mac
+}
+
+/// Verifies `token` for joining `session_id` of `project`.
+pub fn verify_token(project: &Project, session_id: &str, token: &str) -> Result<Grant, TokenError> {
+    verify_session_id(project, session_id)?;
+    if token.len() > protocol::limits::MAX_TOKEN_BYTES {
+        return Err(TokenError::Malformed("token too long".into()));
+    }
+    let grant = match token.strip_prefix(LEGACY_PREFIX) {
+        Some(rest) => verify_legacy(project, session_id, rest)?,
+        None => verify_jwt(project, session_id, token)?,
+    };
+    check_data(&grant.connection_data)?;
+    Ok(grant)
+}
+
+fn parse_role(r: Option<&str>) -> Result<Role, TokenError> {
+    match r {
+        // OpenTok's default role is publisher.
+        None | Some("") => Ok(Role::Publisher),
+        Some(s) => Role::parse(s).ok_or_else(|| TokenError::BadRole(s.to_string())),
+    }
+}
+
+fn verify_jwt(project: &Project, session_id: &str, token: &str) -> Result<Grant, TokenError> {
+    let mut v = Validation::new(Algorithm::HS256);
+    v.leeway = 0;
+    v.validate_aud = false;
+    v.set_required_spec_claims(&["exp"]);
+    let data = jsonwebtoken::decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(project.api_secret.as_bytes()),
+        &v,
+    )
+    .map_err(|e| {
+        use jsonwebtoken::errors::ErrorKind;
+        match e.kind() {
+            ErrorKind::InvalidSignature => TokenError::BadSignature,
+            ErrorKind::ExpiredSignature => TokenError::Expired,
+            _ => TokenError::Malformed(e.to_string()),
+        }
+    })?;
+    let c = data.claims;
+    let iss = match &c.iss {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => return Err(TokenError::Malformed("iss is not a string".into())),
+    };
+    if !bool::from(iss.as_bytes().ct_eq(project.api_key.as_bytes())) {
+        return Err(TokenError::ForeignProject);
+    }
+    if c.scope != "session.connect" {
+        return Err(TokenError::BadScope(c.scope));
+    }
+    if c.session_id != session_id {
+        return Err(TokenError::WrongSession);
+    }
+    Ok(Grant {
+        role: parse_role(c.role.as_deref())?,
+        connection_data: c.connection_data.unwrap_or_default(),
+        expires_at: c.exp,
+    })
+}
+
+fn verify_legacy(project: &Project, session_id: &str, b64: &str) -> Result<Grant, TokenError> {
+    let raw = STANDARD
+        .decode(b64)
+        .or_else(|_| STANDARD_NO_PAD.decode(b64))
+        .map_err(|_| TokenError::Malformed("not base64".into()))?;
+    let raw = String::from_utf8(raw).map_err(|_| TokenError::Malformed("not UTF-8".into()))?;
+    let (head, data) = raw
+        .split_once(':')
+        .ok_or_else(|| TokenError::Malformed("no ':' separator".into()))?;
+    let mut partner = None;
+    let mut sig = None;
+    for (k, v) in url::form_urlencoded::parse(head.as_bytes()) {
+        match k.as_ref() {
+            "partner_id" => partner = Some(v.into_owned()),
+            "sig" => sig = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    let partner = partner.ok_or_else(|| TokenError::Malformed("no partner_id".into()))?;
+    let sig = sig.ok_or_else(|| TokenError::Malformed("no sig".into()))?;
+    let sig = hex::decode(sig).map_err(|_| TokenError::Malformed("sig is not hex".into()))?;
+    // Check the signature before looking at anything it covers.
+    sha1_mac(&project.api_secret, data)
+        .verify_slice(&sig)
+        .map_err(|_| TokenError::BadSignature)?;
+    if partner != project.api_key {
+        return Err(TokenError::ForeignProject);
+    }
+    let mut sid = None;
+    let mut expire = None;
+    let mut role = None;
+    let mut conn_data = None;
+    for (k, v) in url::form_urlencoded::parse(data.as_bytes()) {
+        match k.as_ref() {
+            "session_id" => sid = Some(v.into_owned()),
+            "expire_time" => expire = Some(v.into_owned()),
+            "role" => role = Some(v.into_owned()),
+            "connection_data" => conn_data = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    if sid.as_deref() != Some(session_id) {
+        return Err(TokenError::WrongSession);
+    }
+    let expires_at: u64 = expire
+        .ok_or_else(|| TokenError::Malformed("no expire_time".into()))?
+        .parse()
+        .map_err(|_| TokenError::Malformed("expire_time is not a number".into()))?;
+    if expires_at <= now_secs() {
+        return Err(TokenError::Expired);
+    }
+    Ok(Grant {
+        role: parse_role(role.as_deref())?,
+        connection_data: conn_data.unwrap_or_default(),
+        expires_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::create_session_id;
+
+    fn dev() -> Project {
+        Project::dev()
+    }
+
+    #[test]
+    fn minted_tokens_verify_in_both_formats() {
+        let p = dev();
+        let sid = create_session_id(&p);
+        for legacy in [false, true] {
+            let opts = TokenOptions {
+                role: Role::Moderator,
+                data: Some("name=Ann & co".into()),
+                legacy,
+                ..Default::default()
+            };
+            let t = mint_token(&p, &sid, &opts).expect("mint");
+            assert_eq!(t.starts_with(LEGACY_PREFIX), legacy);
+            let g = verify_token(&p, &sid, &t).expect("verify");
+            assert_eq!(g.role, Role::Moderator);
+            assert_eq!(g.connection_data, "name=Ann & co");
+        }
+    }
+
+    #[test]
+    fn mint_refuses_bad_input() {
+        let p = dev();
+        let sid = create_session_id(&p);
+        let long = TokenOptions {
+            data: Some("x".repeat(1001)),
+            ..Default::default()
+        };
+        assert!(matches!(
+            mint_token(&p, &sid, &long),
+            Err(TokenError::DataTooLong(1001))
+        ));
+        let forever = TokenOptions {
+            expire_in: Duration::from_secs(31 * 24 * 3600),
+            ..Default::default()
+        };
+        assert_eq!(mint_token(&p, &sid, &forever), Err(TokenError::BadLifetime));
+        assert!(mint_token(&p, "1_bogus", &TokenOptions::default()).is_err());
+    }
+
+    #[test]
+    fn tokens_are_bound_to_their_session() {
+        let p = dev();
+        let a = create_session_id(&p);
+        let b = create_session_id(&p);
+        for legacy in [false, true] {
+            let t = mint_token(
+                &p,
+                &a,
+                &TokenOptions {
+                    legacy,
+                    ..Default::default()
+                },
+            )
+            .expect("mint");
+            assert_eq!(verify_token(&p, &b, &t), Err(TokenError::WrongSession));
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! The `otc-server` command line.
+//!
+//! ```text
+//! otc-server [serve] [--listen ADDR] [limits...]    run the server (default)
+//! otc-server create-session [--api-key K]           print a new session id
+//! otc-server token --session-id S [--role R] [--data D] [--expire SECONDS] [--legacy]
+//! ```
+//!
+//! Projects come from `--api-key`/`--api-secret` (`OTC_API_KEY`,
+//! `OTC_API_SECRET`) and/or `--config FILE` (`OTC_CONFIG`); with none, the
+//! insecure development project ([`crate::DEV_API_KEY`]) is used. Flags win
+//! over the config file, which wins over built-in defaults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::auth::session_id::api_key_of;
+use crate::auth::{create_session_id, mint_token, Role, TokenOptions};
+use crate::config::{Config, ConfigError, FileConfig, Project, ServerLimits};
+
+/// Self-hosted signaling server for Vonage Video (OpenTok) apps.
+#[derive(Debug, Parser)]
+#[command(name = "otc-server", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Options every subcommand understands.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CommonArgs {
+    /// TOML config file with `listen`, `[[projects]]` and `[limits]`.
+    #[arg(long, env = "OTC_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// API key of the project (with --api-secret: adds that project; alone:
+    /// picks one of the configured projects).
+    #[arg(long, env = "OTC_API_KEY", global = true)]
+    pub api_key: Option<String>,
+    /// API secret of the project named by --api-key.
+    #[arg(long, env = "OTC_API_SECRET", global = true, hide_env_values = true)]
+    pub api_secret: Option<String>,
+    /// Log level or filter (error, warn, info, debug, trace, or a
+    /// RUST_LOG-style filter). Default: RUST_LOG, else info.
+    #[arg(long, env = "OTC_LOG_LEVEL", global = true)]
+    pub log_level: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve(ServeArgs),
+    /// Print a new session id.
+    CreateSession,
+    /// Print a token for a session of the configured project.
+    Token(TokenArgs),
+}
+
+/// Options of `serve`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ServeArgs {
+    /// Address to listen on for WebSocket and HTTP [default: 127.0.0.1:4443].
+    #[arg(long, env = "OTC_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Most connections in one session.
+    #[arg(long, env = "OTC_MAX_CONNECTIONS_PER_SESSION")]
+    pub max_connections_per_session: Option<usize>,
+    /// Sustained signals per second one connection may send.
+    #[arg(long, env = "OTC_SIGNAL_RATE")]
+    pub signal_rate: Option<u32>,
+    /// Signals one connection may send in a burst.
+    #[arg(long, env = "OTC_SIGNAL_BURST")]
+    pub signal_burst: Option<u32>,
+    /// Outgoing frames queued per link before its client is disconnected as
+    /// too slow.
+    #[arg(long, env = "OTC_SEND_QUEUE_FRAMES")]
+    pub send_queue_frames: Option<usize>,
+    /// Interval of server pings, in milliseconds.
+    #[arg(long, env = "OTC_PING_INTERVAL_MS")]
+    pub ping_interval_ms: Option<u64>,
+    /// Silence after which a link is dead, in milliseconds.
+    #[arg(long, env = "OTC_IDLE_TIMEOUT_MS")]
+    pub idle_timeout_ms: Option<u64>,
+    /// How long a dropped connection is kept for a resume, in milliseconds.
+    #[arg(long, env = "OTC_RECONNECT_GRACE_MS")]
+    pub reconnect_grace_ms: Option<u64>,
+    /// Un-acknowledged events kept per connection for replay.
+    #[arg(long, env = "OTC_REPLAY_BUFFER_FRAMES")]
+    pub replay_buffer_frames: Option<usize>,
+}
+
+impl ServeArgs {
+    fn apply(&self, l: &mut ServerLimits) {
+        let ms = Duration::from_millis;
+        if let Some(v) = self.max_connections_per_session {
+            l.max_connections_per_session = v;
+        }
+        if let Some(v) = self.signal_rate {
+            l.signal_rate_per_sec = v;
+        }
+        if let Some(v) = self.signal_burst {
+            l.signal_burst = v;
+        }
+        if let Some(v) = self.send_queue_frames {
+            l.send_queue_frames = v;
+        }
+        if let Some(v) = self.ping_interval_ms {
+            l.ping_interval = ms(v);
+        }
+        if let Some(v) = self.idle_timeout_ms {
+            l.idle_timeout = ms(v);
+        }
+        if let Some(v) = self.reconnect_grace_ms {
+            l.reconnect_grace = ms(v);
+        }
+        if let Some(v) = self.replay_buffer_frames {
+            l.replay_buffer_frames = v;
+        }
+    }
+}
+
+/// Options of `token`.
+#[derive(Debug, Args, Clone)]
+pub struct TokenArgs {
+    /// Session the token is for (must belong to a configured project).
+    #[arg(long)]
+    pub session_id: String,
+    /// subscriber, publisher, moderator or publisher_only.
+    #[arg(long, default_value = "publisher")]
+    pub role: Role,
+    /// Connection data the other participants see (at most 1000 characters).
+    #[arg(long)]
+    pub data: Option<String>,
+    /// Lifetime in seconds (at most 30 days).
+    #[arg(long, default_value_t = 86_400)]
+    pub expire: u64,
+    /// Mint a legacy `T1==` token instead of a JWT.
+    #[arg(long)]
+    pub legacy: bool,
+}
+
+/// A configuration problem found on the command line.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot mint token: {0}")]
+    Token(#[from] crate::TokenError),
+}
+
+/// The configuration built from flags, environment and file, and whether
+/// the development project was filled in for lack of any other.
+#[derive(Debug)]
+pub struct Resolved {
+    pub config: Config,
+    pub using_dev_project: bool,
+}
+
+/// Builds the server configuration: built-in defaults, then the config file,
+/// then flags.
+pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> Result<Resolved, CliError> {
+    let file = match &common.config {
+        Some(p) => FileConfig::load(p)?,
+        None => FileConfig::default(),
+    };
+    let mut limits = ServerLimits::default();
+    file.limits.apply(&mut limits);
+    serve.apply(&mut limits);
+    let default_listen: SocketAddr = protocol::limits::DEFAULT_LISTEN_ADDR
+        .parse()
+        .map_err(|_| CliError::Usage("bad built-in listen address".into()))?;
+    let listen = serve.listen.or(file.listen).unwrap_or(default_listen);
+    let mut projects = file.projects;
+    match (&common.api_key, &common.api_secret) {
+        (Some(key), Some(secret)) => {
+            projects.retain(|p| &p.api_key != key);
+            projects.push(Project {
+                api_key: key.clone(),
+                api_secret: secret.clone(),
+            });
+        }
+        (None, Some(_)) => return Err(CliError::Usage("--api-secret needs --api-key".into())),
+        (Some(key), None) => {
+            if !projects.iter().any(|p| &p.api_key == key) {
+                return Err(CliError::Usage(format!(
+                    "--api-key {key} is not a configured project; give --api-secret too"
+                )));
+            }
+        }
+        (None, None) => {}
+    }
+    let using_dev_project = projects.is_empty();
+    if using_dev_project {
+        projects.push(Project::dev());
+    }
+    let config = Config {
+        listen,
+        projects,
+        limits,
+    };
+    config.validate()?;
+    Ok(Resolved {
+        config,
+        using_dev_project,
+    })
+}
+
+/// `create-session`: a new session id for the project named by `--api-key`
+/// (or the only/first configured one).
+pub fn create_session(common: &CommonArgs) -> Result<String, CliError> {
+    let r = resolve(common, &ServeArgs::default())?;
+    let project = match &common.api_key {
+        Some(k) => r.config.project(k),
+        None => r.config.projects.first(),
+    }
+    .ok_or_else(|| CliError::Usage("no project configured".into()))?;
+    Ok(create_session_id(project))
+}
+
+/// `token`: a token for the session's project (found from the API key the
+/// session id carries).
+pub fn token(common: &CommonArgs, args: &TokenArgs) -> Result<String, CliError> {
+    let r = resolve(common, &ServeArgs::default())?;
+    let key = api_key_of(&args.session_id)
+        .map_err(|e| CliError::Usage(format!("session id {:?}: {e}", args.session_id)))?;
+    let project = r.config.project(&key).ok_or_else(|| {
+        CliError::Usage(format!(
+            "session id belongs to project {key}, which is not configured"
+        ))
+    })?;
+    let opts = TokenOptions {
+        role: args.role,
+        data: args.data.clone(),
+        expire_in: Duration::from_secs(args.expire),
+        legacy: args.legacy,
+    };
+    Ok(mint_token(project, &args.session_id, &opts)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_to_dev_project_on_fixed_port() {
+        let r = resolve(&CommonArgs::default(), &ServeArgs::default()).expect("resolve");
+        assert!(r.using_dev_project);
+        assert_eq!(
+            r.config.listen.to_string(),
+            protocol::limits::DEFAULT_LISTEN_ADDR
+        );
+        assert_eq!(r.config.projects, vec![Project::dev()]);
+    }
+
+    #[test]
+    fn flags_parse_and_token_round_trips() {
+        let cli = Cli::try_parse_from([
+            "otc-server",
+            "--api-key",
+            "777",
+            "--api-secret",
+            "sss",
+            "--listen",
+            "127.0.0.1:9999",
+            "--signal-rate",
+            "3",
+        ])
+        .expect("parse");
+        assert!(cli.command.is_none());
+        let r = resolve(&cli.common, &cli.serve).expect("resolve");
+        assert!(!r.using_dev_project);
+        assert_eq!(r.config.limits.signal_rate_per_sec, 3);
+        assert_eq!(r.config.listen.port(), 9999);
+
+        let sid = create_session(&cli.common).expect("session");
+        let args = TokenArgs {
+            session_id: sid.clone(),
+            role: Role::Subscriber,
+            data: Some("d".into()),
+            expire: 60,
+            legacy: true,
+        };
+        let t = token(&cli.common, &args).expect("token");
+        let p = r.config.project("777").expect("project");
+        let g = crate::verify_token(p, &sid, &t).expect("verify");
+        assert_eq!(g.role, Role::Subscriber);
+
+        let sub =
+            Cli::try_parse_from(["otc-server", "token", "--session-id", "x", "--role", "boss"]);
+        assert!(sub.is_err(), "unknown role refused");
+        assert!(resolve(
+            &CommonArgs {
+                api_secret: Some("s".into()),
+                ..Default::default()
+            },
+            &ServeArgs::default()
+        )
+        .is_err());
+    }
+}

@@ -1,0 +1,331 @@
+//! What a running server is made of: where it listens, which projects it
+//! serves and the bounds it enforces.
+//!
+//! The same [`Config`] is built three ways — by the CLI (flags and
+//! environment), from a TOML file, or in code by tests and embedders — so it
+//! is plain data with no behaviour beyond validation. Defaults come from
+//! [`protocol::limits`] so the documentation, the CLI and the client agree.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use protocol::limits;
+use serde::Deserialize;
+
+/// API key of the built-in development project.
+///
+/// **Insecure, for local use only**: the key and secret are public, so anyone
+/// can mint tokens for it. The server uses it only when no project is
+/// configured, and says so at start-up.
+pub const DEV_API_KEY: &str = "100000";
+
+/// API secret of the built-in development project (see [`DEV_API_KEY`]).
+pub const DEV_API_SECRET: &str = "otc-dev-secret-0123456789abcdef0123456789";
+
+/// One OpenTok project: the key names it, the secret signs its tokens and
+/// session ids.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Project {
+    pub api_key: String,
+    pub api_secret: String,
+}
+
+impl Project {
+    /// The built-in development project ([`DEV_API_KEY`]).
+    pub fn dev() -> Self {
+        Project {
+            api_key: DEV_API_KEY.to_string(),
+            api_secret: DEV_API_SECRET.to_string(),
+        }
+    }
+
+    /// Checks that the key can be embedded in a session id (it is one of the
+    /// `~`-separated fields) and that the secret is not empty.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let key_ok = !self.api_key.is_empty()
+            && self.api_key.len() <= 128
+            && self
+                .api_key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+        if !key_ok {
+            return Err(ConfigError::Invalid(format!(
+                "API key {:?} must be 1..128 characters of A-Z a-z 0-9 - _ .",
+                self.api_key
+            )));
+        }
+        if self.api_secret.is_empty() {
+            return Err(ConfigError::Invalid(format!(
+                "API secret of project {} is empty",
+                self.api_key
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The configurable bounds of the server. `Default` takes every value from
+/// [`protocol::limits`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// Most connections in one session; one more gets error 1027.
+    pub max_connections_per_session: usize,
+    /// Sustained signals per second one connection may send.
+    pub signal_rate_per_sec: u32,
+    /// Signals one connection may send in a burst above the sustained rate.
+    pub signal_burst: u32,
+    /// Outgoing frames queued for one link before its client is judged too
+    /// slow and disconnected.
+    pub send_queue_frames: usize,
+    /// Interval of the server's pings.
+    pub ping_interval: Duration,
+    /// Silence after which a link is considered dead.
+    pub idle_timeout: Duration,
+    /// How long a dropped connection is kept for a resume.
+    pub reconnect_grace: Duration,
+    /// Un-acknowledged events kept per connection for replay.
+    pub replay_buffer_frames: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            max_connections_per_session: limits::DEFAULT_MAX_CONNECTIONS_PER_SESSION,
+            signal_rate_per_sec: limits::DEFAULT_SIGNAL_RATE_PER_SEC,
+            signal_burst: limits::DEFAULT_SIGNAL_BURST,
+            send_queue_frames: limits::DEFAULT_SEND_QUEUE_FRAMES,
+            ping_interval: limits::DEFAULT_PING_INTERVAL,
+            idle_timeout: limits::DEFAULT_IDLE_TIMEOUT,
+            reconnect_grace: limits::DEFAULT_RECONNECT_GRACE,
+            replay_buffer_frames: limits::DEFAULT_REPLAY_BUFFER_FRAMES,
+        }
+    }
+}
+
+impl ServerLimits {
+    /// Refuses values that would make the server useless (zero queues, zero
+    /// intervals).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |what: &str| {
+            Err(ConfigError::Invalid(format!(
+                "{what} must be greater than 0"
+            )))
+        };
+        if self.max_connections_per_session == 0 {
+            return bad("max_connections_per_session");
+        }
+        if self.signal_rate_per_sec == 0 {
+            return bad("signal_rate_per_sec");
+        }
+        if self.send_queue_frames == 0 {
+            return bad("send_queue_frames");
+        }
+        if self.replay_buffer_frames == 0 {
+            return bad("replay_buffer_frames");
+        }
+        if self.ping_interval.is_zero() {
+            return bad("ping_interval");
+        }
+        if self.idle_timeout.is_zero() {
+            return bad("idle_timeout");
+        }
+        Ok(())
+    }
+}
+
+/// Everything [`crate::start`] needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub projects: Vec<Project>,
+    pub limits: ServerLimits,
+}
+
+impl Config {
+    /// The development project on an ephemeral loopback port with default
+    /// limits: what tests and the in-process benchmark start.
+    pub fn dev() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            projects: vec![Project::dev()],
+            limits: ServerLimits::default(),
+        }
+    }
+
+    /// Checks projects (at least one, valid, keys unique) and limits.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.projects.is_empty() {
+            return Err(ConfigError::Invalid("no project configured".into()));
+        }
+        for (i, p) in self.projects.iter().enumerate() {
+            p.validate()?;
+            if self.projects[..i].iter().any(|q| q.api_key == p.api_key) {
+                return Err(ConfigError::Invalid(format!(
+                    "API key {} is configured twice",
+                    p.api_key
+                )));
+            }
+        }
+        self.limits.validate()
+    }
+
+    /// The project with this API key.
+    pub fn project(&self, api_key: &str) -> Option<&Project> {
+        self.projects.iter().find(|p| p.api_key == api_key)
+    }
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {message}")]
+    Parse { path: String, message: String },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// The TOML config file. Every field is optional; flags given on the command
+/// line override it.
+///
+/// ```toml
+/// listen = "0.0.0.0:4443"
+///
+/// [[projects]]
+/// api_key = "123456"
+/// api_secret = "a-long-random-secret"
+///
+/// [limits]
+/// max_connections_per_session = 500
+/// signal_rate_per_sec = 100
+/// signal_burst = 200
+/// send_queue_frames = 4096
+/// ping_interval_ms = 5000
+/// idle_timeout_ms = 15000
+/// reconnect_grace_ms = 30000
+/// replay_buffer_frames = 8192
+/// ```
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    #[serde(default)]
+    pub projects: Vec<Project>,
+    #[serde(default)]
+    pub limits: FileLimits,
+}
+
+/// The `[limits]` table of [`FileConfig`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileLimits {
+    pub max_connections_per_session: Option<usize>,
+    pub signal_rate_per_sec: Option<u32>,
+    pub signal_burst: Option<u32>,
+    pub send_queue_frames: Option<usize>,
+    pub ping_interval_ms: Option<u64>,
+    pub idle_timeout_ms: Option<u64>,
+    pub reconnect_grace_ms: Option<u64>,
+    pub replay_buffer_frames: Option<usize>,
+}
+
+impl FileLimits {
+    /// Overrides the fields of `l` that the file sets.
+    pub fn apply(&self, l: &mut ServerLimits) {
+        let ms = Duration::from_millis;
+        if let Some(v) = self.max_connections_per_session {
+            l.max_connections_per_session = v;
+        }
+        if let Some(v) = self.signal_rate_per_sec {
+            l.signal_rate_per_sec = v;
+        }
+        if let Some(v) = self.signal_burst {
+            l.signal_burst = v;
+        }
+        if let Some(v) = self.send_queue_frames {
+            l.send_queue_frames = v;
+        }
+        if let Some(v) = self.ping_interval_ms {
+            l.ping_interval = ms(v);
+        }
+        if let Some(v) = self.idle_timeout_ms {
+            l.idle_timeout = ms(v);
+        }
+        if let Some(v) = self.reconnect_grace_ms {
+            l.reconnect_grace = ms(v);
+        }
+        if let Some(v) = self.replay_buffer_frames {
+            l.replay_buffer_frames = v;
+        }
+    }
+}
+
+impl FileConfig {
+    /// Reads and parses a TOML config file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|message| ConfigError::Parse {
+            path: path.display().to_string(),
+            message,
+        })
+    }
+
+    /// Parses the text of a config file.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_overrides_defaults() {
+        let f = FileConfig::parse(
+            r#"
+            listen = "127.0.0.1:9000"
+            [[projects]]
+            api_key = "k1"
+            api_secret = "s1"
+            [[projects]]
+            api_key = "k2"
+            api_secret = "s2"
+            [limits]
+            signal_rate_per_sec = 7
+            reconnect_grace_ms = 250
+            "#,
+        )
+        .expect("parse");
+        assert_eq!(f.listen, Some("127.0.0.1:9000".parse().expect("addr")));
+        assert_eq!(f.projects.len(), 2);
+        let mut l = ServerLimits::default();
+        f.limits.apply(&mut l);
+        assert_eq!(l.signal_rate_per_sec, 7);
+        assert_eq!(l.reconnect_grace, Duration::from_millis(250));
+        assert_eq!(l.signal_burst, limits::DEFAULT_SIGNAL_BURST);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_projects_are_refused() {
+        assert!(FileConfig::parse("lisen = \"x\"").is_err());
+        let mut c = Config::dev();
+        c.projects.push(Project::dev());
+        assert!(c.validate().is_err(), "duplicate key");
+        let mut c = Config::dev();
+        c.projects[0].api_key = "a~b".into();
+        assert!(c.validate().is_err(), "key with ~");
+        let mut c = Config::dev();
+        c.limits.send_queue_frames = 0;
+        assert!(c.validate().is_err());
+        assert!(Config::dev().validate().is_ok());
+    }
+}

@@ -1,0 +1,473 @@
+//! One WebSocket link, from upgrade to close.
+//!
+//! Each link runs two tasks:
+//!
+//! * the **reader** (this module's [`run`]) parses client frames, does the
+//!   `connect`/`resume` handshake and hands everything else to the hub; it
+//!   decides how the link ended (clean `disconnect`, protocol violation, or
+//!   an unexpected drop that starts the reconnect grace period);
+//! * the **writer** ([`writer`]) drains the link's bounded queue into the
+//!   socket, sends the server's pings, and on close sends the last frame and
+//!   a close frame with a reason.
+//!
+//! Splitting them means a client that stops reading only fills its own
+//! queue; the hub never waits on a socket.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use protocol::messages::DisconnectReason;
+use protocol::{ClientMessage, ErrorCode, ServerMessage, PROTOCOL_VERSION};
+use tokio::sync::mpsc;
+
+use crate::auth::{verify_session_id, verify_token};
+use crate::hub::{JoinRequest, Membership};
+use crate::link::{close_code, frame, Closing, Frame, Link, LinkCtl};
+use crate::server::App;
+
+/// Longest time spent sending the last frames of a closing link.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Drives one upgraded WebSocket until it ends.
+pub(crate) async fn run(socket: WebSocket, app: Arc<App>) {
+    let (sink, mut stream) = socket.split();
+    let limits = app.hub.limits().clone();
+    let generation = app.hub.next_generation();
+    // Room for a full replay on top of the live queue, so a resume can
+    // queue its backlog at once (the channel allocates only what it holds).
+    let capacity = limits.send_queue_frames + limits.replay_buffer_frames + 2;
+    let (link, rx) = Link::new(capacity, generation);
+    let writer = tokio::spawn(writer(
+        sink,
+        rx,
+        Arc::clone(link.ctl()),
+        limits.ping_interval,
+    ));
+
+    if let Some(who) = handshake(&mut stream, &link, &app).await {
+        session_loop(&mut stream, &link, &who, &app).await;
+    }
+    // Whatever happened, the writer must end; if nobody asked for a
+    // particular close, close normally.
+    link.close(Closing {
+        drain: true,
+        frame: None,
+        code: close_code::NORMAL,
+        reason: String::new(),
+    });
+    let _ = writer.await;
+}
+
+/// Sends `Error { code, message }` and closes the link.
+fn refuse(link: &Link, code: ErrorCode, message: String, close: u16) {
+    tracing::debug!(code = code.as_i32(), "refusing client: {message}");
+    let reason = message.clone();
+    link.close_with(&ServerMessage::Error { code, message }, close, &reason);
+}
+
+/// What the next client frame turned out to be.
+enum Incoming {
+    Message(Box<ClientMessage>),
+    /// Broke the protocol: code, message, WebSocket close code.
+    Violation(ErrorCode, String, u16),
+    /// Ping/pong at the WebSocket level: nothing to do.
+    Nothing,
+    /// Closed, errored or silent too long.
+    Gone(&'static str),
+}
+
+async fn next_frame(stream: &mut SplitStream<WebSocket>, idle: Duration) -> Incoming {
+    let item = match tokio::time::timeout(idle, stream.next()).await {
+        Err(_) => return Incoming::Gone("idle timeout"),
+        Ok(None) => return Incoming::Gone("link closed"),
+        Ok(Some(item)) => item,
+    };
+    match item {
+        Ok(Message::Text(text)) => match ClientMessage::decode(text.as_str()) {
+            Ok(m) => Incoming::Message(Box::new(m)),
+            Err(e) => Incoming::Violation(e.code(), e.to_string(), close_code::PROTOCOL_ERROR),
+        },
+        Ok(Message::Binary(_)) => Incoming::Violation(
+            ErrorCode::ProtocolError,
+            "binary frames are not part of the protocol; send JSON text".into(),
+            close_code::PROTOCOL_ERROR,
+        ),
+        Ok(Message::Ping(_) | Message::Pong(_)) => Incoming::Nothing,
+        Ok(Message::Close(_)) => Incoming::Gone("client closed the link"),
+        Err(e) => {
+            // tungstenite reports an oversize frame or message as a capacity
+            // error before buffering it.
+            let text = e.to_string();
+            if text.contains("Space limit exceeded")
+                || text.to_lowercase().contains("too long")
+                || text.to_lowercase().contains("capacity")
+            {
+                Incoming::Violation(
+                    ErrorCode::ProtocolError,
+                    format!(
+                        "frame larger than {} bytes refused",
+                        protocol::limits::MAX_FRAME_BYTES
+                    ),
+                    close_code::TOO_BIG,
+                )
+            } else {
+                tracing::debug!("link error: {e}");
+                Incoming::Gone("link error")
+            }
+        }
+    }
+}
+
+/// Waits for `connect` or `resume` and joins. `None` if the link ended.
+async fn handshake(
+    stream: &mut SplitStream<WebSocket>,
+    link: &Link,
+    app: &Arc<App>,
+) -> Option<Membership> {
+    let idle = app.hub.limits().idle_timeout;
+    // Bounded: each non-message frame is a ping/pong; give up after many.
+    for _ in 0..64 {
+        let msg = tokio::select! {
+            biased;
+            _ = link.ctl().token().cancelled() => return None,
+            m = next_frame(stream, idle) => m,
+        };
+        let msg = match msg {
+            Incoming::Nothing => continue,
+            Incoming::Gone(_) => return None,
+            Incoming::Violation(code, message, close) => {
+                refuse(link, code, message, close);
+                return None;
+            }
+            Incoming::Message(m) => *m,
+        };
+        return match msg {
+            ClientMessage::Connect {
+                version,
+                api_key,
+                session_id,
+                token,
+                suppress_connection_events,
+            } => {
+                let req = check_connect(
+                    app,
+                    version,
+                    &api_key,
+                    &session_id,
+                    &token,
+                    suppress_connection_events,
+                );
+                match req.and_then(|req| {
+                    app.hub
+                        .join(req, link.clone())
+                        .map_err(|e| (e.code, e.message))
+                }) {
+                    Ok(who) => Some(who),
+                    Err((code, message)) => {
+                        refuse(link, code, message, close_code::POLICY);
+                        None
+                    }
+                }
+            }
+            ClientMessage::Resume {
+                version,
+                api_key,
+                session_id,
+                connection_id,
+                resume_secret,
+                last_seq,
+            } => {
+                let checked = check_version(version)
+                    .and_then(|()| check_session(app, &api_key, &session_id))
+                    .and_then(|()| {
+                        app.hub
+                            .resume(
+                                &session_id,
+                                &connection_id,
+                                &resume_secret,
+                                last_seq,
+                                link.clone(),
+                            )
+                            .map_err(|e| (e.code, e.message))
+                    });
+                match checked {
+                    Ok(who) => Some(who),
+                    Err((code, message)) => {
+                        refuse(link, code, message, close_code::POLICY);
+                        None
+                    }
+                }
+            }
+            ClientMessage::Signal { .. } => {
+                refuse(
+                    link,
+                    ErrorCode::NotConnected,
+                    "signal before connect: send connect first".into(),
+                    close_code::PROTOCOL_ERROR,
+                );
+                None
+            }
+            other => {
+                refuse(
+                    link,
+                    ErrorCode::ProtocolError,
+                    format!("expected connect or resume, got {}", kind_of(&other)),
+                    close_code::PROTOCOL_ERROR,
+                );
+                None
+            }
+        };
+    }
+    refuse(
+        link,
+        ErrorCode::ProtocolError,
+        "no connect received".into(),
+        close_code::PROTOCOL_ERROR,
+    );
+    None
+}
+
+fn kind_of(m: &ClientMessage) -> &'static str {
+    match m {
+        ClientMessage::Connect { .. } => "connect",
+        ClientMessage::Resume { .. } => "resume",
+        ClientMessage::Signal { .. } => "signal",
+        ClientMessage::Ack { .. } => "ack",
+        ClientMessage::Ping { .. } => "ping",
+        ClientMessage::Pong { .. } => "pong",
+        ClientMessage::Disconnect => "disconnect",
+    }
+}
+
+fn check_version(version: u32) -> Result<(), (ErrorCode, String)> {
+    if version == PROTOCOL_VERSION {
+        Ok(())
+    } else {
+        Err((
+            ErrorCode::ProtocolError,
+            format!("protocol version {version} is not supported; this server speaks {PROTOCOL_VERSION}"),
+        ))
+    }
+}
+
+fn check_session(app: &App, api_key: &str, session_id: &str) -> Result<(), (ErrorCode, String)> {
+    let project = app.project(api_key).ok_or((
+        ErrorCode::AuthorizationFailure,
+        "unknown API key".to_string(),
+    ))?;
+    verify_session_id(project, session_id).map_err(|e| {
+        (
+            ErrorCode::InvalidSession,
+            format!("invalid session id: {e}"),
+        )
+    })
+}
+
+fn check_connect(
+    app: &App,
+    version: u32,
+    api_key: &str,
+    session_id: &str,
+    token: &str,
+    suppress: bool,
+) -> Result<JoinRequest, (ErrorCode, String)> {
+    check_version(version)?;
+    check_session(app, api_key, session_id)?;
+    let project = app.project(api_key).ok_or((
+        ErrorCode::AuthorizationFailure,
+        "unknown API key".to_string(),
+    ))?;
+    let grant = verify_token(project, session_id, token).map_err(|e| {
+        tracing::info!(session = session_id, "token refused: {e}");
+        (
+            ErrorCode::AuthorizationFailure,
+            format!("token refused: {e}"),
+        )
+    })?;
+    Ok(JoinRequest {
+        project_key: project.api_key.clone(),
+        session_id: session_id.to_string(),
+        role: grant.role,
+        connection_data: grant.connection_data,
+        suppress_connection_events: suppress,
+    })
+}
+
+/// Serves a joined member until its link ends.
+async fn session_loop(
+    stream: &mut SplitStream<WebSocket>,
+    link: &Link,
+    who: &Membership,
+    app: &Arc<App>,
+) {
+    let idle = app.hub.limits().idle_timeout;
+    let generation = link.generation;
+    loop {
+        let incoming = tokio::select! {
+            biased;
+            _ = link.ctl().token().cancelled() => {
+                if !link.ctl().close_requested() {
+                    // The writer failed: the socket is dead.
+                    app.hub.link_lost(who, generation);
+                }
+                // Otherwise the hub closed it (eviction, takeover, shutdown,
+                // force disconnect) and has already dealt with the member.
+                return;
+            }
+            m = next_frame(stream, idle) => m,
+        };
+        let msg = match incoming {
+            Incoming::Nothing => continue,
+            Incoming::Gone(why) => {
+                tracing::info!(connection = %who.connection_id, "link dropped: {why}");
+                app.hub.link_lost(who, generation);
+                return;
+            }
+            Incoming::Violation(code, message, close) => {
+                violation(app, link, who, code, message, close);
+                return;
+            }
+            Incoming::Message(m) => *m,
+        };
+        match msg {
+            ClientMessage::Signal {
+                seq,
+                signal_type,
+                data,
+                to,
+            } => app.hub.signal(who, seq, &signal_type, &data, to.as_deref()),
+            ClientMessage::Ack { seq } => app.hub.ack(who, seq),
+            ClientMessage::Ping { id } => app.hub.send_control(who, &ServerMessage::Pong { id }),
+            ClientMessage::Pong { .. } => {}
+            ClientMessage::Disconnect => {
+                app.hub.leave(
+                    who,
+                    generation,
+                    DisconnectReason::ClientDisconnected,
+                    Some(Closing {
+                        drain: true,
+                        frame: None,
+                        code: close_code::NORMAL,
+                        reason: DisconnectReason::ClientDisconnected.as_str().into(),
+                    }),
+                );
+                return;
+            }
+            other @ (ClientMessage::Connect { .. } | ClientMessage::Resume { .. }) => {
+                let message = format!("{} on a link that is already connected", kind_of(&other));
+                violation(
+                    app,
+                    link,
+                    who,
+                    ErrorCode::ProtocolError,
+                    message,
+                    close_code::PROTOCOL_ERROR,
+                );
+                return;
+            }
+        }
+    }
+}
+
+/// A joined client broke the protocol: it gets an error, leaves the session
+/// (the others see `protocol_violation`) and its link is closed.
+fn violation(
+    app: &App,
+    link: &Link,
+    who: &Membership,
+    code: ErrorCode,
+    message: String,
+    close: u16,
+) {
+    tracing::warn!(connection = %who.connection_id, "protocol violation: {message}");
+    let reason = message.clone();
+    let closing = Closing {
+        drain: false,
+        frame: Some(frame(&ServerMessage::Error { code, message })),
+        code: close,
+        reason,
+    };
+    app.hub.leave(
+        who,
+        link.generation,
+        DisconnectReason::ProtocolViolation,
+        Some(closing.clone()),
+    );
+    // If the hub no longer knew this link as current, close it anyway.
+    link.close(closing);
+}
+
+type Sink = SplitSink<WebSocket, Message>;
+
+/// Sends one message unless the link is told to close meanwhile.
+async fn send(sink: &mut Sink, msg: Message, ctl: &LinkCtl) -> Result<(), ()> {
+    tokio::select! {
+        r = sink.send(msg) => r.map_err(|_| ()),
+        _ = ctl.token().cancelled() => Err(()),
+    }
+}
+
+fn truncate_reason(reason: &str) -> String {
+    // A close reason must fit in 123 bytes; cut on a char boundary.
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    reason[..end].to_string()
+}
+
+/// Drains the link's queue into the socket and pings; sends the closing
+/// frames when the link is closed.
+async fn writer(
+    mut sink: Sink,
+    mut rx: mpsc::Receiver<Frame>,
+    ctl: Arc<LinkCtl>,
+    ping_every: Duration,
+) {
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ping_id = 0u64;
+    loop {
+        let out = tokio::select! {
+            biased;
+            _ = ctl.token().cancelled() => break,
+            f = rx.recv() => match f {
+                Some(f) => Message::Text(f),
+                None => break,
+            },
+            _ = ping.tick() => {
+                ping_id += 1;
+                Message::Text(frame(&ServerMessage::Ping { id: ping_id }))
+            }
+        };
+        if send(&mut sink, out, &ctl).await.is_err() {
+            break;
+        }
+    }
+    let closing = ctl.take_closing();
+    // Whatever ended the loop, the link is over now.
+    ctl.mark_dead();
+    if let Some(c) = closing {
+        let finish = async {
+            if c.drain {
+                while let Ok(f) = rx.try_recv() {
+                    sink.send(Message::Text(f)).await?;
+                }
+            }
+            if let Some(f) = c.frame {
+                sink.send(Message::Text(f)).await?;
+            }
+            sink.send(Message::Close(Some(CloseFrame {
+                code: c.code,
+                reason: Utf8Bytes::from(truncate_reason(&c.reason)),
+            })))
+            .await?;
+            sink.flush().await
+        };
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, finish).await;
+    }
+    let _ = sink.close().await;
+}

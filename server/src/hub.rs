@@ -1,0 +1,892 @@
+//! The session hub: who is in which session, and routing between them.
+//!
+//! # Shape
+//!
+//! A map from session id to a [`Session`] behind its own mutex. Everything
+//! that must be consistent inside one session — membership, the per-session
+//! event counter, each member's replay buffer and queue — changes under that
+//! one lock, and nothing under it waits: frames go into each recipient's
+//! bounded queue with a non-blocking push ([`Link::push`]). So every recipient
+//! sees events in the order of their (increasing) event seq, and a targeted
+//! signal is checked and delivered all-or-nothing.
+//!
+//! The hub is used only through a narrow API — [`Hub::join`],
+//! [`Hub::resume`], [`Hub::signal`], [`Hub::ack`], [`Hub::leave`],
+//! [`Hub::link_lost`], plus [`Hub::signal_from_server`],
+//! [`Hub::force_disconnect`] and [`Hub::list_connections`] for the REST API —
+//! so a hub spread over several nodes (Redis pub/sub for events, Redis keys
+//! for membership) can replace this in-memory one without touching the
+//! WebSocket or REST code.
+//!
+//! # One serialization per event
+//!
+//! An event is serialized once into a [`Frame`] (shared bytes) and the same
+//! frame goes to every recipient's queue and replay buffer.
+//!
+//! # Slow consumers
+//!
+//! Each link has a bounded queue of `send_queue_frames` frames. If a
+//! recipient's queue is full when an event is pushed, that recipient — and
+//! only it — is disconnected: it is sent `disconnected { reason:
+//! "slow_consumer" }` (best effort; its queue is full, so the frame goes
+//! through the link's separate close path), its link is closed, a warning is
+//! logged, and the others see it leave with `connection_destroyed { reason:
+//! "slow_consumer" }`. Nobody else waits for it and nothing is dropped
+//! without that report.
+//!
+//! # Reconnection
+//!
+//! A member outlives its link. When a link drops without a `disconnect`, the
+//! member stays in the session for `reconnect_grace` (peers see nothing),
+//! its events keep going to its replay buffer, and a `resume` with the
+//! member's secret attaches a new link, which first gets the events the
+//! client had not acknowledged. Every event a member receives stays in its
+//! replay buffer until the client acknowledges it; a buffer that would exceed
+//! `replay_buffer_frames` ends the member with `disconnected { reason:
+//! "replay_overflow" }` (logged), because exactly-once delivery could no
+//! longer be promised. Client signals are de-duplicated by client seq: one
+//! numbered at or below the highest processed is answered again but not
+//! routed again.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use protocol::messages::DisconnectReason;
+use protocol::{validate, ConnectionInfo, ErrorCode, ServerMessage, PROTOCOL_VERSION};
+use rand::RngCore;
+use subtle::ConstantTimeEq;
+
+use crate::auth::Role;
+use crate::config::ServerLimits;
+use crate::link::{close_code, frame, Closing, Frame, Link, PushError};
+use crate::rate::TokenBucket;
+
+/// How many refused client seqs a member remembers, to answer a re-sent
+/// signal with the same error.
+const REMEMBERED_ERRORS: usize = 1024;
+
+/// A request to join a session (after the token was verified).
+#[derive(Debug, Clone)]
+pub struct JoinRequest {
+    pub project_key: String,
+    pub session_id: String,
+    pub role: Role,
+    pub connection_data: String,
+    pub suppress_connection_events: bool,
+}
+
+/// Where a joined member lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub session_id: String,
+    pub connection_id: String,
+}
+
+/// A refusal by the hub, with the SDK code sent to the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct HubError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl HubError {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        HubError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+struct Member {
+    info: ConnectionInfo,
+    joined: u64,
+    role: Role,
+    suppress_events: bool,
+    resume_secret: String,
+    /// The current link; `None` while the connection waits for a resume.
+    link: Option<Link>,
+    /// Generation of the link whose loss started the current grace period.
+    lost_generation: Option<u64>,
+    /// Events sent but not acknowledged, oldest first.
+    replay: VecDeque<(u64, Frame)>,
+    acked: u64,
+    last_client_seq: u64,
+    refused: BTreeMap<u64, (ErrorCode, String)>,
+    bucket: TokenBucket,
+}
+
+impl Member {
+    fn receives_connection_events(&self) -> bool {
+        !self.suppress_events
+    }
+}
+
+/// Why a member must go.
+#[derive(Debug, Clone, Copy)]
+enum Eviction {
+    SlowConsumer,
+    ReplayOverflow,
+}
+
+struct Session {
+    id: String,
+    project_key: String,
+    next_seq: u64,
+    next_join: u64,
+    members: HashMap<String, Member>,
+    /// Set once the session is removed from the map; joiners then retry.
+    closed: bool,
+}
+
+impl Session {
+    /// Sends one event to the members `to` selects. Returns the members that
+    /// could not take it.
+    fn deliver(
+        &mut self,
+        limits: &ServerLimits,
+        make: impl FnOnce(u64) -> ServerMessage,
+        to: impl Fn(&str, &Member) -> bool,
+    ) -> Vec<(String, Eviction)> {
+        self.next_seq += 1;
+        let f = frame(&make(self.next_seq));
+        let seq = self.next_seq;
+        let mut evicted = Vec::new();
+        for (id, m) in self.members.iter_mut() {
+            if !to(id, m) {
+                continue;
+            }
+            if m.replay.len() >= limits.replay_buffer_frames {
+                evicted.push((id.clone(), Eviction::ReplayOverflow));
+                continue;
+            }
+            m.replay.push_back((seq, f.clone()));
+            if let Some(link) = &m.link {
+                match link.push(f.clone()) {
+                    Ok(()) => {}
+                    Err(PushError::Full) => evicted.push((id.clone(), Eviction::SlowConsumer)),
+                    // The link is dying; its loss is reported separately and
+                    // the replay buffer keeps the event for a resume.
+                    Err(PushError::Closed) => {}
+                }
+            }
+        }
+        evicted
+    }
+
+    /// Removes `id`, closes its link with `closing` and tells the others.
+    /// Evictions caused by that notification are handled too.
+    fn remove(
+        &mut self,
+        limits: &ServerLimits,
+        id: &str,
+        reason: DisconnectReason,
+        closing: Option<Closing>,
+    ) {
+        let mut work = vec![(id.to_string(), reason, closing)];
+        // Every round removes one member, so this ends.
+        while let Some((id, reason, closing)) = work.pop() {
+            let Some(m) = self.members.remove(&id) else {
+                continue;
+            };
+            if let (Some(link), Some(c)) = (&m.link, closing) {
+                link.close(c);
+            }
+            tracing::info!(session = %self.id, connection = %id, reason = reason.as_str(), "connection left");
+            let evicted = self.deliver(
+                limits,
+                |seq| ServerMessage::ConnectionDestroyed {
+                    seq,
+                    connection_id: id.clone(),
+                    reason,
+                },
+                |_, m| m.receives_connection_events(),
+            );
+            for (victim, why) in evicted {
+                work.push(eviction(&self.id, &victim, why));
+            }
+        }
+    }
+
+    fn handle_evictions(&mut self, limits: &ServerLimits, evicted: Vec<(String, Eviction)>) {
+        for (victim, why) in evicted {
+            let (id, reason, closing) = eviction(&self.id, &victim, why);
+            self.remove(limits, &id, reason, closing);
+        }
+    }
+
+    fn infos_except(&self, id: &str) -> Vec<ConnectionInfo> {
+        let mut v: Vec<(&u64, &ConnectionInfo)> = self
+            .members
+            .iter()
+            .filter(|(k, _)| k.as_str() != id)
+            .map(|(_, m)| (&m.joined, &m.info))
+            .collect();
+        v.sort_by_key(|(j, _)| **j);
+        v.into_iter().map(|(_, i)| i.clone()).collect()
+    }
+
+    /// Routes a signal to everyone (`to == None`) or to the listed members,
+    /// all-or-nothing.
+    fn route(
+        &mut self,
+        limits: &ServerLimits,
+        from: Option<&str>,
+        signal_type: &str,
+        data: &str,
+        to: Option<&[String]>,
+    ) -> Result<(), HubError> {
+        let targets: Option<HashSet<&str>> = to.map(|t| t.iter().map(String::as_str).collect());
+        if let Some(t) = &targets {
+            if let Some(missing) = t.iter().find(|id| !self.members.contains_key(**id)) {
+                return Err(HubError::new(
+                    ErrorCode::SignalTargetNotConnected,
+                    format!("connection {missing} is not connected to this session"),
+                ));
+            }
+        }
+        let evicted = self.deliver(
+            limits,
+            |seq| ServerMessage::Signal {
+                seq,
+                from: from.map(str::to_string),
+                signal_type: signal_type.to_string(),
+                data: data.to_string(),
+            },
+            |id, _| targets.as_ref().is_none_or(|t| t.contains(id)),
+        );
+        self.handle_evictions(limits, evicted);
+        Ok(())
+    }
+}
+
+fn eviction(session: &str, id: &str, why: Eviction) -> (String, DisconnectReason, Option<Closing>) {
+    let (reason, message) = match why {
+        Eviction::SlowConsumer => (
+            DisconnectReason::SlowConsumer,
+            "your send queue overflowed: events were not read fast enough",
+        ),
+        Eviction::ReplayOverflow => (
+            DisconnectReason::ReplayOverflow,
+            "too many unacknowledged events for the replay buffer",
+        ),
+    };
+    tracing::warn!(
+        session,
+        connection = id,
+        reason = reason.as_str(),
+        "{message}; disconnecting it"
+    );
+    let msg = ServerMessage::Disconnected {
+        reason,
+        message: message.to_string(),
+    };
+    (
+        id.to_string(),
+        reason,
+        Some(Closing {
+            drain: false,
+            frame: Some(frame(&msg)),
+            code: close_code::POLICY,
+            reason: reason.as_str().to_string(),
+        }),
+    )
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// The in-memory session hub.
+pub struct Hub {
+    limits: ServerLimits,
+    sessions: Mutex<HashMap<String, Arc<Mutex<Session>>>>,
+    next_generation: AtomicU64,
+    shutting_down: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a hub lock leaves data that is still
+    // structurally valid; keep serving rather than poison every session.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Hub {
+    pub fn new(limits: ServerLimits) -> Self {
+        Hub {
+            limits,
+            sessions: Mutex::new(HashMap::new()),
+            next_generation: AtomicU64::new(1),
+            shutting_down: AtomicBool::new(false),
+        }
+    }
+
+    /// The limits the hub enforces.
+    pub fn limits(&self) -> &ServerLimits {
+        &self.limits
+    }
+
+    /// A fresh link generation number.
+    pub fn next_generation(&self) -> u64 {
+        self.next_generation.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn session(&self, session_id: &str) -> Option<Arc<Mutex<Session>>> {
+        lock(&self.sessions).get(session_id).cloned()
+    }
+
+    /// Drops the session from the map if it has no members left.
+    fn gc(&self, session_id: &str) {
+        let mut map = lock(&self.sessions);
+        if let Some(s) = map.get(session_id) {
+            let mut s = lock(s);
+            if s.members.is_empty() {
+                s.closed = true;
+                drop(s);
+                map.remove(session_id);
+            }
+        }
+    }
+
+    /// Adds a new connection to a session (creating the session on first
+    /// use). The `connected` frame is queued on `link` before any event, so
+    /// the client sees it first.
+    pub fn join(&self, req: JoinRequest, link: Link) -> Result<Membership, HubError> {
+        if self.shutting_down.load(Ordering::Acquire) {
+            return Err(HubError::new(
+                ErrorCode::ConnectionRefused,
+                "the server is shutting down",
+            ));
+        }
+        // A session emptied and removed between lookup and lock is marked
+        // closed; look it up again (a bounded number of times).
+        for _ in 0..8 {
+            let s = {
+                let mut map = lock(&self.sessions);
+                map.entry(req.session_id.clone())
+                    .or_insert_with(|| {
+                        Arc::new(Mutex::new(Session {
+                            id: req.session_id.clone(),
+                            project_key: req.project_key.clone(),
+                            next_seq: 0,
+                            next_join: 0,
+                            members: HashMap::new(),
+                            closed: false,
+                        }))
+                    })
+                    .clone()
+            };
+            let mut s = lock(&s);
+            if s.closed {
+                continue;
+            }
+            return self.join_locked(&mut s, &req, link);
+        }
+        Err(HubError::new(
+            ErrorCode::InternalError,
+            "could not join the session",
+        ))
+    }
+
+    fn join_locked(
+        &self,
+        s: &mut Session,
+        req: &JoinRequest,
+        link: Link,
+    ) -> Result<Membership, HubError> {
+        let limits = &self.limits;
+        if s.project_key != req.project_key {
+            return Err(HubError::new(
+                ErrorCode::InvalidSession,
+                "session belongs to another project",
+            ));
+        }
+        if s.members.len() >= limits.max_connections_per_session {
+            return Err(HubError::new(
+                ErrorCode::ConnectionLimitExceeded,
+                format!(
+                    "the session already holds its maximum of {} connections",
+                    limits.max_connections_per_session
+                ),
+            ));
+        }
+        let id = random_hex(16);
+        let info = ConnectionInfo {
+            id: id.clone(),
+            created_at_ms: now_ms(),
+            data: req.connection_data.clone(),
+        };
+        let resume_secret = random_hex(32);
+        let connected = ServerMessage::Connected {
+            version: PROTOCOL_VERSION,
+            session_id: s.id.clone(),
+            connection: info.clone(),
+            connections: if req.suppress_connection_events {
+                Vec::new()
+            } else {
+                s.infos_except(&id)
+            },
+            resume_secret: resume_secret.clone(),
+            last_seq: s.next_seq,
+            ping_interval_ms: u64::try_from(limits.ping_interval.as_millis()).unwrap_or(u64::MAX),
+            reconnect_grace_ms: u64::try_from(limits.reconnect_grace.as_millis())
+                .unwrap_or(u64::MAX),
+        };
+        link.push(frame(&connected))
+            .map_err(|_| HubError::new(ErrorCode::ConnectionFailed, "link closed while joining"))?;
+        let created = info.clone();
+        let evicted = s.deliver(
+            limits,
+            |seq| ServerMessage::ConnectionCreated {
+                seq,
+                connection: created,
+            },
+            |_, m| m.receives_connection_events(),
+        );
+        s.next_join += 1;
+        s.members.insert(
+            id.clone(),
+            Member {
+                info,
+                joined: s.next_join,
+                role: req.role,
+                suppress_events: req.suppress_connection_events,
+                resume_secret,
+                link: Some(link),
+                lost_generation: None,
+                replay: VecDeque::new(),
+                acked: s.next_seq,
+                last_client_seq: 0,
+                refused: BTreeMap::new(),
+                bucket: TokenBucket::new(limits.signal_rate_per_sec, limits.signal_burst),
+            },
+        );
+        tracing::info!(session = %s.id, connection = %id, members = s.members.len(), "connection joined");
+        s.handle_evictions(limits, evicted);
+        Ok(Membership {
+            session_id: s.id.clone(),
+            connection_id: id,
+        })
+    }
+
+    /// Attaches `link` to a connection that lost its link (or whose old link
+    /// is half-open: that one is closed). Queues `resumed`, then every event
+    /// above `last_seq` still in the replay buffer, in order.
+    pub fn resume(
+        &self,
+        session_id: &str,
+        connection_id: &str,
+        secret: &str,
+        last_seq: u64,
+        link: Link,
+    ) -> Result<Membership, HubError> {
+        let refused = || {
+            HubError::new(
+                ErrorCode::AuthorizationFailure,
+                "no such connection in this session, or wrong resume secret (it may have expired)",
+            )
+        };
+        if self.shutting_down.load(Ordering::Acquire) {
+            return Err(HubError::new(
+                ErrorCode::ConnectionRefused,
+                "the server is shutting down",
+            ));
+        }
+        let s = self.session(session_id).ok_or_else(refused)?;
+        let mut s = lock(&s);
+        let m = s.members.get_mut(connection_id).ok_or_else(refused)?;
+        if !bool::from(m.resume_secret.as_bytes().ct_eq(secret.as_bytes())) {
+            return Err(refused());
+        }
+        if let Some(old) = m.link.take() {
+            old.close(Closing {
+                drain: false,
+                frame: None,
+                code: close_code::POLICY,
+                reason: "resumed on another link".into(),
+            });
+        }
+        m.lost_generation = None;
+        m.acked = m.acked.max(last_seq);
+        let acked = m.acked;
+        while m.replay.front().is_some_and(|(seq, _)| *seq <= acked) {
+            m.replay.pop_front();
+        }
+        let resumed = ServerMessage::Resumed {
+            last_client_seq: m.last_client_seq,
+        };
+        let mut ok = link.push(frame(&resumed)).is_ok();
+        for (_, f) in &m.replay {
+            ok = ok && link.push(f.clone()).is_ok();
+        }
+        if !ok {
+            // The new link's queue is sized to hold a full replay; failing
+            // here means it is already gone. Keep waiting for another resume.
+            return Err(HubError::new(
+                ErrorCode::ConnectionFailed,
+                "link closed while resuming",
+            ));
+        }
+        let replayed = m.replay.len();
+        m.link = Some(link);
+        tracing::info!(session = %session_id, connection = %connection_id, replayed, "connection resumed");
+        Ok(Membership {
+            session_id: session_id.to_string(),
+            connection_id: connection_id.to_string(),
+        })
+    }
+
+    /// Handles signal `seq` from a member and queues its answer
+    /// (`signal_ack` or `signal_error`) on the member's link.
+    pub fn signal(
+        &self,
+        who: &Membership,
+        seq: u64,
+        signal_type: &str,
+        data: &str,
+        to: Option<&[String]>,
+    ) {
+        let Some(s) = self.session(&who.session_id) else {
+            return;
+        };
+        let mut s = lock(&s);
+        let limits = &self.limits;
+        let Some(m) = s.members.get_mut(&who.connection_id) else {
+            return;
+        };
+        let answer = if seq <= m.last_client_seq {
+            // Already processed (the client re-sent it after a resume):
+            // answer the same way, do not route again.
+            match m.refused.get(&seq) {
+                Some((code, message)) => Err(HubError::new(*code, message.clone())),
+                None => Ok(()),
+            }
+        } else {
+            m.last_client_seq = seq;
+            let checked = validate::signal(signal_type, data, to)
+                .map_err(|e| HubError::new(e.code(), e.to_string()))
+                .and_then(|()| {
+                    if m.role.may_signal() {
+                        Ok(())
+                    } else {
+                        Err(HubError::new(
+                            ErrorCode::PermissionDenied,
+                            "a publisher_only connection may not send signals",
+                        ))
+                    }
+                })
+                .and_then(|()| {
+                    if m.bucket.try_take() {
+                        Ok(())
+                    } else {
+                        Err(HubError::new(
+                            ErrorCode::RateLimited,
+                            format!(
+                                "rate limit of {}/s (burst {}) exceeded",
+                                limits.signal_rate_per_sec, limits.signal_burst
+                            ),
+                        ))
+                    }
+                });
+            let result = checked
+                .and_then(|()| s.route(limits, Some(&who.connection_id), signal_type, data, to));
+            if let Err(e) = &result {
+                tracing::debug!(connection = %who.connection_id, seq, code = e.code.as_i32(), "signal refused: {}", e.message);
+                if let Some(m) = s.members.get_mut(&who.connection_id) {
+                    m.refused.insert(seq, (e.code, e.message.clone()));
+                    if m.refused.len() > REMEMBERED_ERRORS {
+                        m.refused.pop_first();
+                    }
+                }
+            }
+            result
+        };
+        let reply = match answer {
+            Ok(()) => ServerMessage::SignalAck { seq },
+            Err(e) => ServerMessage::SignalError {
+                seq,
+                code: e.code,
+                message: e.message,
+            },
+        };
+        // The sender may have been evicted by its own broadcast.
+        let Some(m) = s.members.get(&who.connection_id) else {
+            return;
+        };
+        if let Some(link) = &m.link {
+            if link.push(frame(&reply)) == Err(PushError::Full) {
+                let evicted = vec![(who.connection_id.clone(), Eviction::SlowConsumer)];
+                s.handle_evictions(limits, evicted);
+            }
+        }
+    }
+
+    /// The client has handled every event up to `seq`: drop them from its
+    /// replay buffer.
+    pub fn ack(&self, who: &Membership, seq: u64) {
+        let Some(s) = self.session(&who.session_id) else {
+            return;
+        };
+        let mut s = lock(&s);
+        let top = s.next_seq;
+        if let Some(m) = s.members.get_mut(&who.connection_id) {
+            m.acked = m.acked.max(seq.min(top));
+            let acked = m.acked;
+            while m.replay.front().is_some_and(|(q, _)| *q <= acked) {
+                m.replay.pop_front();
+            }
+        }
+    }
+
+    /// Queues a control frame (e.g. a pong) on the member's current link.
+    /// A full queue evicts the member as a slow consumer.
+    pub fn send_control(&self, who: &Membership, msg: &ServerMessage) {
+        let Some(s) = self.session(&who.session_id) else {
+            return;
+        };
+        let mut s = lock(&s);
+        let full = s
+            .members
+            .get(&who.connection_id)
+            .and_then(|m| m.link.as_ref())
+            .is_some_and(|l| l.push(frame(msg)) == Err(PushError::Full));
+        if full {
+            let limits = &self.limits;
+            s.handle_evictions(
+                limits,
+                vec![(who.connection_id.clone(), Eviction::SlowConsumer)],
+            );
+        }
+    }
+
+    /// Removes a member for good, if `generation` is still its link (so a
+    /// stale link cannot remove a resumed connection). `closing` is sent on
+    /// its link.
+    pub fn leave(
+        &self,
+        who: &Membership,
+        generation: u64,
+        reason: DisconnectReason,
+        closing: Option<Closing>,
+    ) {
+        let Some(s) = self.session(&who.session_id) else {
+            return;
+        };
+        {
+            let mut s = lock(&s);
+            let current = s
+                .members
+                .get(&who.connection_id)
+                .is_some_and(|m| m.link.as_ref().is_some_and(|l| l.generation == generation));
+            if current {
+                let limits = &self.limits;
+                s.remove(limits, &who.connection_id, reason, closing);
+            }
+        }
+        self.gc(&who.session_id);
+    }
+
+    /// The link `generation` of a member dropped without a `disconnect`.
+    /// The member waits `reconnect_grace` for a resume; then it is removed
+    /// and the others see `connection_destroyed { network_disconnected }`.
+    pub fn link_lost(self: &Arc<Self>, who: &Membership, generation: u64) {
+        let Some(s) = self.session(&who.session_id) else {
+            return;
+        };
+        let shutting_down = self.shutting_down.load(Ordering::Acquire);
+        let grace = self.limits.reconnect_grace;
+        {
+            let mut s = lock(&s);
+            let Some(m) = s.members.get_mut(&who.connection_id) else {
+                return;
+            };
+            if m.link.as_ref().is_none_or(|l| l.generation != generation) {
+                return;
+            }
+            m.link = None;
+            if shutting_down || grace.is_zero() {
+                let limits = &self.limits;
+                s.remove(
+                    limits,
+                    &who.connection_id,
+                    DisconnectReason::NetworkDisconnected,
+                    None,
+                );
+            } else {
+                m.lost_generation = Some(generation);
+                tracing::info!(session = %who.session_id, connection = %who.connection_id, ?grace, "link lost; waiting for a resume");
+                let hub = Arc::clone(self);
+                let who = who.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(grace).await;
+                    hub.grace_over(&who, generation);
+                });
+                return;
+            }
+        }
+        self.gc(&who.session_id);
+    }
+
+    fn grace_over(&self, who: &Membership, generation: u64) {
+        let Some(s) = self.session(&who.session_id) else {
+            return;
+        };
+        {
+            let mut s = lock(&s);
+            let expired = s
+                .members
+                .get(&who.connection_id)
+                .is_some_and(|m| m.link.is_none() && m.lost_generation == Some(generation));
+            if !expired {
+                return;
+            }
+            tracing::info!(session = %who.session_id, connection = %who.connection_id, "not resumed in time");
+            let limits = &self.limits;
+            s.remove(
+                limits,
+                &who.connection_id,
+                DisconnectReason::NetworkDisconnected,
+                None,
+            );
+        }
+        self.gc(&who.session_id);
+    }
+
+    fn project_session(
+        &self,
+        project_key: &str,
+        session_id: &str,
+    ) -> Result<Arc<Mutex<Session>>, HubError> {
+        let s = self.session(session_id).ok_or_else(|| {
+            HubError::new(
+                ErrorCode::InvalidSession,
+                "no client is connected to this session",
+            )
+        })?;
+        if lock(&s).project_key != project_key {
+            return Err(HubError::new(
+                ErrorCode::InvalidSession,
+                "session belongs to another project",
+            ));
+        }
+        Ok(s)
+    }
+
+    /// Sends a signal from the application server (REST API): delivered
+    /// with no sender (`from` absent), to everyone or to the listed
+    /// connections (all-or-nothing). Fails with `InvalidSession` when nobody
+    /// is connected to the session, `SignalTargetNotConnected` when a target
+    /// is not in it, or the validation code of a bad type or data.
+    pub fn signal_from_server(
+        &self,
+        project_key: &str,
+        session_id: &str,
+        to: Option<Vec<String>>,
+        signal_type: &str,
+        data: &str,
+    ) -> Result<(), HubError> {
+        validate::signal(signal_type, data, to.as_deref())
+            .map_err(|e| HubError::new(e.code(), e.to_string()))?;
+        let s = self.project_session(project_key, session_id)?;
+        let mut s = lock(&s);
+        let limits = &self.limits;
+        s.route(limits, None, signal_type, data, to.as_deref())
+    }
+
+    /// Disconnects a connection on the application server's request: it is
+    /// sent `disconnected { force_disconnected }`, the others see
+    /// `connection_destroyed { force_disconnected }`.
+    pub fn force_disconnect(
+        &self,
+        project_key: &str,
+        session_id: &str,
+        connection_id: &str,
+    ) -> Result<(), HubError> {
+        let s = self.project_session(project_key, session_id)?;
+        {
+            let mut s = lock(&s);
+            if !s.members.contains_key(connection_id) {
+                return Err(HubError::new(
+                    ErrorCode::SignalTargetNotConnected,
+                    format!("connection {connection_id} is not connected to this session"),
+                ));
+            }
+            let msg = ServerMessage::Disconnected {
+                reason: DisconnectReason::ForceDisconnected,
+                message: "disconnected by the application server".into(),
+            };
+            let closing = Closing {
+                drain: true,
+                frame: Some(frame(&msg)),
+                code: close_code::NORMAL,
+                reason: DisconnectReason::ForceDisconnected.as_str().into(),
+            };
+            let limits = &self.limits;
+            s.remove(
+                limits,
+                connection_id,
+                DisconnectReason::ForceDisconnected,
+                Some(closing),
+            );
+        }
+        self.gc(session_id);
+        Ok(())
+    }
+
+    /// The connections of a session, in joining order (empty if none).
+    pub fn list_connections(&self, project_key: &str, session_id: &str) -> Vec<ConnectionInfo> {
+        match self.project_session(project_key, session_id) {
+            Ok(s) => lock(&s).infos_except(""),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Number of live sessions (for logs and tests).
+    pub fn session_count(&self) -> usize {
+        lock(&self.sessions).len()
+    }
+
+    /// Graceful shutdown: refuse new joins, tell every client, drain its
+    /// queue and close its link. Members are dropped without events (everyone
+    /// is leaving).
+    pub fn shutdown(&self) {
+        self.shutting_down.store(true, Ordering::Release);
+        let sessions: Vec<_> = lock(&self.sessions).drain().map(|(_, s)| s).collect();
+        let msg = ServerMessage::Disconnected {
+            reason: DisconnectReason::ServerShutdown,
+            message: "the server is shutting down".into(),
+        };
+        let f = frame(&msg);
+        for s in sessions {
+            let mut s = lock(&s);
+            s.closed = true;
+            for (_, m) in s.members.drain() {
+                if let Some(link) = m.link {
+                    link.close(Closing {
+                        drain: true,
+                        frame: Some(f.clone()),
+                        code: close_code::GOING_AWAY,
+                        reason: DisconnectReason::ServerShutdown.as_str().into(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Is the hub shutting down?
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::Acquire)
+    }
+}

@@ -1,0 +1,157 @@
+//! One WebSocket link as the hub sees it: a bounded queue of outgoing frames
+//! and a switch to close it.
+//!
+//! The hub never writes to a socket. It pushes already-serialized frames
+//! ([`Frame`], a cheaply clonable shared buffer — one event is serialized
+//! once and the same bytes go to every recipient) into each recipient's
+//! queue with a non-blocking `try_send`, so a slow reader can never stall the
+//! sender or the other recipients. A full queue is reported to the caller,
+//! which disconnects that one recipient (see [`crate::hub`]).
+//!
+//! Closing is separate from the queue on purpose: a slow consumer's queue is
+//! full, yet it must still be told why it is being dropped. [`Link::close`]
+//! records a [`Closing`] (an optional last frame, a close code and reason)
+//! and wakes the link's writer task, which sends it best-effort and ends the
+//! link.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::ws::Utf8Bytes;
+use protocol::ServerMessage;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// A serialized server frame, shared between recipients.
+pub type Frame = Utf8Bytes;
+
+/// Serializes a message into a [`Frame`].
+pub fn frame(msg: &ServerMessage) -> Frame {
+    Utf8Bytes::from(msg.encode())
+}
+
+/// How a link ends.
+#[derive(Debug, Clone)]
+pub struct Closing {
+    /// Flush frames already queued before closing (graceful shutdown).
+    pub drain: bool,
+    /// A last frame (`error` or `disconnected`) sent before the close frame.
+    pub frame: Option<Frame>,
+    /// WebSocket close code.
+    pub code: u16,
+    /// Close reason (at most 123 bytes; longer text is cut).
+    pub reason: String,
+}
+
+/// WebSocket close codes used by the server.
+pub mod close_code {
+    pub const NORMAL: u16 = 1000;
+    pub const GOING_AWAY: u16 = 1001;
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    pub const POLICY: u16 = 1008;
+    pub const TOO_BIG: u16 = 1009;
+}
+
+/// Shared between the hub's [`Link`] handle and the link's tasks.
+#[derive(Debug, Default)]
+pub struct LinkCtl {
+    token: CancellationToken,
+    requested: AtomicBool,
+    closing: Mutex<Option<Closing>>,
+}
+
+impl LinkCtl {
+    /// Resolves once the link is ending, for whatever reason.
+    pub fn token(&self) -> &CancellationToken {
+        &self.token
+    }
+
+    /// Has someone asked for this link to close (as opposed to it dying)?
+    pub fn close_requested(&self) -> bool {
+        self.requested.load(Ordering::Acquire)
+    }
+
+    /// Takes the recorded closing, if any (the writer sends it once).
+    pub fn take_closing(&self) -> Option<Closing> {
+        self.closing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
+    /// Marks the link dead without a closing message (its writer failed).
+    pub fn mark_dead(&self) {
+        self.token.cancel();
+    }
+}
+
+/// Why a frame could not be queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushError {
+    /// The queue is full: the reader is too slow.
+    Full,
+    /// The link is gone.
+    Closed,
+}
+
+/// The hub's handle on one link.
+#[derive(Debug, Clone)]
+pub struct Link {
+    tx: mpsc::Sender<Frame>,
+    ctl: Arc<LinkCtl>,
+    /// Identifies this link among the successive links of one connection.
+    pub generation: u64,
+}
+
+impl Link {
+    /// A link whose queue holds `capacity` frames, and the receiving end for
+    /// its writer task.
+    pub fn new(capacity: usize, generation: u64) -> (Link, mpsc::Receiver<Frame>) {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let link = Link {
+            tx,
+            ctl: Arc::new(LinkCtl::default()),
+            generation,
+        };
+        (link, rx)
+    }
+
+    /// The control block shared with the link's tasks.
+    pub fn ctl(&self) -> &Arc<LinkCtl> {
+        &self.ctl
+    }
+
+    /// Queues a frame without waiting.
+    pub fn push(&self, f: Frame) -> Result<(), PushError> {
+        if self.ctl.token.is_cancelled() {
+            return Err(PushError::Closed);
+        }
+        self.tx.try_send(f).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => PushError::Full,
+            mpsc::error::TrySendError::Closed(_) => PushError::Closed,
+        })
+    }
+
+    /// Asks the link to close; the first request wins.
+    pub fn close(&self, closing: Closing) {
+        if !self.ctl.requested.swap(true, Ordering::AcqRel) {
+            *self.ctl.closing.lock().unwrap_or_else(|e| e.into_inner()) = Some(closing);
+        }
+        self.ctl.token.cancel();
+    }
+
+    /// Closes the link after sending `msg`.
+    pub fn close_with(&self, msg: &ServerMessage, code: u16, reason: &str) {
+        self.close(Closing {
+            drain: false,
+            frame: Some(frame(msg)),
+            code,
+            reason: reason.to_string(),
+        });
+    }
+
+    /// Is the link still open?
+    pub fn is_open(&self) -> bool {
+        !self.ctl.token.is_cancelled()
+    }
+}

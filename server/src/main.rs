@@ -1,0 +1,95 @@
+//! The `otc-server` binary: parses the command line, sets up logging and
+//! runs the chosen subcommand. Serving ends gracefully on SIGINT or SIGTERM.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use otc_server::cli::{self, Cli, Command};
+use tracing_subscriber::EnvFilter;
+
+fn init_logging(level: Option<&str>, default: &str) {
+    let filter = match level {
+        Some(l) => EnvFilter::try_new(l),
+        None => EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(default)),
+    }
+    .unwrap_or_else(|e| {
+        eprintln!("otc-server: bad log filter ({e}); using info");
+        EnvFilter::new("info")
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Some(Command::CreateSession) => {
+            init_logging(cli.common.log_level.as_deref(), "warn");
+            cli::create_session(&cli.common).map(|s| println!("{s}"))
+        }
+        Some(Command::Token(args)) => {
+            init_logging(cli.common.log_level.as_deref(), "warn");
+            cli::token(&cli.common, args).map(|t| println!("{t}"))
+        }
+        Some(Command::Serve(args)) => serve(&cli.common, args),
+        None => serve(&cli.common, &cli.serve),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("otc-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(common: &cli::CommonArgs, args: &cli::ServeArgs) -> Result<(), cli::CliError> {
+    init_logging(common.log_level.as_deref(), "info");
+    let resolved = cli::resolve(common, args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| cli::CliError::Usage(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        if resolved.using_dev_project {
+            tracing::warn!(
+                "no project configured: using the INSECURE development project, API key {} (secret in the README); local use only",
+                otc_server::DEV_API_KEY
+            );
+            println!("otc-server: development project API key {}", otc_server::DEV_API_KEY);
+        }
+        let handle = otc_server::start(resolved.config)
+            .await
+            .map_err(|e| cli::CliError::Usage(e.to_string()))?;
+        println!("otc-server: listening on {} (WebSocket path {})", handle.base_url(), protocol::WS_PATH);
+        wait_for_signal().await;
+        handle.shutdown().await;
+        Ok(())
+    })
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+                    _ = term.recv() => tracing::info!("SIGTERM received"),
+                }
+            }
+            Err(e) => {
+                tracing::warn!("cannot watch SIGTERM ({e}); Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

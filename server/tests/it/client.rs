@@ -1,0 +1,338 @@
+//! A raw protocol client for the tests: a WebSocket speaking
+//! `protocol::messages` directly, with bounded waits everywhere.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use otc_server::{create_session_id, mint_token, Config, Project, ServerHandle, TokenOptions};
+use protocol::messages::DisconnectReason;
+use protocol::{
+    ClientMessage, ConnectionInfo, ServerMessage, PROTOCOL_VERSION, SUBPROTOCOL, WS_PATH,
+};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Upper bound on any single wait, so a broken server fails a test instead
+/// of hanging it. Not a performance assertion.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+pub async fn start(config: Config) -> ServerHandle {
+    otc_server::start(config).await.expect("server starts")
+}
+
+pub async fn start_dev() -> ServerHandle {
+    start(Config::dev()).await
+}
+
+pub fn session() -> String {
+    create_session_id(&Project::dev())
+}
+
+pub fn token(session: &str) -> String {
+    mint_token(&Project::dev(), session, &TokenOptions::default()).expect("mint")
+}
+
+pub fn token_with(session: &str, opts: TokenOptions) -> String {
+    mint_token(&Project::dev(), session, &opts).expect("mint")
+}
+
+pub fn ws_url(server: &ServerHandle) -> String {
+    format!("ws://{}{}", server.local_addr(), WS_PATH)
+}
+
+/// Opens a WebSocket offering our subprotocol.
+pub async fn open(server: &ServerHandle) -> Ws {
+    let mut req = ws_url(server).into_client_request().expect("request");
+    req.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static(SUBPROTOCOL),
+    );
+    let (ws, resp) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(req))
+        .await
+        .expect("open in time")
+        .expect("open");
+    assert_eq!(
+        resp.headers()
+            .get("sec-websocket-protocol")
+            .map(|v| v.to_str().unwrap_or("")),
+        Some(SUBPROTOCOL)
+    );
+    ws
+}
+
+pub fn connect_msg(session: &str, token: &str, suppress: bool) -> ClientMessage {
+    ClientMessage::Connect {
+        version: PROTOCOL_VERSION,
+        api_key: otc_server::DEV_API_KEY.into(),
+        session_id: session.into(),
+        token: token.into(),
+        suppress_connection_events: suppress,
+    }
+}
+
+/// What the server did next.
+#[derive(Debug)]
+pub enum Next {
+    Msg(ServerMessage),
+    Closed(Option<CloseFrame>),
+}
+
+pub struct Client {
+    pub ws: Ws,
+    pub id: String,
+    pub secret: String,
+    pub session: String,
+    pub others: Vec<ConnectionInfo>,
+    pub data: String,
+    pub last_seq: u64,
+    seq: u64,
+    /// Send `ack` automatically for every event received.
+    pub auto_ack: bool,
+}
+
+pub async fn send_raw(ws: &mut Ws, m: Message) {
+    tokio::time::timeout(WAIT, ws.send(m))
+        .await
+        .expect("send in time")
+        .expect("send");
+}
+
+pub async fn send(ws: &mut Ws, m: &ClientMessage) {
+    send_raw(ws, Message::text(m.encode())).await;
+}
+
+/// Next protocol message or the close, skipping server pings.
+pub async fn next(ws: &mut Ws) -> Next {
+    for _ in 0..10_000 {
+        let item = tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("server answered in time");
+        match item {
+            None => return Next::Closed(None),
+            Some(Err(_)) => return Next::Closed(None),
+            Some(Ok(Message::Close(c))) => return Next::Closed(c),
+            Some(Ok(Message::Text(t))) => {
+                let m = ServerMessage::decode(t.as_str()).expect("server frames decode");
+                if matches!(m, ServerMessage::Ping { .. }) {
+                    continue;
+                }
+                return Next::Msg(m);
+            }
+            Some(Ok(_)) => continue,
+        }
+    }
+    panic!("only pings");
+}
+
+pub async fn next_msg(ws: &mut Ws) -> ServerMessage {
+    match next(ws).await {
+        Next::Msg(m) => m,
+        Next::Closed(c) => panic!("link closed: {c:?}"),
+    }
+}
+
+/// Expects an `error` frame with `code`, then a close.
+pub async fn expect_refusal(ws: &mut Ws, code: protocol::ErrorCode) -> String {
+    let msg = match next(ws).await {
+        Next::Msg(ServerMessage::Error { code: c, message }) => {
+            assert_eq!(c, code, "error code ({message})");
+            message
+        }
+        other => panic!("expected error {code:?}, got {other:?}"),
+    };
+    expect_close(ws).await;
+    msg
+}
+
+/// Reads until the link closes; returns the close frame.
+pub async fn expect_close(ws: &mut Ws) -> Option<CloseFrame> {
+    for _ in 0..10_000 {
+        match next(ws).await {
+            Next::Closed(c) => return c,
+            Next::Msg(_) => continue,
+        }
+    }
+    panic!("link never closed");
+}
+
+impl Client {
+    pub async fn join(server: &ServerHandle, session: &str) -> Client {
+        Self::join_with(server, session, &token(session), false).await
+    }
+
+    pub async fn join_with(
+        server: &ServerHandle,
+        session: &str,
+        token: &str,
+        suppress: bool,
+    ) -> Client {
+        let mut ws = open(server).await;
+        send(&mut ws, &connect_msg(session, token, suppress)).await;
+        match next_msg(&mut ws).await {
+            ServerMessage::Connected {
+                version,
+                session_id,
+                connection,
+                connections,
+                resume_secret,
+                last_seq,
+                ..
+            } => {
+                assert_eq!(version, PROTOCOL_VERSION);
+                assert_eq!(session_id, session);
+                Client {
+                    ws,
+                    id: connection.id,
+                    data: connection.data,
+                    secret: resume_secret,
+                    session: session.into(),
+                    others: connections,
+                    last_seq,
+                    seq: 0,
+                    auto_ack: true,
+                }
+            }
+            other => panic!("expected connected, got {other:?}"),
+        }
+    }
+
+    /// Sends a signal with the next client seq; returns that seq.
+    pub async fn signal(&mut self, ty: &str, data: &str, to: Option<Vec<String>>) -> u64 {
+        self.seq += 1;
+        let m = ClientMessage::Signal {
+            seq: self.seq,
+            signal_type: ty.into(),
+            data: data.into(),
+            to,
+        };
+        send(&mut self.ws, &m).await;
+        self.seq
+    }
+
+    /// Sends a signal with an explicit seq (for duplicates).
+    pub async fn signal_seq(&mut self, seq: u64, ty: &str, data: &str) {
+        let m = ClientMessage::Signal {
+            seq,
+            signal_type: ty.into(),
+            data: data.into(),
+            to: None,
+        };
+        send(&mut self.ws, &m).await;
+        self.seq = self.seq.max(seq);
+    }
+
+    pub async fn next(&mut self) -> Next {
+        let n = next(&mut self.ws).await;
+        if let Next::Msg(m) = &n {
+            if let Some(seq) = m.event_seq() {
+                assert!(
+                    seq > self.last_seq,
+                    "event seqs increase: {seq} after {}",
+                    self.last_seq
+                );
+                self.last_seq = seq;
+                if self.auto_ack {
+                    send(&mut self.ws, &ClientMessage::Ack { seq }).await;
+                }
+            }
+        }
+        n
+    }
+
+    pub async fn msg(&mut self) -> ServerMessage {
+        match self.next().await {
+            Next::Msg(m) => m,
+            Next::Closed(c) => panic!("link closed: {c:?}"),
+        }
+    }
+
+    /// Next message that is not a signal ack (acks and deliveries of one's
+    /// own broadcast may come in either order).
+    pub async fn event(&mut self) -> ServerMessage {
+        for _ in 0..10_000 {
+            let m = self.msg().await;
+            if !matches!(m, ServerMessage::SignalAck { .. }) {
+                return m;
+            }
+        }
+        panic!("only acks");
+    }
+
+    /// Reads until the ack or error for `seq`; other messages are returned
+    /// alongside.
+    pub async fn answer(&mut self, seq: u64) -> (ServerMessage, Vec<ServerMessage>) {
+        let mut other = Vec::new();
+        for _ in 0..10_000 {
+            let m = self.msg().await;
+            match &m {
+                ServerMessage::SignalAck { seq: s } | ServerMessage::SignalError { seq: s, .. }
+                    if *s == seq =>
+                {
+                    return (m, other)
+                }
+                _ => other.push(m),
+            }
+        }
+        panic!("no answer for {seq}");
+    }
+
+    /// Expects an ack for `seq`.
+    pub async fn acked(&mut self, seq: u64) -> Vec<ServerMessage> {
+        let (m, other) = self.answer(seq).await;
+        assert_eq!(m, ServerMessage::SignalAck { seq });
+        other
+    }
+
+    /// Expects a signal error with `code` for `seq`.
+    pub async fn refused(&mut self, seq: u64, code: protocol::ErrorCode) -> Vec<ServerMessage> {
+        let (m, other) = self.answer(seq).await;
+        match m {
+            ServerMessage::SignalError { code: c, .. } => assert_eq!(c, code),
+            other => panic!("expected error {code:?}, got {other:?}"),
+        }
+        other
+    }
+
+    /// Next delivered signal as (from, type, data).
+    pub async fn signal_in(&mut self) -> (Option<String>, String, String) {
+        match self.event().await {
+            ServerMessage::Signal {
+                from,
+                signal_type,
+                data,
+                ..
+            } => (from, signal_type, data),
+            other => panic!("expected a signal, got {other:?}"),
+        }
+    }
+
+    pub async fn disconnect(mut self) {
+        send(&mut self.ws, &ClientMessage::Disconnect).await;
+        expect_close(&mut self.ws).await;
+    }
+}
+
+/// The connection id and reason of a `connection_destroyed`.
+pub fn destroyed(m: &ServerMessage) -> (String, DisconnectReason) {
+    match m {
+        ServerMessage::ConnectionDestroyed {
+            connection_id,
+            reason,
+            ..
+        } => (connection_id.clone(), *reason),
+        other => panic!("expected connection_destroyed, got {other:?}"),
+    }
+}
+
+pub fn created(m: &ServerMessage) -> ConnectionInfo {
+    match m {
+        ServerMessage::ConnectionCreated { connection, .. } => connection.clone(),
+        other => panic!("expected connection_created, got {other:?}"),
+    }
+}
