@@ -94,6 +94,8 @@ pub struct Client {
     seq: u64,
     /// Send `ack` automatically for every event received.
     pub auto_ack: bool,
+    /// Messages read while looking for something else, in arrival order.
+    pending: std::collections::VecDeque<ServerMessage>,
 }
 
 pub async fn send_raw(ws: &mut Ws, m: Message) {
@@ -196,6 +198,7 @@ impl Client {
                     last_seq,
                     seq: 0,
                     auto_ack: true,
+                    pending: Default::default(),
                 }
             }
             other => panic!("expected connected, got {other:?}"),
@@ -246,6 +249,14 @@ impl Client {
     }
 
     pub async fn msg(&mut self) -> ServerMessage {
+        if let Some(m) = self.pending.pop_front() {
+            return m;
+        }
+        self.read().await
+    }
+
+    /// Reads from the socket, ignoring what is pending.
+    async fn read(&mut self) -> ServerMessage {
         match self.next().await {
             Next::Msg(m) => m,
             Next::Closed(c) => panic!("link closed: {c:?}"),
@@ -264,39 +275,40 @@ impl Client {
         panic!("only acks");
     }
 
-    /// Reads until the ack or error for `seq`; other messages are returned
-    /// alongside.
-    pub async fn answer(&mut self, seq: u64) -> (ServerMessage, Vec<ServerMessage>) {
-        let mut other = Vec::new();
-        for _ in 0..10_000 {
-            let m = self.msg().await;
-            match &m {
-                ServerMessage::SignalAck { seq: s } | ServerMessage::SignalError { seq: s, .. }
-                    if *s == seq =>
-                {
-                    return (m, other)
-                }
-                _ => other.push(m),
+    /// The ack or error for `seq`. Other messages read meanwhile stay
+    /// pending for [`Client::msg`], in order.
+    pub async fn answer(&mut self, seq: u64) -> ServerMessage {
+        let is_answer = |m: &ServerMessage| match m {
+            ServerMessage::SignalAck { seq: s } | ServerMessage::SignalError { seq: s, .. } => {
+                *s == seq
             }
+            _ => false,
+        };
+        if let Some(i) = self.pending.iter().position(is_answer) {
+            return self.pending.remove(i).expect("index");
+        }
+        for _ in 0..100_000 {
+            let m = self.read().await;
+            if is_answer(&m) {
+                return m;
+            }
+            self.pending.push_back(m);
         }
         panic!("no answer for {seq}");
     }
 
     /// Expects an ack for `seq`.
-    pub async fn acked(&mut self, seq: u64) -> Vec<ServerMessage> {
-        let (m, other) = self.answer(seq).await;
+    pub async fn acked(&mut self, seq: u64) {
+        let m = self.answer(seq).await;
         assert_eq!(m, ServerMessage::SignalAck { seq });
-        other
     }
 
     /// Expects a signal error with `code` for `seq`.
-    pub async fn refused(&mut self, seq: u64, code: protocol::ErrorCode) -> Vec<ServerMessage> {
-        let (m, other) = self.answer(seq).await;
-        match m {
+    pub async fn refused(&mut self, seq: u64, code: protocol::ErrorCode) {
+        match self.answer(seq).await {
             ServerMessage::SignalError { code: c, .. } => assert_eq!(c, code),
             other => panic!("expected error {code:?}, got {other:?}"),
         }
-        other
     }
 
     /// Next delivered signal as (from, type, data).
@@ -310,6 +322,11 @@ impl Client {
             } => (from, signal_type, data),
             other => panic!("expected a signal, got {other:?}"),
         }
+    }
+
+    /// Nothing pending (everything read was consumed).
+    pub fn drained(&self) -> bool {
+        self.pending.is_empty()
     }
 
     pub async fn disconnect(mut self) {

@@ -1,7 +1,10 @@
 //! Integration tests: the server runs in-process on an ephemeral loopback
 //! port and raw protocol clients drive it over WebSocket.
 
-#[allow(dead_code)] // shared helpers; not every test binary uses each one
+#[allow(dead_code)] // shared helpers; not every test uses each one
 mod client;
 
+mod auth;
+mod bad_input;
 mod connect;
+mod signals;
