@@ -36,10 +36,13 @@ pub(crate) async fn run(socket: WebSocket, app: Arc<App>) {
     let (sink, mut stream) = socket.split();
     let limits = app.hub.limits().clone();
     let generation = app.hub.next_generation();
-    // Room for a full replay on top of the live queue, so a resume can
-    // queue its backlog at once (the channel allocates only what it holds).
-    let capacity = limits.send_queue_frames + limits.replay_buffer_frames + 2;
-    let (link, rx) = Link::new(capacity, generation);
+    // Room for a full replay (plus `resumed`) on top of the live queue, so
+    // a resume can queue its backlog at once.
+    let (link, rx) = Link::new(
+        limits.send_queue_frames,
+        limits.replay_buffer_frames + 1,
+        generation,
+    );
     let writer = tokio::spawn(writer(
         sink,
         rx,

@@ -527,9 +527,9 @@ impl Hub {
         let resumed = ServerMessage::Resumed {
             last_client_seq: m.last_client_seq,
         };
-        let mut ok = link.push(frame(&resumed)).is_ok();
+        let mut ok = link.push_replay(frame(&resumed)).is_ok();
         for (_, f) in &m.replay {
-            ok = ok && link.push(f.clone()).is_ok();
+            ok = ok && link.push_replay(f.clone()).is_ok();
         }
         if !ok {
             // The new link's queue is sized to hold a full replay; failing

@@ -98,18 +98,28 @@ pub enum PushError {
 #[derive(Debug, Clone)]
 pub struct Link {
     tx: mpsc::Sender<Frame>,
+    /// Most frames live traffic may have queued; the channel itself is
+    /// larger so that a resume can queue a whole replay at once.
+    live_limit: usize,
     ctl: Arc<LinkCtl>,
     /// Identifies this link among the successive links of one connection.
     pub generation: u64,
 }
 
 impl Link {
-    /// A link whose queue holds `capacity` frames, and the receiving end for
-    /// its writer task.
-    pub fn new(capacity: usize, generation: u64) -> (Link, mpsc::Receiver<Frame>) {
-        let (tx, rx) = mpsc::channel(capacity.max(1));
+    /// A link whose queue holds `live_limit` frames of live traffic plus
+    /// `replay_room` frames of replay, and the receiving end for its writer
+    /// task. (The channel allocates only for what it holds.)
+    pub fn new(
+        live_limit: usize,
+        replay_room: usize,
+        generation: u64,
+    ) -> (Link, mpsc::Receiver<Frame>) {
+        let live_limit = live_limit.max(1);
+        let (tx, rx) = mpsc::channel(live_limit + replay_room);
         let link = Link {
             tx,
+            live_limit,
             ctl: Arc::new(LinkCtl::default()),
             generation,
         };
@@ -121,8 +131,26 @@ impl Link {
         &self.ctl
     }
 
-    /// Queues a frame without waiting.
+    /// Frames queued and not yet taken by the writer.
+    pub fn queued(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
+    /// Queues a frame of live traffic without waiting; `Full` once
+    /// `live_limit` frames are waiting.
     pub fn push(&self, f: Frame) -> Result<(), PushError> {
+        if self.ctl.token.is_cancelled() {
+            return Err(PushError::Closed);
+        }
+        if self.queued() >= self.live_limit {
+            return Err(PushError::Full);
+        }
+        self.push_replay(f)
+    }
+
+    /// Queues a replayed frame: bounded only by the channel, which has room
+    /// for a full replay buffer on top of the live limit.
+    pub fn push_replay(&self, f: Frame) -> Result<(), PushError> {
         if self.ctl.token.is_cancelled() {
             return Err(PushError::Closed);
         }

@@ -23,6 +23,11 @@ pub const WAIT: Duration = Duration::from_secs(10);
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 pub async fn start(config: Config) -> ServerHandle {
+    // Logs for debugging a failure: RUST_LOG=otc_server=debug.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     otc_server::start(config).await.expect("server starts")
 }
 

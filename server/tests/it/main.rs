@@ -7,4 +7,5 @@ mod client;
 mod auth;
 mod bad_input;
 mod connect;
+mod lifecycle;
 mod signals;
