@@ -623,6 +623,11 @@ impl Hub {
         };
         // The sender may have been evicted by its own broadcast.
         let Some(m) = s.members.get(&who.connection_id) else {
+            let empty = s.members.is_empty();
+            drop(s);
+            if empty {
+                self.gc(&who.session_id);
+            }
             return;
         };
         if let Some(link) = &m.link {
@@ -802,7 +807,14 @@ impl Hub {
         let s = self.project_session(project_key, session_id)?;
         let mut s = lock(&s);
         let limits = &self.limits;
-        s.route(limits, None, signal_type, data, to.as_deref())
+        let result = s.route(limits, None, signal_type, data, to.as_deref());
+        // Evictions may have emptied the session.
+        let empty = s.members.is_empty();
+        drop(s);
+        if empty {
+            self.gc(session_id);
+        }
+        result
     }
 
     /// Disconnects a connection on the application server's request: it is

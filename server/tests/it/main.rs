@@ -6,6 +6,7 @@ mod client;
 
 mod auth;
 mod bad_input;
+mod binary;
 mod connect;
 mod lifecycle;
 mod signals;
