@@ -163,7 +163,7 @@ done
 echo "== starting otc-server"
 start_server "$WORK/server.log" || die "could not start otc-server; log: $WORK/server.log"
 echo "   $OTC_SERVER_URL"
-export OTC_TEST_API_KEY=$OTC_API_KEY
+export OTC_TEST_API_KEY=$DEV_API_KEY
 
 # Runs one test binary with a fresh session and three tokens.
 # Usage: run_test LABEL LOGFILE [wrapper...] -- BINARY
@@ -229,7 +229,7 @@ if timeout 300 make --no-print-directory -C "$ROOT/c-examples" BIN="$WORK/exampl
     bot_token=$(mint_token "$sid" "name=bot")
     chat_token=$(mint_token "$sid" "name=chat")
     LD_LIBRARY_PATH=$LIB timeout 60 "$WORK/examples/echo_bot" --max-seconds 45 \
-        --id-file "$WORK/bot.id" "$OTC_API_KEY" "$sid" "$bot_token" >"$WORK/echo_bot.out" 2>&1 &
+        --id-file "$WORK/bot.id" "$DEV_API_KEY" "$sid" "$bot_token" >"$WORK/echo_bot.out" 2>&1 &
     BOT_PID=$!
     BG_PIDS+=("$BOT_PID")
     if wait_until 20 file_has_line "$WORK/bot.id"; then
@@ -237,7 +237,7 @@ if timeout 300 make --no-print-directory -C "$ROOT/c-examples" BIN="$WORK/exampl
         printf '%s\n' "/wait-peers 1 20" "hello bot" "/wait-signals 1 20" "/to $BOT_ID psst bot" \
             "/wait-signals 2 20" "/quit" |
             LD_LIBRARY_PATH=$LIB timeout 60 "$WORK/examples/chat" --id-file "$WORK/chat.id" \
-                "$OTC_API_KEY" "$sid" "$chat_token" >"$WORK/chat.out" 2>&1
+                "$DEV_API_KEY" "$sid" "$chat_token" >"$WORK/chat.out" 2>&1
         chat_rc=$?
         CHAT_ID=$(head -n 1 "$WORK/chat.id" 2>/dev/null)
         if [ $chat_rc -eq 0 ] &&

@@ -54,7 +54,7 @@ SESSION_ID=$(create_session) || die "otc-server create-session failed"
 ALICE_TOKEN=$(mint_token "$SESSION_ID" "name=alice") || die "otc-server token failed"
 BOB_TOKEN=$(mint_token "$SESSION_ID" "name=bob") || die "otc-server token failed"
 echo "== session $SESSION_ID"
-echo "   API key $OTC_API_KEY, one token each for alice and bob"
+echo "   API key $DEV_API_KEY, one token each for alice and bob"
 
 # Waits for the id file $1 and prints the id in it.
 read_id() {
@@ -89,7 +89,7 @@ run_client() {
     local name=$1 token=$2 input=$3
     set +e
     "$input" | timeout "$CLIENT_TIMEOUT" "$CHAT" --id-file "$WORK/$name.id" \
-        "$OTC_API_KEY" "$SESSION_ID" "$token" >"$WORK/$name.out" 2>"$WORK/$name.err"
+        "$DEV_API_KEY" "$SESSION_ID" "$token" >"$WORK/$name.out" 2>"$WORK/$name.err"
     echo "${PIPESTATUS[1]}" >"$WORK/$name.rc"
 }
 

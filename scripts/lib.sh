@@ -2,30 +2,32 @@
 # not run). Everything here is bounded in time: every wait has a deadline,
 # and the server we start is stopped by stop_server (call it from a trap).
 #
-# Needs bash (for /dev/tcp) and the otc-server binary in $OTC_SERVER_BIN.
+# Needs bash and the otc-server binary in $OTC_SERVER_BIN.
 
 OTC_SERVER_PID=""
 OTC_PORT=""
-# The development project every otc-server runs when given no configuration.
-: "${OTC_API_KEY:=100000}"
+# The development project otc-server runs when given no configuration. The
+# variables that would make it (or its create-session/token helpers) use
+# another project are cleared: these scripts always use the dev project.
+DEV_API_KEY=100000
+unset OTC_API_KEY OTC_API_SECRET OTC_CONFIG OTC_LISTEN
 
 die() {
     echo "$(basename "$0"): $*" >&2
     exit 1
 }
 
-# True when something accepts TCP connections on 127.0.0.1:$1.
-port_open() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# Sleeps in steps of 0.1 s until "$@" succeeds or $1 seconds pass.
+# Sleeps in steps of 0.1 s until "$@" succeeds or $1 seconds pass. A
+# command that fails with status 2 means "will never succeed": stop at once.
 # Usage: wait_until SECONDS command [args...]
 wait_until() {
-    local tries=$(($1 * 10))
+    local tries=$(($1 * 10)) rc
     shift
     while ((tries-- > 0)); do
-        "$@" && return 0
+        "$@"
+        rc=$?
+        [ $rc -eq 0 ] && return 0
+        [ $rc -eq 2 ] && return 2
         sleep 0.1
     done
     return 1
@@ -35,37 +37,39 @@ file_has_line() {
     [ -s "$1" ]
 }
 
-# Starts otc-server on a free loopback port, with the development project.
-# Sets OTC_SERVER_PID, OTC_PORT and exports OTC_SERVER_URL. A random port
-# that nothing listens on is tried; if the server still cannot bind it (a
-# race with another program), the next one is tried.
+# Starts otc-server on a free loopback port (the kernel picks it: --listen
+# 127.0.0.1:0), with the development project, and reads the address from
+# the "listening on URL" line it prints. Sets OTC_SERVER_PID, OTC_PORT and
+# exports OTC_SERVER_URL.
 # Usage: start_server LOGFILE
 start_server() {
-    local log=$1 attempt port
+    local log=$1 url
     [ -x "$OTC_SERVER_BIN" ] || die "no otc-server binary at $OTC_SERVER_BIN"
-    for attempt in 1 2 3 4 5 6 7 8; do
-        port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-        port_open "$port" && continue
-        "$OTC_SERVER_BIN" serve --listen "127.0.0.1:$port" >>"$log" 2>&1 &
-        OTC_SERVER_PID=$!
-        if wait_until 15 server_ready "$port"; then
-            # Still ours? (A process that lost the bind race has exited.)
-            sleep 0.2
-            if kill -0 "$OTC_SERVER_PID" 2>/dev/null; then
-                OTC_PORT=$port
-                export OTC_SERVER_URL="http://127.0.0.1:$port"
-                return 0
-            fi
-        fi
+    : >"$log"
+    "$OTC_SERVER_BIN" serve --listen 127.0.0.1:0 >>"$log" 2>&1 &
+    OTC_SERVER_PID=$!
+    if ! wait_until 20 server_announced "$log" >/dev/null; then
+        echo "otc-server did not start; its output:" >&2
+        sed 's/^/    /' "$log" >&2
         stop_server
-        echo "otc-server did not come up on port $port (attempt $attempt), see $log" >&2
-    done
-    return 1
+        return 1
+    fi
+    url=$(server_announced "$log")
+    OTC_PORT=${url##*:}
+    export OTC_SERVER_URL=$url
 }
 
-server_ready() {
+# Prints the base URL from the server's "listening on URL" line; fails
+# while there is none, and with status 2 when the server has exited.
+server_announced() {
+    local url
+    url=$(sed -n 's|.*listening on \(http://127\.0\.0\.1:[0-9][0-9]*\).*|\1|p' "$1" | head -n 1)
+    if [ -n "$url" ]; then
+        echo "$url"
+        return 0
+    fi
     kill -0 "$OTC_SERVER_PID" 2>/dev/null || return 2
-    port_open "$1"
+    return 1
 }
 
 # Stops the server started by start_server: SIGTERM (graceful shutdown),

@@ -181,6 +181,13 @@ struct client {
      * connection, from inside the callback, with type "echo" */
     int echo;
     int echo_failures;
+    /* when set, a signal with this data makes on_signal_received call
+     * otc_session_disconnect / otc_session_delete on its own session */
+    const char *disconnect_on;
+    const char *delete_on;
+    int self_call_status;   /* what that call returned */
+    int deleted_in_callback;
+    int callbacks_at_delete; /* callbacks_seen when it deleted itself */
 };
 
 H_FN void h_note_thread(struct client *c) {
@@ -269,6 +276,24 @@ H_FN void h_on_signal_received(otc_session *session, void *user_data, const char
         c->echo_failures++;
         pthread_mutex_unlock(&c->lock);
     }
+    /* Leaving, or deleting our own session, from inside its callback. The
+     * library must not wait for this very callback to finish. */
+    if (signal != NULL && c->disconnect_on != NULL && strcmp(signal, c->disconnect_on) == 0) {
+        int st = otc_session_disconnect(session);
+        pthread_mutex_lock(&c->lock);
+        c->self_call_status = st;
+        pthread_mutex_unlock(&c->lock);
+    }
+    if (signal != NULL && c->delete_on != NULL && strcmp(signal, c->delete_on) == 0) {
+        int st = otc_session_delete(session);
+        pthread_mutex_lock(&c->lock);
+        c->self_call_status = st;
+        c->deleted_in_callback = 1;
+        c->callbacks_at_delete = c->callbacks_seen;
+        c->session = NULL; /* gone: client_free must not delete it again */
+        pthread_cond_broadcast(&c->changed);
+        pthread_mutex_unlock(&c->lock);
+    }
 }
 
 H_FN void h_on_error(otc_session *session, void *user_data, const char *error_string,
@@ -354,6 +379,10 @@ H_FN int p_disconnected(struct client *c, const void *arg) {
 H_FN int p_error(struct client *c, const void *arg) {
     (void)arg;
     return c->errors > 0;
+}
+H_FN int p_deleted_in_callback(struct client *c, const void *arg) {
+    (void)arg;
+    return c->deleted_in_callback;
 }
 H_FN int p_connected_or_error(struct client *c, const void *arg) {
     (void)arg;
