@@ -43,10 +43,12 @@ pub extern "C" fn otc_log_enable(log_level: otc_log_level_arg) {
 /// The current verbosity.
 #[no_mangle]
 pub extern "C" fn otc_get_log_level() -> otc_log_level {
-    let current = std::panic::catch_unwind(log::threshold).unwrap_or(log::DISABLED);
-    LEVELS
-        .iter()
-        .copied()
-        .find(|l| *l as i32 == current)
-        .unwrap_or(otc_log_level::OTC_LOG_LEVEL_DISABLED)
+    ffi_boundary!("otc_get_log_level", {
+        let current = log::threshold();
+        LEVELS
+            .iter()
+            .copied()
+            .find(|l| *l as i32 == current)
+            .unwrap_or(otc_log_level::OTC_LOG_LEVEL_DISABLED)
+    })
 }

@@ -58,6 +58,18 @@ impl PanicDefault for () {
     fn panic_default() -> Self {}
 }
 
+impl PanicDefault for otc_session_capabilities {
+    fn panic_default() -> Self {
+        otc_session_capabilities { publish: OTC_FALSE }
+    }
+}
+
+impl PanicDefault for otc_log_level {
+    fn panic_default() -> Self {
+        otc_log_level::OTC_LOG_LEVEL_DISABLED
+    }
+}
+
 impl PanicDefault for i64 {
     fn panic_default() -> Self {
         0

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use protocol::limits::MAX_SIGNAL_TARGETS;
 
 use super::{
-    borrow, fail, ffi_boundary, opt_str_arg, otc_bool, otc_connection, otc_session,
-    otc_session_callbacks, otc_session_capabilities, otc_session_settings,
-    otc_signal_completion_callback, otc_signal_options, otc_status, ptr_or_null, session_arg,
-    status, str_arg, OTC_FALSE, OTC_SUCCESS,
+    borrow, fail, ffi_boundary, opt_str_arg, otc_connection, otc_session, otc_session_callbacks,
+    otc_session_capabilities, otc_session_settings, otc_signal_completion_callback,
+    otc_signal_options, otc_status, ptr_or_null, session_arg, status, str_arg, OTC_FALSE,
+    OTC_SUCCESS,
 };
 use crate::connection::Connection;
 use crate::dispatch::{Completion, Event, EventSink};
@@ -488,15 +488,12 @@ pub extern "C" fn otc_session_get_connection(session: *const otc_session) -> *mu
 pub extern "C" fn otc_session_get_capabilities(
     session: *const otc_session,
 ) -> otc_session_capabilities {
-    let r = std::panic::catch_unwind(|| {
+    ffi_boundary!("otc_session_get_capabilities", {
         if let Err(e) = session_arg(session) {
             crate::log::error!("otc_session_get_capabilities: {e}");
         }
-    });
-    let _ = r;
-    otc_session_capabilities {
-        publish: OTC_FALSE as otc_bool,
-    }
+        otc_session_capabilities { publish: OTC_FALSE }
+    })
 }
 
 fn user_data_of(s: &Session) -> *mut c_void {
