@@ -139,7 +139,7 @@ test-tools:
 	@scripts/ensure-tools.sh
 
 test-rust:
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace --no-fail-fast
 
 # C programs built with `pkg-config --cflags --libs libopentok` against a
 # fresh `make install` into a temporary prefix, run against a real server.

@@ -10,7 +10,8 @@
 #      symlinks, a versioned SONAME (readelf -d), only otc_* symbols exported
 #      (nm -D --defined-only), a libopentok.pc with the right prefix;
 #   2. the installed header compiles as C99 and C++14 with
-#      -Wall -Wextra -Werror -pedantic (tests/c/header_*.c*);
+#      -Wall -Wextra -Werror -pedantic (tests/c/header_*.c*), and a program
+#      links and runs against the shared and the static library;
 #   3. every tests/c/test_*.c, built with
 #      `pkg-config --cflags --libs libopentok`, passes against a real
 #      otc-server on a free loopback port (a fresh session and three tokens
@@ -142,6 +143,23 @@ if [ -x "$WORK/header_c99" ]; then
     else
         fail "header constants and layout match the library"
         sed 's/^/    /' "$WORK/header_c99.out" >&2
+    fi
+fi
+
+# The static library links with the private libraries the .pc lists.
+if [ -f "$LIB/libopentok.a" ]; then
+    # shellcheck disable=SC2046,SC2086
+    compile_only "static link with libopentok.a and pkg-config --static" \
+        "$CC" -std=c99 $STRICT $CFLAGS_OTC "$ROOT/tests/c/header_c99.c" -DOTC_TEST_MAIN \
+        -o "$WORK/header_c99_static" "$LIB/libopentok.a" \
+        $(pkg-config --static --libs-only-l libopentok | sed 's/-lopentok//')
+    if [ -x "$WORK/header_c99_static" ]; then
+        if timeout 30 "$WORK/header_c99_static" >"$WORK/header_c99_static.out" 2>&1; then
+            pass "statically linked program runs"
+        else
+            fail "statically linked program runs"
+            sed 's/^/    /' "$WORK/header_c99_static.out" >&2
+        fi
     fi
 fi
 
