@@ -127,7 +127,32 @@ macro_rules! log_at {
     };
 }
 macro_rules! error { ($($arg:tt)*) => { $crate::log::log_at!($crate::log::Level::Error, $($arg)*) }; }
-macro_rules! warning { ($($arg:tt)*) => { $crate::log::log_at!($crate::log::Level::Warn, $($arg)*) }; }
 macro_rules! info { ($($arg:tt)*) => { $crate::log::log_at!($crate::log::Level::Info, $($arg)*) }; }
 macro_rules! debug { ($($arg:tt)*) => { $crate::log::log_at!($crate::log::Level::Debug, $($arg)*) }; }
-pub(crate) use {debug, error, info, log_at, warning};
+pub(crate) use {debug, error, info, log_at};
+
+/// Messages held back until a lock is released.
+///
+/// The logger callback is application code, which may call back into the
+/// library; it must never run while a library lock is held. Declare a
+/// `Deferred` *before* taking the lock: locals drop in reverse order, so the
+/// guard is released first and the messages are emitted afterwards, on every
+/// return path.
+#[derive(Default)]
+pub struct Deferred(Vec<(Level, String)>);
+
+impl Deferred {
+    pub fn push(&mut self, level: Level, args: std::fmt::Arguments<'_>) {
+        if enabled(level) {
+            self.0.push((level, args.to_string()));
+        }
+    }
+}
+
+impl Drop for Deferred {
+    fn drop(&mut self) {
+        for (level, msg) in self.0.drain(..) {
+            emit(level, format_args!("{msg}"));
+        }
+    }
+}

@@ -18,7 +18,7 @@ use tokio::runtime::{Handle, Runtime};
 
 use crate::dispatch::{EventSink, Pool, DISPATCH_THREADS};
 use crate::error::{Error, Result};
-use crate::log;
+use crate::log::{self, Level};
 use crate::session::{Session, Settings};
 
 /// Worker threads of the I/O runtime.
@@ -47,9 +47,10 @@ fn globals() -> Result<Arc<Globals>> {
 /// Starts the runtime and the dispatch pool. Calling it again while
 /// initialized does nothing and succeeds.
 pub fn init() -> Result<()> {
+    let mut notes = log::Deferred::default();
     let mut g = lock(&GLOBALS);
     if g.is_some() {
-        log::info!("otc_init: already initialized");
+        notes.push(Level::Info, format_args!("otc_init: already initialized"));
         return Ok(());
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -67,7 +68,7 @@ pub fn init() -> Result<()> {
         sessions: Mutex::new(HashMap::new()),
         next_session: AtomicU64::new(0),
     }));
-    log::info!("otc_init: library initialized");
+    notes.push(Level::Info, format_args!("otc_init: library initialized"));
     Ok(())
 }
 

@@ -44,7 +44,7 @@ use tokio::time::Instant;
 use crate::connection::{c_string_lossy, Connection};
 use crate::dispatch::{Event, EventSink, Gate, Queue, Target};
 use crate::error::{Error, Result};
-use crate::log;
+use crate::log::{self, Level};
 use crate::outbox::{Outbox, Outgoing};
 use crate::transport::{self, ReadEnd, Reader, Writer};
 
@@ -239,6 +239,7 @@ impl Session {
             .me
             .upgrade()
             .ok_or_else(|| Error::illegal_state("session is gone"))?;
+        let mut notes = log::Deferred::default();
         let mut inner = self.lock();
         match inner.state {
             State::New | State::Disconnected => {}
@@ -262,7 +263,10 @@ impl Session {
             token: token.to_string(),
             suppress_connection_events: self.settings.suppress_connection_events,
         };
-        log::info!("session {}: connecting to {url}", self.session_id);
+        notes.push(
+            Level::Info,
+            format_args!("session {}: connecting to {url}", self.session_id),
+        );
         let task = self
             .rt
             .spawn(run_link(me, inner.epoch, url, connect, stop.clone()))
@@ -362,6 +366,7 @@ impl Session {
         own: ConnectionInfo,
         others: Vec<ConnectionInfo>,
     ) -> bool {
+        let mut notes = log::Deferred::default();
         let mut inner = self.lock();
         if inner.epoch != epoch || inner.state != State::Connecting {
             return false;
@@ -372,11 +377,14 @@ impl Session {
         link.writer = Some(writer);
         inner.state = State::Connected;
         let own = Arc::new(Connection::from_info(&own, &self.session_id));
-        log::info!(
-            "session {}: connected as {} with {} other connection(s)",
-            self.session_id,
-            own.id_str(),
-            others.len()
+        notes.push(
+            Level::Info,
+            format_args!(
+                "session {}: connected as {} with {} other connection(s)",
+                self.session_id,
+                own.id_str(),
+                others.len()
+            ),
         );
         if let Some(old) = inner.own.replace(own) {
             inner.retired.push(old);
@@ -393,11 +401,15 @@ impl Session {
 
     /// The connect attempt failed before the session was connected.
     fn connect_failed(&self, epoch: u64, err: Error) {
+        let mut notes = log::Deferred::default();
         let mut inner = self.lock();
         if inner.epoch != epoch {
             return;
         }
-        log::error!("session {}: connect failed: {err}", self.session_id);
+        notes.push(
+            Level::Error,
+            format_args!("session {}: connect failed: {err}", self.session_id),
+        );
         inner.state = State::Disconnected;
         inner.link = None;
         self.emit(Event::Error {
@@ -421,6 +433,7 @@ impl Session {
 
     /// Handles one frame of a connected link; `Some` ends the link.
     fn handle(&self, epoch: u64, msg: ServerMessage, writer: &Writer) -> Option<End> {
+        let mut notes = log::Deferred::default();
         let mut inner = self.lock();
         if inner.epoch != epoch {
             return Some(End::Stale);
@@ -468,9 +481,12 @@ impl Session {
                 }
             }
             ServerMessage::SignalError { seq, code, message } => {
-                log::warning!(
-                    "session {}: the server refused signal #{seq}: {message} ({code})",
-                    self.session_id
+                notes.push(
+                    Level::Warn,
+                    format_args!(
+                        "session {}: the server refused signal #{seq}: {message} ({code})",
+                        self.session_id
+                    ),
                 );
                 if let Some(p) = inner.outbox.settle(seq) {
                     if let Some(complete) = p.completion {
@@ -487,10 +503,13 @@ impl Session {
             }
             ServerMessage::Pong { .. } => {}
             ServerMessage::Disconnected { reason, message } => {
-                log::info!(
-                    "session {}: the server ended the connection: {} {message}",
-                    self.session_id,
-                    reason.as_str()
+                notes.push(
+                    Level::Info,
+                    format_args!(
+                        "session {}: the server ended the connection: {} {message}",
+                        self.session_id,
+                        reason.as_str()
+                    ),
                 );
                 return Some(match reason {
                     DisconnectReason::ClientDisconnected | DisconnectReason::ForceDisconnected => {
@@ -526,6 +545,7 @@ impl Session {
     /// application (pending signals fail, then `on_error` if abnormal, then
     /// `on_disconnected`).
     fn link_down(&self, epoch: u64, end: End) {
+        let mut notes = log::Deferred::default();
         let mut inner = self.lock();
         if inner.epoch != epoch {
             return;
@@ -552,13 +572,19 @@ impl Session {
             }
         }
         if let Some(e) = error {
-            log::error!("session {}: {e}", self.session_id);
+            notes.push(
+                Level::Error,
+                format_args!("session {}: {e}", self.session_id),
+            );
             self.emit(Event::Error {
                 message: c_string_lossy(&e.reason),
                 code: e.code.as_i32(),
             });
         } else {
-            log::info!("session {}: disconnected", self.session_id);
+            notes.push(
+                Level::Info,
+                format_args!("session {}: disconnected", self.session_id),
+            );
         }
         self.emit(Event::Disconnected);
     }

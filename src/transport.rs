@@ -178,7 +178,7 @@ mod tests {
             ws_url("http://127.0.0.1:4443").unwrap(),
             "ws://127.0.0.1:4443/v1/ws"
         );
-        assert_eq!(ws_url("ws://[::1]:80/").unwrap(), "ws://[::1]:80/v1/ws");
+        assert_eq!(ws_url("ws://[::1]:4443/").unwrap(), "ws://[::1]:4443/v1/ws");
         assert_eq!(
             ws_url("http://h:1/prefix/").unwrap(),
             "ws://h:1/prefix/v1/ws"
