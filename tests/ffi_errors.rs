@@ -21,21 +21,48 @@ fn send_validation_codes_before_anything_is_queued() {
     let a = Client::join(&sid, Opts::default());
     let b = Client::join(&sid, Opts::default());
     let cases: Vec<(String, String, otc_session_error_code)> = vec![
-        ("t".repeat(129), String::new(), OTC_SESSION_SIGNAL_TYPE_TOO_LONG),
+        (
+            "t".repeat(129),
+            String::new(),
+            OTC_SESSION_SIGNAL_TYPE_TOO_LONG,
+        ),
         ("a b".into(), String::new(), OTC_SESSION_INVALID_SIGNAL_TYPE),
-        ("chat/1".into(), String::new(), OTC_SESSION_INVALID_SIGNAL_TYPE),
+        (
+            "chat/1".into(),
+            String::new(),
+            OTC_SESSION_INVALID_SIGNAL_TYPE,
+        ),
         ("é".into(), String::new(), OTC_SESSION_INVALID_SIGNAL_TYPE),
-        ("ok".into(), "x".repeat(8193), OTC_SESSION_SIGNAL_DATA_TOO_LONG),
-        ("ok".into(), "é".repeat(4097), OTC_SESSION_SIGNAL_DATA_TOO_LONG),
+        (
+            "ok".into(),
+            "x".repeat(8193),
+            OTC_SESSION_SIGNAL_DATA_TOO_LONG,
+        ),
+        (
+            "ok".into(),
+            "é".repeat(4097),
+            OTC_SESSION_SIGNAL_DATA_TOO_LONG,
+        ),
         // Type is checked before data, as the SDK does.
-        ("t".repeat(129), "x".repeat(8193), OTC_SESSION_SIGNAL_TYPE_TOO_LONG),
+        (
+            "t".repeat(129),
+            "x".repeat(8193),
+            OTC_SESSION_SIGNAL_TYPE_TOO_LONG,
+        ),
     ];
     for (t, d, want) in &cases {
-        assert_eq!(a.broadcast(t, d), code(*want), "type {t:.20?} data len {}", d.len());
+        assert_eq!(
+            a.broadcast(t, d),
+            code(*want),
+            "type {t:.20?} data len {}",
+            d.len()
+        );
         // Same through every other send function.
         let (tc, dc) = (cs(t), cs(d));
         let own = otc_session_get_connection(b.session);
-        let opts = otc_signal_options { retry_after_reconnect: OTC_FALSE };
+        let opts = otc_signal_options {
+            retry_after_reconnect: OTC_FALSE,
+        };
         unsafe {
             assert_eq!(
                 otc_session_send_signal_to_connection(a.session, tc.as_ptr(), dc.as_ptr(), own),
@@ -62,14 +89,35 @@ fn send_validation_codes_before_anything_is_queued() {
     let bad = BAD_UTF8.as_ptr() as *const c_char;
     let ok = cs("ok");
     let invalid = code(OTC_SESSION_NULL_OR_INVALID_PARAMETER);
-    assert_eq!(send(a.session, bad, ok.as_ptr()), invalid, "invalid UTF-8 type");
-    assert_eq!(send(a.session, ok.as_ptr(), bad), invalid, "invalid UTF-8 data");
-    assert_eq!(send(std::ptr::null_mut(), ok.as_ptr(), ok.as_ptr()), invalid, "NULL session");
+    assert_eq!(
+        send(a.session, bad, ok.as_ptr()),
+        invalid,
+        "invalid UTF-8 type"
+    );
+    assert_eq!(
+        send(a.session, ok.as_ptr(), bad),
+        invalid,
+        "invalid UTF-8 data"
+    );
+    assert_eq!(
+        send(std::ptr::null_mut(), ok.as_ptr(), ok.as_ptr()),
+        invalid,
+        "NULL session"
+    );
     let stray = 0x1000 as *mut otc_session;
-    assert_eq!(send(stray, ok.as_ptr(), ok.as_ptr()), invalid, "never-created handle");
+    assert_eq!(
+        send(stray, ok.as_ptr(), ok.as_ptr()),
+        invalid,
+        "never-created handle"
+    );
     unsafe {
         assert_eq!(
-            otc_session_send_signal_to_connection(a.session, ok.as_ptr(), ok.as_ptr(), std::ptr::null()),
+            otc_session_send_signal_to_connection(
+                a.session,
+                ok.as_ptr(),
+                ok.as_ptr(),
+                std::ptr::null()
+            ),
             invalid,
             "NULL connection"
         );
@@ -78,7 +126,9 @@ fn send_validation_codes_before_anything_is_queued() {
     // Nothing of the refused signals was sent: the next valid signal is the
     // first thing B receives.
     assert_eq!(a.broadcast("first", "valid"), OTC_SUCCESS);
-    let evs = b.rec.wait_until("first signal", |e| e.iter().any(|x| matches!(x, Ev::Signal { .. })));
+    let evs = b.rec.wait_until("first signal", |e| {
+        e.iter().any(|x| matches!(x, Ev::Signal { .. }))
+    });
     assert_eq!(
         b.rec.signals(),
         vec![("first".to_string(), "valid".to_string(), Some(a.id.clone()))],
@@ -92,13 +142,22 @@ fn list_extension_argument_errors() {
     let a = Client::join(&sid, Opts::default());
     let t = cs("t");
     let invalid = code(OTC_SESSION_NULL_OR_INVALID_PARAMETER);
-    let opts = otc_signal_options { retry_after_reconnect: OTC_TRUE };
+    let opts = otc_signal_options {
+        retry_after_reconnect: OTC_TRUE,
+    };
     unsafe {
         // NULL list with a non-zero count.
         assert_eq!(
             otc_session_send_signal_to_connections(
-                a.session, t.as_ptr(), t.as_ptr(), std::ptr::null(), 2, opts, None,
-                std::ptr::null_mut(), std::ptr::null_mut()
+                a.session,
+                t.as_ptr(),
+                t.as_ptr(),
+                std::ptr::null(),
+                2,
+                opts,
+                None,
+                std::ptr::null_mut(),
+                std::ptr::null_mut()
             ),
             invalid
         );
@@ -106,8 +165,15 @@ fn list_extension_argument_errors() {
         let ids = [t.as_ptr(), std::ptr::null()];
         assert_eq!(
             otc_session_send_signal_to_connections(
-                a.session, t.as_ptr(), t.as_ptr(), ids.as_ptr(), 2, opts, None,
-                std::ptr::null_mut(), std::ptr::null_mut()
+                a.session,
+                t.as_ptr(),
+                t.as_ptr(),
+                ids.as_ptr(),
+                2,
+                opts,
+                None,
+                std::ptr::null_mut(),
+                std::ptr::null_mut()
             ),
             invalid
         );
@@ -116,16 +182,30 @@ fn list_extension_argument_errors() {
         let ids = [empty.as_ptr()];
         assert_eq!(
             otc_session_send_signal_to_connections(
-                a.session, t.as_ptr(), t.as_ptr(), ids.as_ptr(), 1, opts, None,
-                std::ptr::null_mut(), std::ptr::null_mut()
+                a.session,
+                t.as_ptr(),
+                t.as_ptr(),
+                ids.as_ptr(),
+                1,
+                opts,
+                None,
+                std::ptr::null_mut(),
+                std::ptr::null_mut()
             ),
             invalid
         );
         let ids = [BAD_UTF8.as_ptr() as *const c_char];
         assert_eq!(
             otc_session_send_signal_to_connections(
-                a.session, t.as_ptr(), t.as_ptr(), ids.as_ptr(), 1, opts, None,
-                std::ptr::null_mut(), std::ptr::null_mut()
+                a.session,
+                t.as_ptr(),
+                t.as_ptr(),
+                ids.as_ptr(),
+                1,
+                opts,
+                None,
+                std::ptr::null_mut(),
+                std::ptr::null_mut()
             ),
             invalid
         );
@@ -133,8 +213,15 @@ fn list_extension_argument_errors() {
         let ids = [t.as_ptr()];
         assert_eq!(
             otc_session_send_signal_to_connections(
-                a.session, t.as_ptr(), t.as_ptr(), ids.as_ptr(), 1001, opts, None,
-                std::ptr::null_mut(), std::ptr::null_mut()
+                a.session,
+                t.as_ptr(),
+                t.as_ptr(),
+                ids.as_ptr(),
+                1001,
+                opts,
+                None,
+                std::ptr::null_mut(),
+                std::ptr::null_mut()
             ),
             invalid
         );
@@ -161,12 +248,18 @@ fn calls_in_the_wrong_state() {
         assert_eq!(otc_session_connect(c.session, empty.as_ptr()), invalid);
         let bad = BAD_UTF8.as_ptr() as *const c_char;
         assert_eq!(otc_session_connect(c.session, bad), invalid);
-        assert_eq!(otc_session_connect(std::ptr::null_mut(), empty.as_ptr()), invalid);
+        assert_eq!(
+            otc_session_connect(std::ptr::null_mut(), empty.as_ptr()),
+            invalid
+        );
     }
 
     // Connect twice: the second is refused while the first is under way.
     let tok = cs(&server().token(&sid, None));
-    assert_eq!(unsafe { otc_session_connect(c.session, tok.as_ptr()) }, OTC_SUCCESS);
+    assert_eq!(
+        unsafe { otc_session_connect(c.session, tok.as_ptr()) },
+        OTC_SUCCESS
+    );
     assert_eq!(
         unsafe { otc_session_connect(c.session, tok.as_ptr()) },
         code(OTC_SESSION_ILLEGAL_STATE)
@@ -184,19 +277,28 @@ fn calls_in_the_wrong_state() {
     assert_eq!(otc_session_disconnect(c.session), not_connected);
 
     // Connecting again after a disconnect works.
-    assert_eq!(unsafe { otc_session_connect(c.session, tok.as_ptr()) }, OTC_SUCCESS);
+    assert_eq!(
+        unsafe { otc_session_connect(c.session, tok.as_ptr()) },
+        OTC_SUCCESS
+    );
     c.rec.wait_until("connected twice", |e| {
         e.iter().filter(|x| **x == Ev::Connected).count() == 2
     });
     assert_eq!(c.broadcast("again", ""), OTC_SUCCESS);
-    c.rec.wait_until("own signal", |e| e.iter().any(|x| matches!(x, Ev::Signal { t, .. } if t == "again")));
+    c.rec.wait_until("own signal", |e| {
+        e.iter()
+            .any(|x| matches!(x, Ev::Signal { t, .. } if t == "again"))
+    });
 
     // Deleted: every call on the stale handle is refused, not followed.
     assert_eq!(c.delete(), OTC_SUCCESS);
     assert_eq!(c.delete(), invalid, "double delete");
     assert_eq!(c.broadcast("t", "d"), invalid);
     assert_eq!(otc_session_disconnect(c.session), invalid);
-    assert_eq!(unsafe { otc_session_connect(c.session, tok.as_ptr()) }, invalid);
+    assert_eq!(
+        unsafe { otc_session_connect(c.session, tok.as_ptr()) },
+        invalid
+    );
     assert!(otc_session_get_id(c.session).is_null());
     assert!(otc_session_get_connection(c.session).is_null());
     assert!(otc_session_get_user_data(c.session).is_null());
@@ -212,23 +314,37 @@ fn connect_failures_are_reported_through_on_error() {
     let c = Client::new(&sid, false);
     let other = server().new_session_id();
     let tok = cs(&server().token(&other, None));
-    assert_eq!(unsafe { otc_session_connect(c.session, tok.as_ptr()) }, OTC_SUCCESS);
-    let evs = c.rec.wait_until("error", |e| e.iter().any(|x| matches!(x, Ev::Error { .. })));
+    assert_eq!(
+        unsafe { otc_session_connect(c.session, tok.as_ptr()) },
+        OTC_SUCCESS
+    );
+    let evs = c
+        .rec
+        .wait_until("error", |e| e.iter().any(|x| matches!(x, Ev::Error { .. })));
     assert!(
-        evs.iter().any(|e| matches!(e, Ev::Error { code: 1004, .. })),
+        evs.iter()
+            .any(|e| matches!(e, Ev::Error { code: 1004, .. })),
         "expected authorization failure: {evs:?}"
     );
     assert!(!evs.contains(&Ev::Connected));
     // The session may connect again after a failure.
     let good = cs(&server().token(&sid, None));
-    assert_eq!(unsafe { otc_session_connect(c.session, good.as_ptr()) }, OTC_SUCCESS);
+    assert_eq!(
+        unsafe { otc_session_connect(c.session, good.as_ptr()) },
+        OTC_SUCCESS
+    );
     c.rec.wait_for("connected after failure", &Ev::Connected);
 
     // A garbage token.
     let c2 = Client::new(&sid, false);
     let junk = cs("not-a-token");
-    assert_eq!(unsafe { otc_session_connect(c2.session, junk.as_ptr()) }, OTC_SUCCESS);
-    c2.rec.wait_until("error", |e| e.iter().any(|x| matches!(x, Ev::Error { code: 1004, .. })));
+    assert_eq!(
+        unsafe { otc_session_connect(c2.session, junk.as_ptr()) },
+        OTC_SUCCESS
+    );
+    c2.rec.wait_until("error", |e| {
+        e.iter().any(|x| matches!(x, Ev::Error { code: 1004, .. }))
+    });
 
     // Nobody listening: connection failed.
     let port = {
@@ -242,7 +358,10 @@ fn connect_failures_are_reported_through_on_error() {
     let key = cs(otc_server::DEV_API_KEY);
     let sidc = cs(&sid);
     unsafe {
-        assert_eq!(otc_session_settings_set_server_url(settings, url.as_ptr()), OTC_SUCCESS);
+        assert_eq!(
+            otc_session_settings_set_server_url(settings, url.as_ptr()),
+            OTC_SUCCESS
+        );
         let s = otc_session_new_with_settings(key.as_ptr(), sidc.as_ptr(), &cb, settings);
         otc_session_settings_delete(settings);
         assert_eq!(otc_session_connect(s, good.as_ptr()), OTC_SUCCESS);
@@ -272,20 +391,42 @@ fn constructor_and_settings_argument_errors() {
         assert!(otc_session_new(key.as_ptr(), empty.as_ptr(), &cb).is_null());
         let s = otc_session_new(key.as_ptr(), sid.as_ptr(), &cb);
         assert!(!s.is_null());
-        assert_eq!(otc_session_get_user_data(s), &rec as *const Recorder as *mut c_void);
+        assert_eq!(
+            otc_session_get_user_data(s),
+            &rec as *const Recorder as *mut c_void
+        );
         assert_eq!(otc_session_delete(s), OTC_SUCCESS);
 
         let invalid = code(OTC_SESSION_NULL_OR_INVALID_PARAMETER);
         let st = otc_session_settings_new();
-        for url in ["", "not a url", "ftp://127.0.0.1:1", "https://127.0.0.1:1", "http://"] {
+        for url in [
+            "",
+            "not a url",
+            "ftp://127.0.0.1:1",
+            "https://127.0.0.1:1",
+            "http://",
+        ] {
             let u = cs(url);
-            assert_eq!(otc_session_settings_set_server_url(st, u.as_ptr()), invalid, "{url:?}");
+            assert_eq!(
+                otc_session_settings_set_server_url(st, u.as_ptr()),
+                invalid,
+                "{url:?}"
+            );
         }
         assert_eq!(otc_session_settings_set_server_url(st, bad), invalid);
-        assert_eq!(otc_session_settings_set_server_url(std::ptr::null_mut(), key.as_ptr()), invalid);
+        assert_eq!(
+            otc_session_settings_set_server_url(std::ptr::null_mut(), key.as_ptr()),
+            invalid
+        );
         let u = cs("ws://[::1]:4443");
-        assert_eq!(otc_session_settings_set_server_url(st, u.as_ptr()), OTC_SUCCESS);
-        assert_eq!(otc_session_settings_set_server_url(st, std::ptr::null()), OTC_SUCCESS);
+        assert_eq!(
+            otc_session_settings_set_server_url(st, u.as_ptr()),
+            OTC_SUCCESS
+        );
+        assert_eq!(
+            otc_session_settings_set_server_url(st, std::ptr::null()),
+            OTC_SUCCESS
+        );
         assert_eq!(
             otc_session_settings_set_connection_events_suppressed(std::ptr::null_mut(), OTC_TRUE),
             invalid

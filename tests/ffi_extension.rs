@@ -30,24 +30,48 @@ fn sends_to_the_listed_connections_only_and_reports_success() {
     let (st, id1) = a.send_to_ids("team", "b and c", &[&b.id, &c.id], &done);
     assert_eq!(st, OTC_SUCCESS);
     assert!(id1 > 0);
-    let want = Ev::Signal { t: "team".into(), d: "b and c".into(), from: Some(a.id.clone()) };
+    let want = Ev::Signal {
+        t: "team".into(),
+        d: "b and c".into(),
+        from: Some(a.id.clone()),
+    };
     b.rec.wait_for("b", &want);
     c.rec.wait_for("c", &want);
-    done.wait_for("completion", &Ev::Complete { id: id1, result: OTC_SUCCESS });
+    done.wait_for(
+        "completion",
+        &Ev::Complete {
+            id: id1,
+            result: OTC_SUCCESS,
+        },
+    );
 
     // Count 0 = whole session, sender included; ids increase.
     let (st, id2) = a.send_to_ids("all", "", &[], &done);
     assert_eq!(st, OTC_SUCCESS);
     assert!(id2 > id1);
-    let all = Ev::Signal { t: "all".into(), d: String::new(), from: Some(a.id.clone()) };
+    let all = Ev::Signal {
+        t: "all".into(),
+        d: String::new(),
+        from: Some(a.id.clone()),
+    };
     for cl in [&a, &b, &c, &d] {
         let evs = cl.rec.wait_for("broadcast", &all);
         if cl.id == a.id || cl.id == d.id {
             assert!(!evs.contains(&want), "non-target received a listed signal");
         }
     }
-    done.wait_for("completion 2", &Ev::Complete { id: id2, result: OTC_SUCCESS });
-    assert_eq!(completions(&done).len(), 2, "each completion is called exactly once");
+    done.wait_for(
+        "completion 2",
+        &Ev::Complete {
+            id: id2,
+            result: OTC_SUCCESS,
+        },
+    );
+    assert_eq!(
+        completions(&done).len(),
+        2,
+        "each completion is called exactly once"
+    );
 }
 
 #[test]
@@ -60,29 +84,47 @@ fn target_not_connected_is_reported_to_the_completion() {
     a.rec.wait_for("b gone", &Ev::Dropped { id: b_id.clone() });
     let done = Recorder::default();
     let (st, id) = a.send_to_ids("t", "d", &[&b_id], &done);
-    assert_eq!(st, OTC_SUCCESS, "the library cannot know; the server decides");
+    assert_eq!(
+        st, OTC_SUCCESS,
+        "the library cannot know; the server decides"
+    );
     done.wait_for(
         "target not connected",
-        &Ev::Complete { id, result: sig_code(OTC_SIGNAL_TARGET_NOT_CONNECTED) },
+        &Ev::Complete {
+            id,
+            result: sig_code(OTC_SIGNAL_TARGET_NOT_CONNECTED),
+        },
     );
     let (st, id) = a.send_to_ids("t", "d", &["no-such-connection"], &done);
     assert_eq!(st, OTC_SUCCESS);
     done.wait_for(
         "unknown id",
-        &Ev::Complete { id, result: sig_code(OTC_SIGNAL_TARGET_NOT_CONNECTED) },
+        &Ev::Complete {
+            id,
+            result: sig_code(OTC_SIGNAL_TARGET_NOT_CONNECTED),
+        },
     );
 }
 
 #[test]
 fn permission_denied_for_a_role_that_may_not_signal() {
     let sid = server().new_session_id();
-    let a = Client::join(&sid, Opts { role: Role::PublisherOnly, ..Default::default() });
+    let a = Client::join(
+        &sid,
+        Opts {
+            role: Role::PublisherOnly,
+            ..Default::default()
+        },
+    );
     let done = Recorder::default();
     let (st, id) = a.send_to_ids("t", "d", &[], &done);
     assert_eq!(st, OTC_SUCCESS);
     done.wait_for(
         "permission denied",
-        &Ev::Complete { id, result: sig_code(OTC_SIGNAL_PERMISSION_DENIED) },
+        &Ev::Complete {
+            id,
+            result: sig_code(OTC_SIGNAL_PERMISSION_DENIED),
+        },
     );
 }
 
@@ -105,7 +147,9 @@ fn not_connected_is_returned_and_the_completion_is_not_called() {
             t.as_ptr(),
             std::ptr::null(),
             0,
-            otc_signal_options { retry_after_reconnect: OTC_TRUE },
+            otc_signal_options {
+                retry_after_reconnect: OTC_TRUE,
+            },
             None,
             std::ptr::null_mut(),
             &mut id,
@@ -115,10 +159,21 @@ fn not_connected_is_returned_and_the_completion_is_not_called() {
     assert_eq!(id, 12345);
     // A later connect and signal proves no stale completion was queued.
     let tok = cs(&server().token(&sid, None));
-    assert_eq!(unsafe { otc_session_connect(a.session, tok.as_ptr()) }, OTC_SUCCESS);
-    a.rec.wait_until("reconnected", |e| e.iter().filter(|x| **x == Ev::Connected).count() == 2);
+    assert_eq!(
+        unsafe { otc_session_connect(a.session, tok.as_ptr()) },
+        OTC_SUCCESS
+    );
+    a.rec.wait_until("reconnected", |e| {
+        e.iter().filter(|x| **x == Ev::Connected).count() == 2
+    });
     let (st, id) = a.send_to_ids("t", "d", &[], &done);
     assert_eq!(st, OTC_SUCCESS);
-    done.wait_for("ok", &Ev::Complete { id, result: OTC_SUCCESS });
+    done.wait_for(
+        "ok",
+        &Ev::Complete {
+            id,
+            result: OTC_SUCCESS,
+        },
+    );
     assert_eq!(completions(&done), vec![(id, OTC_SUCCESS)]);
 }

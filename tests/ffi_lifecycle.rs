@@ -19,12 +19,18 @@ use opentok::ffi::*;
 static LOGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 extern "C" fn logger(msg: *const c_char) {
-    let m = unsafe { CStr::from_ptr(msg) }.to_string_lossy().into_owned();
+    let m = unsafe { CStr::from_ptr(msg) }
+        .to_string_lossy()
+        .into_owned();
     LOGS.lock().unwrap().push(m);
 }
 
 fn logs_mentioning(what: &str) -> usize {
-    LOGS.lock().unwrap().iter().filter(|m| m.contains(what)).count()
+    LOGS.lock()
+        .unwrap()
+        .iter()
+        .filter(|m| m.contains(what))
+        .count()
 }
 
 /// Polls the server until `sid` has `n` connections (bounded).
@@ -33,12 +39,19 @@ fn wait_connections(sid: &str, n: usize) {
     loop {
         let count = {
             let g = server().handle.lock().unwrap();
-            g.as_ref().unwrap().hub().list_connections(otc_server::DEV_API_KEY, sid).len()
+            g.as_ref()
+                .unwrap()
+                .hub()
+                .list_connections(otc_server::DEV_API_KEY, sid)
+                .len()
         };
         if count == n {
             return;
         }
-        assert!(Instant::now() < deadline, "server still has {count} connections, want {n}");
+        assert!(
+            Instant::now() < deadline,
+            "server still has {count} connections, want {n}"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -61,10 +74,17 @@ fn lifecycle_logging_and_server_loss() {
 
     // --- Before otc_init.
     assert!(unsafe { otc_session_new(key.as_ptr(), sidc.as_ptr(), &cb) }.is_null());
-    assert!(logs_mentioning("otc_init") >= 1, "the refusal is logged: {:?}", LOGS.lock().unwrap());
+    assert!(
+        logs_mentioning("otc_init") >= 1,
+        "the refusal is logged: {:?}",
+        LOGS.lock().unwrap()
+    );
     let stray = 0x1000 as *mut otc_session;
     let t = cs("t");
-    assert_eq!(unsafe { otc_session_send_signal(stray, t.as_ptr(), t.as_ptr()) }, illegal);
+    assert_eq!(
+        unsafe { otc_session_send_signal(stray, t.as_ptr(), t.as_ptr()) },
+        illegal
+    );
     assert_eq!(otc_session_disconnect(stray), illegal);
     assert_eq!(otc_destroy(), illegal);
 
@@ -96,7 +116,13 @@ fn lifecycle_logging_and_server_loss() {
     // --- Destroy with live, connected sessions.
     let a = Client::join(&sid, Opts::default());
     let b = Client::join(&sid, Opts::default());
-    a.rec.wait_for("a sees b", &Ev::Created { id: b.id.clone(), data: String::new() });
+    a.rec.wait_for(
+        "a sees b",
+        &Ev::Created {
+            id: b.id.clone(),
+            data: String::new(),
+        },
+    );
     wait_connections(&sid, 2);
     assert_eq!(otc_destroy(), OTC_SUCCESS);
     let (a_after, b_after) = (a.rec.snapshot(), b.rec.snapshot());
@@ -120,7 +146,13 @@ fn lifecycle_logging_and_server_loss() {
     let done = Recorder::default();
     let (st, id) = c.send_to_ids("t", "d", &[], &done);
     assert_eq!(st, OTC_SUCCESS);
-    done.wait_for("acked", &Ev::Complete { id, result: OTC_SUCCESS });
+    done.wait_for(
+        "acked",
+        &Ev::Complete {
+            id,
+            result: OTC_SUCCESS,
+        },
+    );
     server().shutdown();
     let evs = c.rec.wait_for("disconnected", &Ev::Disconnected);
     let n = evs.len();

@@ -24,18 +24,56 @@ fn created_ids(evs: &[Ev]) -> Vec<String> {
 #[test]
 fn connection_events_for_existing_and_later_connections() {
     let sid = server().new_session_id();
-    let a = Client::join(&sid, Opts { data: Some("name=alice"), ..Default::default() });
-    let b = Client::join(&sid, Opts { data: Some("name=bob"), ..Default::default() });
+    let a = Client::join(
+        &sid,
+        Opts {
+            data: Some("name=alice"),
+            ..Default::default()
+        },
+    );
+    let b = Client::join(
+        &sid,
+        Opts {
+            data: Some("name=bob"),
+            ..Default::default()
+        },
+    );
 
     // A learns about B's arrival, with B's token data.
-    a.rec.wait_for("A sees B", &Ev::Created { id: b.id.clone(), data: "name=bob".into() });
+    a.rec.wait_for(
+        "A sees B",
+        &Ev::Created {
+            id: b.id.clone(),
+            data: "name=bob".into(),
+        },
+    );
     // B is told about A, who was there first.
-    b.rec.wait_for("B sees A", &Ev::Created { id: a.id.clone(), data: "name=alice".into() });
+    b.rec.wait_for(
+        "B sees A",
+        &Ev::Created {
+            id: a.id.clone(),
+            data: "name=alice".into(),
+        },
+    );
 
     let c = Client::join(&sid, Opts::default());
-    a.rec.wait_for("A sees C", &Ev::Created { id: c.id.clone(), data: String::new() });
-    b.rec.wait_for("B sees C", &Ev::Created { id: c.id.clone(), data: String::new() });
-    let c_seen = c.rec.wait_until("C sees A and B", |e| created_ids(e).len() == 2);
+    a.rec.wait_for(
+        "A sees C",
+        &Ev::Created {
+            id: c.id.clone(),
+            data: String::new(),
+        },
+    );
+    b.rec.wait_for(
+        "B sees C",
+        &Ev::Created {
+            id: c.id.clone(),
+            data: String::new(),
+        },
+    );
+    let c_seen = c
+        .rec
+        .wait_until("C sees A and B", |e| created_ids(e).len() == 2);
     let mut ids = created_ids(&c_seen);
     ids.sort();
     let mut expected = vec![a.id.clone(), b.id.clone()];
@@ -50,25 +88,44 @@ fn connection_events_for_existing_and_later_connections() {
     // Leaving: B disconnects; A and C see it dropped, B sees on_disconnected.
     assert_eq!(otc_session_disconnect(b.session), OTC_SUCCESS);
     b.rec.wait_for("B disconnected", &Ev::Disconnected);
-    a.rec.wait_for("A sees B leave", &Ev::Dropped { id: b.id.clone() });
-    c.rec.wait_for("C sees B leave", &Ev::Dropped { id: b.id.clone() });
+    a.rec
+        .wait_for("A sees B leave", &Ev::Dropped { id: b.id.clone() });
+    c.rec
+        .wait_for("C sees B leave", &Ev::Dropped { id: b.id.clone() });
     assert!(otc_session_get_connection(b.session).is_null());
     // Every callback got the session handle it belongs to.
     for cl in [&a, &b, &c] {
-        assert!(cl.rec.sessions_seen.lock().unwrap().iter().all(|s| *s == cl.session as usize));
+        assert!(cl
+            .rec
+            .sessions_seen
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|s| *s == cl.session as usize));
     }
 }
 
 #[test]
 fn suppressed_connection_events_are_not_sent_but_signals_still_name_the_sender() {
     let sid = server().new_session_id();
-    let a = Client::join(&sid, Opts { suppress: true, ..Default::default() });
+    let a = Client::join(
+        &sid,
+        Opts {
+            suppress: true,
+            ..Default::default()
+        },
+    );
     let b = Client::join(&sid, Opts::default());
-    b.rec.wait_until("B sees A", |e| created_ids(e) == vec![a.id.clone()]);
+    b.rec
+        .wait_until("B sees A", |e| created_ids(e) == vec![a.id.clone()]);
     assert_eq!(b.broadcast("hello", "from b"), OTC_SUCCESS);
     a.rec.wait_for(
         "A receives B's signal",
-        &Ev::Signal { t: "hello".into(), d: "from b".into(), from: Some(b.id.clone()) },
+        &Ev::Signal {
+            t: "hello".into(),
+            d: "from b".into(),
+            from: Some(b.id.clone()),
+        },
     );
     drop(b);
     // A's own broadcast after B left: it arrives, and still no connection
@@ -76,10 +133,15 @@ fn suppressed_connection_events_are_not_sent_but_signals_still_name_the_sender()
     assert_eq!(a.broadcast("x", "y"), OTC_SUCCESS);
     let evs = a.rec.wait_for(
         "A's own signal",
-        &Ev::Signal { t: "x".into(), d: "y".into(), from: Some(a.id.clone()) },
+        &Ev::Signal {
+            t: "x".into(),
+            d: "y".into(),
+            from: Some(a.id.clone()),
+        },
     );
     assert!(
-        evs.iter().all(|e| !matches!(e, Ev::Created { .. } | Ev::Dropped { .. })),
+        evs.iter()
+            .all(|e| !matches!(e, Ev::Created { .. } | Ev::Dropped { .. })),
         "{evs:?}"
     );
 }
@@ -92,7 +154,11 @@ fn broadcast_reaches_everyone_including_the_sender_and_targeted_only_the_target(
     let c = Client::join(&sid, Opts::default());
 
     assert_eq!(a.broadcast("chat", "hi all"), OTC_SUCCESS);
-    let want = Ev::Signal { t: "chat".into(), d: "hi all".into(), from: Some(a.id.clone()) };
+    let want = Ev::Signal {
+        t: "chat".into(),
+        d: "hi all".into(),
+        from: Some(a.id.clone()),
+    };
     for cl in [&a, &b, &c] {
         cl.rec.wait_for("broadcast", &want);
     }
@@ -106,23 +172,39 @@ fn broadcast_reaches_everyone_including_the_sender_and_targeted_only_the_target(
     assert_eq!(c.broadcast("whoami", ""), OTC_SUCCESS);
     a.rec.wait_for(
         "C's whoami",
-        &Ev::Signal { t: "whoami".into(), d: String::new(), from: Some(c.id.clone()) },
+        &Ev::Signal {
+            t: "whoami".into(),
+            d: String::new(),
+            from: Some(c.id.clone()),
+        },
     );
     // The own connection of C is a valid target pointer too.
     let c_conn = unsafe { otc_connection_copy(otc_session_get_connection(c.session)) };
     assert!(!c_conn.is_null());
-    let st = unsafe { otc_session_send_signal_to_connection(a.session, t.as_ptr(), d.as_ptr(), c_conn) };
+    let st =
+        unsafe { otc_session_send_signal_to_connection(a.session, t.as_ptr(), d.as_ptr(), c_conn) };
     assert_eq!(st, OTC_SUCCESS);
     assert_eq!(unsafe { otc_connection_delete(c_conn) }, OTC_SUCCESS);
-    let want = Ev::Signal { t: "private".into(), d: "only for c".into(), from: Some(a.id.clone()) };
+    let want = Ev::Signal {
+        t: "private".into(),
+        d: "only for c".into(),
+        from: Some(a.id.clone()),
+    };
     c.rec.wait_for("targeted signal", &want);
     // A then broadcasts a marker; once B and A have it, the private signal
     // (sent earlier, same sender, in order) would have arrived if misrouted.
     assert_eq!(a.broadcast("marker", ""), OTC_SUCCESS);
-    let marker = Ev::Signal { t: "marker".into(), d: String::new(), from: Some(a.id.clone()) };
+    let marker = Ev::Signal {
+        t: "marker".into(),
+        d: String::new(),
+        from: Some(a.id.clone()),
+    };
     for cl in [&a, &b] {
         let evs = cl.rec.wait_for("marker", &marker);
-        assert!(!evs.contains(&want), "a targeted signal reached a non-target: {evs:?}");
+        assert!(
+            !evs.contains(&want),
+            "a targeted signal reached a non-target: {evs:?}"
+        );
     }
 }
 
@@ -151,7 +233,11 @@ fn signals_of_one_sender_arrive_in_order_with_exact_contents() {
         .collect();
     let expected: Vec<String> = (0..N).map(|i| i.to_string()).collect();
     assert_eq!(got, expected);
-    assert!(evs.contains(&Ev::Signal { t: long_type, d: long_data, from: Some(a.id.clone()) }));
+    assert!(evs.contains(&Ev::Signal {
+        t: long_type,
+        d: long_data,
+        from: Some(a.id.clone())
+    }));
 }
 
 #[test]
@@ -162,7 +248,11 @@ fn null_type_and_data_mean_empty_strings() {
     assert_eq!(st, OTC_SUCCESS);
     a.rec.wait_for(
         "empty signal",
-        &Ev::Signal { t: String::new(), d: String::new(), from: Some(a.id.clone()) },
+        &Ev::Signal {
+            t: String::new(),
+            d: String::new(),
+            from: Some(a.id.clone()),
+        },
     );
 }
 
@@ -172,7 +262,11 @@ fn signals_from_the_server_have_no_connection() {
     let a = Client::join(&sid, Opts::default());
     let b = Client::join(&sid, Opts::default());
     server().signal_from_server(&sid, None, "announce", "from the app server");
-    let want = Ev::Signal { t: "announce".into(), d: "from the app server".into(), from: None };
+    let want = Ev::Signal {
+        t: "announce".into(),
+        d: "from the app server".into(),
+        from: None,
+    };
     a.rec.wait_for("server signal at A", &want);
     b.rec.wait_for("server signal at B", &want);
 }
@@ -186,7 +280,12 @@ fn echo_bot_answers_from_inside_its_callback() {
         &sid,
         Opts {
             action: Some(Box::new(|session, ev| {
-                if let Ev::Signal { t, d, from: Some(from) } = ev {
+                if let Ev::Signal {
+                    t,
+                    d,
+                    from: Some(from),
+                } = ev
+                {
                     if t == "ping" {
                         let (t, d, to) = (cs("echo"), cs(d), cs(from));
                         let ids = [to.as_ptr()];
@@ -197,7 +296,9 @@ fn echo_bot_answers_from_inside_its_callback() {
                                 d.as_ptr(),
                                 ids.as_ptr(),
                                 1,
-                                otc_signal_options { retry_after_reconnect: OTC_TRUE },
+                                otc_signal_options {
+                                    retry_after_reconnect: OTC_TRUE,
+                                },
                                 None,
                                 std::ptr::null_mut(),
                                 std::ptr::null_mut(),
@@ -218,23 +319,37 @@ fn echo_bot_answers_from_inside_its_callback() {
     for i in 0..5 {
         user.rec.wait_for(
             "echo",
-            &Ev::Signal { t: "echo".into(), d: format!("n{i}"), from: Some(bot.id.clone()) },
+            &Ev::Signal {
+                t: "echo".into(),
+                d: format!("n{i}"),
+                from: Some(bot.id.clone()),
+            },
         );
     }
     // The third participant saw the pings but no echo.
     assert_eq!(other.broadcast("done", ""), OTC_SUCCESS);
     bot.rec.wait_for(
         "done at bot",
-        &Ev::Signal { t: "done".into(), d: String::new(), from: Some(other.id.clone()) },
+        &Ev::Signal {
+            t: "done".into(),
+            d: String::new(),
+            from: Some(other.id.clone()),
+        },
     );
     // The bot only sends after it received "done"'s predecessor pings, and
     // "done" follows them at the bot; wait for "done" at other to be sure
     // everything routed to other has arrived.
     let evs = other.rec.wait_for(
         "done at other",
-        &Ev::Signal { t: "done".into(), d: String::new(), from: Some(other.id.clone()) },
+        &Ev::Signal {
+            t: "done".into(),
+            d: String::new(),
+            from: Some(other.id.clone()),
+        },
     );
-    assert!(evs.iter().all(|e| !matches!(e, Ev::Signal { t, .. } if t == "echo")));
+    assert!(evs
+        .iter()
+        .all(|e| !matches!(e, Ev::Signal { t, .. } if t == "echo")));
 }
 
 /// The signaling sample's way: `otc_session_send_signal_to_connection` with
@@ -280,7 +395,14 @@ fn reply_to_the_connection_pointer_given_to_the_callback() {
     let user = Client::join(&sid, Opts::default());
     assert_eq!(user.broadcast("q", "42"), OTC_SUCCESS);
     let replier_id = unsafe { conn_id(otc_session_get_connection(s)) };
-    user.rec.wait_for("answer", &Ev::Signal { t: "a".into(), d: "42".into(), from: Some(replier_id) });
+    user.rec.wait_for(
+        "answer",
+        &Ev::Signal {
+            t: "a".into(),
+            d: "42".into(),
+            from: Some(replier_id),
+        },
+    );
     assert_eq!(otc_session_delete(s), OTC_SUCCESS);
     drop(bot);
 }
@@ -314,18 +436,37 @@ fn disconnect_and_delete_from_inside_a_callback() {
     let boss = Client::join(&sid, Opts::default());
 
     assert_eq!(boss.broadcast("quit", ""), OTC_SUCCESS);
-    quitter.rec.wait_for("quitter disconnected", &Ev::Disconnected);
-    boss.rec.wait_for("boss sees quitter leave", &Ev::Dropped { id: quitter.id.clone() });
+    quitter
+        .rec
+        .wait_for("quitter disconnected", &Ev::Disconnected);
+    boss.rec.wait_for(
+        "boss sees quitter leave",
+        &Ev::Dropped {
+            id: quitter.id.clone(),
+        },
+    );
 
     assert_eq!(boss.broadcast("delete", ""), OTC_SUCCESS);
-    boss.rec.wait_for("boss sees deleter leave", &Ev::Dropped { id: deleter.id.clone() });
+    boss.rec.wait_for(
+        "boss sees deleter leave",
+        &Ev::Dropped {
+            id: deleter.id.clone(),
+        },
+    );
     let before = deleter.rec.snapshot();
-    assert!(matches!(before.last(), Some(Ev::Signal { t, .. }) if t == "delete"), "{before:?}");
+    assert!(
+        matches!(before.last(), Some(Ev::Signal { t, .. }) if t == "delete"),
+        "{before:?}"
+    );
     // More traffic: the deleted session must report nothing more.
     assert_eq!(boss.broadcast("after", ""), OTC_SUCCESS);
     boss.rec.wait_for(
         "after",
-        &Ev::Signal { t: "after".into(), d: String::new(), from: Some(boss.id.clone()) },
+        &Ev::Signal {
+            t: "after".into(),
+            d: String::new(),
+            from: Some(boss.id.clone()),
+        },
     );
     assert_eq!(deleter.rec.snapshot(), before);
     // Its handle is dead now.
@@ -358,19 +499,39 @@ fn no_callback_runs_after_delete_returns_even_while_events_flow() {
     assert_eq!(sender.broadcast("end", ""), OTC_SUCCESS);
     sender.rec.wait_for(
         "end",
-        &Ev::Signal { t: "end".into(), d: String::new(), from: Some(sender.id.clone()) },
+        &Ev::Signal {
+            t: "end".into(),
+            d: String::new(),
+            from: Some(sender.id.clone()),
+        },
     );
     assert!(at_delete < N + 3, "delete should have cut the flood short");
-    assert_eq!(slow.rec.snapshot().len(), at_delete, "a callback ran after otc_session_delete returned");
+    assert_eq!(
+        slow.rec.snapshot().len(),
+        at_delete,
+        "a callback ran after otc_session_delete returned"
+    );
 }
 
 #[test]
 fn session_getters() {
     let sid = server().new_session_id();
-    let a = Client::join(&sid, Opts { data: Some("me"), ..Default::default() });
+    let a = Client::join(
+        &sid,
+        Opts {
+            data: Some("me"),
+            ..Default::default()
+        },
+    );
     let id = otc_session_get_id(a.session);
-    assert_eq!(unsafe { std::ffi::CStr::from_ptr(id) }.to_str().unwrap(), sid);
-    assert_eq!(otc_session_get_user_data(a.session), Arc::as_ptr(&a.rec) as *mut c_void);
+    assert_eq!(
+        unsafe { std::ffi::CStr::from_ptr(id) }.to_str().unwrap(),
+        sid
+    );
+    assert_eq!(
+        otc_session_get_user_data(a.session),
+        Arc::as_ptr(&a.rec) as *mut c_void
+    );
     assert_eq!(otc_session_get_capabilities(a.session).publish, OTC_FALSE);
     let own = otc_session_get_connection(a.session);
     unsafe {
