@@ -44,10 +44,15 @@ fn a_blocked_callback_does_not_stall_the_link() {
     const N: usize = 6000;
     let payload = "x".repeat(8000);
     for i in 0..N {
-        assert_eq!(sender.broadcast("flood", &format!("{i}:{payload}")), OTC_SUCCESS);
+        assert_eq!(
+            sender.broadcast("flood", &format!("{i}:{payload}")),
+            OTC_SUCCESS
+        );
     }
     let count = |e: &[Ev]| e.iter().filter(|x| matches!(x, Ev::Signal { .. })).count();
-    sender.rec.wait_until("sender got its own flood back", |e| count(e) == N);
+    sender
+        .rec
+        .wait_until("sender got its own flood back", |e| count(e) == N);
     assert!(
         slow.rec.signals().len() <= 1,
         "the slow session's callback should still be blocked"
@@ -55,11 +60,16 @@ fn a_blocked_callback_does_not_stall_the_link() {
 
     *release.0.lock().unwrap() = true;
     release.1.notify_all();
-    let evs = slow.rec.wait_until("slow session got everything", |e| count(e) == N);
+    let evs = slow
+        .rec
+        .wait_until("slow session got everything", |e| count(e) == N);
     assert!(
-        evs.iter().all(|e| !matches!(e, Ev::Error { .. } | Ev::Disconnected)),
+        evs.iter()
+            .all(|e| !matches!(e, Ev::Error { .. } | Ev::Disconnected)),
         "the slow session was cut off: {:?}",
-        evs.iter().filter(|e| !matches!(e, Ev::Signal { .. })).collect::<Vec<_>>()
+        evs.iter()
+            .filter(|e| !matches!(e, Ev::Signal { .. }))
+            .collect::<Vec<_>>()
     );
     let order: Vec<usize> = slow
         .rec
@@ -68,5 +78,7 @@ fn a_blocked_callback_does_not_stall_the_link() {
         .map(|(_, d, _)| d.split(':').next().unwrap().parse().unwrap())
         .collect();
     assert_eq!(order, (0..N).collect::<Vec<_>>());
-    assert!(!sender.rec.snapshot().contains(&Ev::Dropped { id: slow.id.clone() }));
+    assert!(!sender.rec.snapshot().contains(&Ev::Dropped {
+        id: slow.id.clone()
+    }));
 }

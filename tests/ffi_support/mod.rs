@@ -92,11 +92,26 @@ pub fn cs(s: &str) -> CString {
 pub enum Ev {
     Connected,
     Disconnected,
-    Created { id: String, data: String },
-    Dropped { id: String },
-    Signal { t: String, d: String, from: Option<String> },
-    Error { code: i32, msg: String },
-    Complete { id: u64, result: i32 },
+    Created {
+        id: String,
+        data: String,
+    },
+    Dropped {
+        id: String,
+    },
+    Signal {
+        t: String,
+        d: String,
+        from: Option<String>,
+    },
+    Error {
+        code: i32,
+        msg: String,
+    },
+    Complete {
+        id: u64,
+        result: i32,
+    },
 }
 
 /// What a callback should do besides recording (runs inside the callback).
@@ -138,7 +153,11 @@ impl Recorder {
                 return evs.clone();
             }
             let now = Instant::now();
-            assert!(now < deadline, "timed out waiting for {what}; events: {:?}", *evs);
+            assert!(
+                now < deadline,
+                "timed out waiting for {what}; events: {:?}",
+                *evs
+            );
             evs = self.cond.wait_timeout(evs, deadline - now).unwrap().0;
         }
     }
@@ -281,7 +300,10 @@ impl Client {
         assert!(!settings.is_null());
         let url = cs(&server().base_url);
         unsafe {
-            assert_eq!(otc_session_settings_set_server_url(settings, url.as_ptr()), OTC_SUCCESS);
+            assert_eq!(
+                otc_session_settings_set_server_url(settings, url.as_ptr()),
+                OTC_SUCCESS
+            );
             assert_eq!(
                 otc_session_settings_set_connection_events_suppressed(settings, suppress as i32),
                 OTC_SUCCESS
@@ -292,7 +314,10 @@ impl Client {
         let session =
             unsafe { otc_session_new_with_settings(key.as_ptr(), sid.as_ptr(), &cb, settings) };
         unsafe { assert_eq!(otc_session_settings_delete(settings), OTC_SUCCESS) };
-        assert!(!session.is_null(), "otc_session_new_with_settings returned NULL");
+        assert!(
+            !session.is_null(),
+            "otc_session_new_with_settings returned NULL"
+        );
         Client {
             session,
             rec,
@@ -308,7 +333,10 @@ impl Client {
             *c.rec.action.lock().unwrap() = Some(Arc::new(a));
         }
         let token = cs(&server().token_with(session_id, opts.data, opts.role));
-        assert_eq!(unsafe { otc_session_connect(c.session, token.as_ptr()) }, OTC_SUCCESS);
+        assert_eq!(
+            unsafe { otc_session_connect(c.session, token.as_ptr()) },
+            OTC_SUCCESS
+        );
         c.rec.wait_for("on_connected", &Ev::Connected);
         let own = otc_session_get_connection(c.session);
         assert!(!own.is_null(), "no own connection while connected");
@@ -338,7 +366,11 @@ impl Client {
                 self.session,
                 t.as_ptr(),
                 d.as_ptr(),
-                if ptrs.is_empty() { std::ptr::null() } else { ptrs.as_ptr() },
+                if ptrs.is_empty() {
+                    std::ptr::null()
+                } else {
+                    ptrs.as_ptr()
+                },
                 ptrs.len(),
                 otc_signal_options {
                     retry_after_reconnect: OTC_TRUE,
