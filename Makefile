@@ -109,23 +109,26 @@ install: install-lib install-server
 
 INSTALL_LIB_DEPS := $(if $(SKIP_BUILD),,lib)
 INSTALL_SERVER_DEPS := $(if $(SKIP_BUILD),,server)
-LIBDIR_I := $(DESTDIR)$(PREFIX)/lib
+# An absolute prefix, so that libopentok.pc points at the right place even
+# for `make install PREFIX=dist`.
+IPREFIX := $(abspath $(PREFIX))
+LIBDIR_I := $(DESTDIR)$(IPREFIX)/lib
 
 install-lib: $(INSTALL_LIB_DEPS)
 	@test -f $(OUT_DIR)/libopentok.so || { echo "no $(OUT_DIR)/libopentok.so; run make lib" >&2; exit 1; }
-	install -d $(DESTDIR)$(PREFIX)/include $(LIBDIR_I)/pkgconfig
-	install -p -m 644 include/opentok.h $(DESTDIR)$(PREFIX)/include/opentok.h
+	install -d $(DESTDIR)$(IPREFIX)/include $(LIBDIR_I)/pkgconfig
+	install -p -m 644 include/opentok.h $(DESTDIR)$(IPREFIX)/include/opentok.h
 	install -m 755 $(OUT_DIR)/libopentok.so $(LIBDIR_I)/libopentok.so.$(VERSION)
 	ln -sfn libopentok.so.$(VERSION) $(LIBDIR_I)/$(SONAME)
 	ln -sfn $(SONAME) $(LIBDIR_I)/libopentok.so
 	if [ -f $(OUT_DIR)/libopentok.a ]; then install -m 644 $(OUT_DIR)/libopentok.a $(LIBDIR_I)/libopentok.a; fi
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	sed -e 's|@PREFIX@|$(IPREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
 		libopentok.pc.in > $(LIBDIR_I)/pkgconfig/libopentok.pc
 	chmod 644 $(LIBDIR_I)/pkgconfig/libopentok.pc
 
 install-server: $(INSTALL_SERVER_DEPS)
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(SERVER_BIN) $(DESTDIR)$(PREFIX)/bin/otc-server
+	install -d $(DESTDIR)$(IPREFIX)/bin
+	install -m 755 $(SERVER_BIN) $(DESTDIR)$(IPREFIX)/bin/otc-server
 
 # --- testing ----------------------------------------------------------------
 
