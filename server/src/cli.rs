@@ -4,6 +4,7 @@
 //! otc-server [serve] [--listen ADDR] [limits...]    run the server (default)
 //! otc-server create-session [--api-key K]           print a new session id
 //! otc-server token --session-id S [--role R] [--data D] [--expire SECONDS] [--legacy]
+//! otc-server rest-token [--api-key K] [--expire SECONDS]  print a REST API (project) JWT
 //! ```
 //!
 //! Projects come from `--api-key`/`--api-secret` (`OTC_API_KEY`,
@@ -60,6 +61,16 @@ pub enum Command {
     CreateSession,
     /// Print a token for a session of the configured project.
     Token(TokenArgs),
+    /// Print a project JWT for the REST API (the X-OPENTOK-AUTH header).
+    RestToken(RestTokenArgs),
+}
+
+/// Options of `rest-token`.
+#[derive(Debug, Args, Clone)]
+pub struct RestTokenArgs {
+    /// Lifetime in seconds (at most 24 hours).
+    #[arg(long, default_value_t = 300)]
+    pub expire: u64,
 }
 
 /// Options of `serve`.
@@ -243,6 +254,19 @@ pub fn token(common: &CommonArgs, args: &TokenArgs) -> Result<String, CliError> 
         legacy: args.legacy,
     };
     Ok(mint_token(project, &args.session_id, &opts)?)
+}
+
+/// `rest-token`: a project JWT for the REST API, for the project named by
+/// `--api-key` (or the only/first configured one).
+pub fn rest_token(common: &CommonArgs, args: &RestTokenArgs) -> Result<String, CliError> {
+    let r = resolve(common, &ServeArgs::default())?;
+    let project = match &common.api_key {
+        Some(k) => r.config.project(k),
+        None => r.config.projects.first(),
+    }
+    .ok_or_else(|| CliError::Usage("no project configured".into()))?;
+    crate::rest::mint_rest_token(project, Duration::from_secs(args.expire))
+        .map_err(|e| CliError::Usage(e.message.into_owned()))
 }
 
 #[cfg(test)]

@@ -33,6 +33,10 @@ fn main() -> ExitCode {
             init_logging(cli.common.log_level.as_deref(), "warn");
             cli::token(&cli.common, args).map(|t| println!("{t}"))
         }
+        Some(Command::RestToken(args)) => {
+            init_logging(cli.common.log_level.as_deref(), "warn");
+            cli::rest_token(&cli.common, args).map(|t| println!("{t}"))
+        }
         Some(Command::Serve(args)) => serve(&cli.common, args),
         None => serve(&cli.common, &cli.serve),
     };

@@ -1,0 +1,798 @@
+//! The REST API over real HTTP: every route, every status code it
+//! documents, and what the connected clients see. The server runs
+//! in-process on an ephemeral loopback port; raw protocol clients (shared
+//! with the WebSocket tests) stand in for the client library.
+
+#[allow(dead_code)] // shared helpers; not every test uses each one
+#[path = "it/client.rs"]
+mod client;
+
+use std::time::Duration;
+
+use base64::Engine;
+use client::{destroyed, expect_close, Client, Next, WAIT};
+use otc_server::cli::{CommonArgs, RestTokenArgs};
+use otc_server::{create_session_id, mint_token, Config, Project, ServerHandle, TokenOptions};
+use protocol::limits::{MAX_SIGNAL_DATA_BYTES, MAX_SIGNAL_TYPE_BYTES};
+use protocol::messages::DisconnectReason;
+use protocol::ServerMessage;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+const KEY: &str = otc_server::DEV_API_KEY;
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(WAIT)
+        .no_proxy()
+        .build()
+        .expect("http client")
+}
+
+fn jwt() -> String {
+    otc_server::rest::mint_rest_token(&Project::dev(), Duration::from_secs(120)).expect("jwt")
+}
+
+/// A JWT with arbitrary claims, signed HS256 with `secret`.
+fn jwt_with(claims: Value, secret: &str) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("encode")
+}
+
+fn now() -> u64 {
+    jsonwebtoken::get_current_timestamp()
+}
+
+fn url(server: &ServerHandle, path: &str) -> String {
+    format!("{}{path}", server.base_url())
+}
+
+fn signal_path(session: &str, connection: Option<&str>) -> String {
+    match connection {
+        Some(c) => format!("/v2/project/{KEY}/session/{session}/connection/{c}/signal"),
+        None => format!("/v2/project/{KEY}/session/{session}/signal"),
+    }
+}
+
+/// Sends a request with the dev project's JWT in `X-OPENTOK-AUTH`.
+async fn call(
+    server: &ServerHandle,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut req = http()
+        .request(method, url(server, path))
+        .header("X-OPENTOK-AUTH", jwt());
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.expect("request")
+}
+
+/// Expects `status` and a JSON error body `{code, message}`; returns the
+/// message.
+async fn expect_error(resp: reqwest::Response, status: StatusCode) -> String {
+    assert_eq!(resp.status(), status);
+    assert_eq!(
+        resp.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/json")
+    );
+    let body: Value = resp.json().await.expect("json error body");
+    assert_eq!(body["code"], json!(status.as_u16()), "{body}");
+    let msg = body["message"].as_str().expect("message").to_string();
+    assert!(!msg.is_empty());
+    msg
+}
+
+/// The next signal a client gets, as (from, type, data).
+async fn next_signal(c: &mut Client) -> (Option<String>, String, String) {
+    c.signal_in().await
+}
+
+#[tokio::test]
+async fn create_session_answers_like_opentok() {
+    let server = client::start_dev().await;
+    let resp = http()
+        .post(url(&server, "/session/create"))
+        .header("X-OPENTOK-AUTH", jwt())
+        .header("Accept", "application/json")
+        .form(&[
+            ("p2p.preference", "enabled"),
+            ("archiveMode", "manual"),
+            ("location", "10.0.0.1"),
+            ("e2ee", "false"),
+        ])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::OK);
+    // The Python SDK compares the content type with exactly this string.
+    assert_eq!(
+        resp.headers().get("content-type").expect("content type"),
+        "application/json"
+    );
+    let body: Value = resp.json().await.expect("json");
+    let arr = body.as_array().expect("an array");
+    assert_eq!(arr.len(), 1);
+    let sid = arr[0]["session_id"]
+        .as_str()
+        .expect("session_id")
+        .to_string();
+    assert_eq!(arr[0]["project_id"], json!(KEY));
+    assert_eq!(arr[0]["media_server_url"], json!(""));
+    assert!(arr[0]["create_dt"]
+        .as_str()
+        .expect("create_dt")
+        .contains("UTC"));
+    assert!(otc_server::auth::verify_session_id(&Project::dev(), &sid).is_ok());
+
+    // A client can join the new session with a token for it.
+    let c = Client::join(&server, &sid).await;
+    assert!(!c.id.is_empty());
+
+    // An empty body is fine too; bad option values are not.
+    let resp = http()
+        .post(url(&server, "/session/create"))
+        .header("X-OPENTOK-AUTH", jwt())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::OK);
+    for bad in [
+        ("p2p.preference", "sometimes"),
+        ("location", "not-an-ip"),
+        ("archiveMode", "forever"),
+        ("e2ee", "yes"),
+    ] {
+        let resp = http()
+            .post(url(&server, "/session/create"))
+            .header("X-OPENTOK-AUTH", jwt())
+            .form(&[bad])
+            .send()
+            .await
+            .expect("request");
+        expect_error(resp, StatusCode::BAD_REQUEST).await;
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn project_jwt_is_checked() {
+    let server = client::start_dev().await;
+    let secret = otc_server::DEV_API_SECRET;
+    let good = json!({"iss": KEY, "ist": "project", "iat": now(), "exp": now() + 60, "jti": "x"});
+    let mut cases: Vec<(&str, Option<String>)> = vec![
+        ("no header", None),
+        ("garbage", Some("not-a-jwt".into())),
+        ("wrong secret", Some(jwt_with(good.clone(), "wrong"))),
+        (
+            "expired",
+            Some(jwt_with(
+                json!({"iss": KEY, "ist": "project", "iat": now() - 600, "exp": now() - 300}),
+                secret,
+            )),
+        ),
+        (
+            "no exp",
+            Some(jwt_with(json!({"iss": KEY, "ist": "project"}), secret)),
+        ),
+        (
+            "ist not project",
+            Some(jwt_with(
+                json!({"iss": KEY, "ist": "account", "exp": now() + 60}),
+                secret,
+            )),
+        ),
+        (
+            "no ist",
+            Some(jwt_with(json!({"iss": KEY, "exp": now() + 60}), secret)),
+        ),
+        (
+            "unknown key",
+            Some(jwt_with(
+                json!({"iss": "424242", "ist": "project", "exp": now() + 60}),
+                secret,
+            )),
+        ),
+    ];
+    // HS512 with the right secret is still refused: HS256 only.
+    cases.push((
+        "HS512",
+        Some(
+            jsonwebtoken::encode(
+                &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS512),
+                &good,
+                &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+            )
+            .expect("encode"),
+        ),
+    ));
+    for (what, token) in &cases {
+        let mut req = http().post(url(&server, "/session/create"));
+        if let Some(t) = token {
+            req = req.header("X-OPENTOK-AUTH", t);
+        }
+        let resp = req.send().await.expect("request");
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{what}");
+        expect_error(resp, StatusCode::FORBIDDEN).await;
+    }
+    // The same claims signed right work, in either header; a numeric iss too.
+    for (name, value) in [
+        ("X-OPENTOK-AUTH", jwt_with(good.clone(), secret)),
+        (
+            "Authorization",
+            format!("Bearer {}", jwt_with(good.clone(), secret)),
+        ),
+        (
+            "X-OPENTOK-AUTH",
+            jwt_with(
+                json!({"iss": 100000, "ist": "project", "exp": now() + 60}),
+                secret,
+            ),
+        ),
+    ] {
+        let resp = http()
+            .post(url(&server, "/session/create"))
+            .header(name, value)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(resp.status(), StatusCode::OK, "{name}");
+    }
+    // The CLI's `rest-token` mints one that works.
+    let cli_token =
+        otc_server::cli::rest_token(&CommonArgs::default(), &RestTokenArgs { expire: 60 })
+            .expect("rest-token");
+    let resp = http()
+        .post(url(&server, "/session/create"))
+        .header("X-OPENTOK-AUTH", cli_token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::OK);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn signal_to_the_session_reaches_everyone_without_sender() {
+    let server = client::start_dev().await;
+    let sid = client::session();
+    let mut a = Client::join(&server, &sid).await;
+    let mut b = Client::join(&server, &sid).await;
+    let _ = a.event().await; // b's connection_created
+    let resp = call(
+        &server,
+        Method::POST,
+        &signal_path(&sid, None),
+        Some(json!({"type": "news", "data": "héllo ✓"})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    for c in [&mut a, &mut b] {
+        assert_eq!(
+            next_signal(c).await,
+            (None, "news".to_string(), "héllo ✓".to_string())
+        );
+    }
+    // Missing or null fields mean "".
+    for body in [json!({}), json!({"type": null, "data": null})] {
+        let resp = call(&server, Method::POST, &signal_path(&sid, None), Some(body)).await;
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+        for c in [&mut a, &mut b] {
+            assert_eq!(next_signal(c).await, (None, String::new(), String::new()));
+        }
+    }
+    // The largest type and data pass intact.
+    let ty = "t".repeat(MAX_SIGNAL_TYPE_BYTES);
+    let data = "é".repeat(MAX_SIGNAL_DATA_BYTES / 2);
+    let resp = call(
+        &server,
+        Method::POST,
+        &signal_path(&sid, None),
+        Some(json!({"type": ty, "data": data})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(next_signal(&mut a).await, (None, ty.clone(), data.clone()));
+    assert_eq!(next_signal(&mut b).await, (None, ty, data));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn signal_to_one_connection_reaches_only_it() {
+    let server = client::start_dev().await;
+    let sid = client::session();
+    let mut a = Client::join(&server, &sid).await;
+    let mut b = Client::join(&server, &sid).await;
+    let _ = a.event().await; // b's connection_created
+    let resp = call(
+        &server,
+        Method::POST,
+        &signal_path(&sid, Some(&b.id)),
+        Some(json!({"type": "dm", "data": "just you"})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        next_signal(&mut b).await,
+        (None, "dm".to_string(), "just you".to_string())
+    );
+    // a's next event is the following broadcast, not the private one.
+    let resp = call(
+        &server,
+        Method::POST,
+        &signal_path(&sid, None),
+        Some(json!({"type": "all", "data": "everyone"})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        next_signal(&mut a).await,
+        (None, "all".to_string(), "everyone".to_string())
+    );
+    assert_eq!(next_signal(&mut b).await.1, "all");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn rest_signals_keep_their_order() {
+    let server = client::start_dev().await;
+    let sid = client::session();
+    let mut a = Client::join(&server, &sid).await;
+    let n = 50;
+    for i in 0..n {
+        let target = if i % 2 == 0 {
+            Some(a.id.as_str())
+        } else {
+            None
+        };
+        let resp = call(
+            &server,
+            Method::POST,
+            &signal_path(&sid, target),
+            Some(json!({"type": "seq", "data": i.to_string()})),
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    }
+    for i in 0..n {
+        assert_eq!(next_signal(&mut a).await.2, i.to_string());
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn signal_refusals_have_opentok_status_codes() {
+    let server = client::start_dev().await;
+    let sid = client::session();
+    let mut a = Client::join(&server, &sid).await;
+    let post = |path: String, body: Value| {
+        let server = &server;
+        async move { call(server, Method::POST, &path, Some(body)).await }
+    };
+    let bcast = signal_path(&sid, None);
+
+    // 400: invalid type characters, non-string fields, not JSON.
+    expect_error(
+        post(bcast.clone(), json!({"type": "no spaces", "data": "x"})).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    expect_error(
+        post(bcast.clone(), json!({"type": "t", "data": 5})).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    expect_error(
+        post(bcast.clone(), json!(["type", "data"])).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    let resp = http()
+        .post(url(&server, &bcast))
+        .header("X-OPENTOK-AUTH", jwt())
+        .header("Content-Type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("request");
+    expect_error(resp, StatusCode::BAD_REQUEST).await;
+
+    // 413: type or data over the limits, or a body over the cap.
+    expect_error(
+        post(
+            bcast.clone(),
+            json!({"type": "t".repeat(MAX_SIGNAL_TYPE_BYTES + 1), "data": ""}),
+        )
+        .await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    )
+    .await;
+    expect_error(
+        post(
+            bcast.clone(),
+            json!({"type": "t", "data": "d".repeat(MAX_SIGNAL_DATA_BYTES + 1)}),
+        )
+        .await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    )
+    .await;
+    let huge = "d".repeat(otc_server::rest::MAX_BODY_BYTES + 1);
+    expect_error(
+        post(bcast.clone(), json!({"type": "t", "data": huge})).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    )
+    .await;
+
+    // 404: a connection not in the session, a session with nobody in it, a
+    // session of another project, a forged session id.
+    expect_error(
+        post(
+            signal_path(&sid, Some("0123456789abcdef")),
+            json!({"data": "x"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let empty = client::session();
+    expect_error(
+        post(signal_path(&empty, None), json!({"data": "x"})).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let other = Project {
+        api_key: "777".into(),
+        api_secret: "other-secret".into(),
+    };
+    let foreign = create_session_id(&other);
+    expect_error(
+        post(signal_path(&foreign, None), json!({"data": "x"})).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let forged = create_session_id(&Project {
+        api_key: KEY.into(),
+        api_secret: "not-the-secret".into(),
+    });
+    expect_error(
+        post(signal_path(&forged, None), json!({"data": "x"})).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // 400: a session id that is not one at all.
+    expect_error(
+        post(signal_path("1_garbage", None), json!({"data": "x"})).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+
+    // 403: no credentials, or credentials for another project than the path's.
+    let resp = http()
+        .post(url(&server, &bcast))
+        .json(&json!({"data": "x"}))
+        .send()
+        .await
+        .expect("request");
+    expect_error(resp, StatusCode::FORBIDDEN).await;
+    let resp = http()
+        .post(url(
+            &server,
+            &format!("/v2/project/777/session/{sid}/signal"),
+        ))
+        .header("X-OPENTOK-AUTH", jwt())
+        .json(&json!({"data": "x"}))
+        .send()
+        .await
+        .expect("request");
+    expect_error(resp, StatusCode::FORBIDDEN).await;
+
+    // None of the refused signals reached the client: its next signal is
+    // this one.
+    let resp = post(bcast.clone(), json!({"type": "ok", "data": "after"})).await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        next_signal(&mut a).await,
+        (None, "ok".to_string(), "after".to_string())
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn force_disconnect_ends_one_connection() {
+    let server = client::start_dev().await;
+    let sid = client::session();
+    let mut a = Client::join(&server, &sid).await;
+    let mut b = Client::join(&server, &sid).await;
+    let _ = a.event().await; // b's connection_created
+    let path = format!("/v2/project/{KEY}/session/{sid}/connection/{}", b.id);
+
+    // Without credentials nothing happens.
+    let resp = http()
+        .delete(url(&server, &path))
+        .send()
+        .await
+        .expect("request");
+    expect_error(resp, StatusCode::FORBIDDEN).await;
+
+    let resp = call(&server, Method::DELETE, &path, None).await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    match b.event().await {
+        ServerMessage::Disconnected { reason, .. } => {
+            assert_eq!(reason, DisconnectReason::ForceDisconnected)
+        }
+        other => panic!("expected disconnected, got {other:?}"),
+    }
+    expect_close(&mut b.ws).await;
+    assert_eq!(
+        destroyed(&a.event().await),
+        (b.id.clone(), DisconnectReason::ForceDisconnected)
+    );
+
+    // Gone now, and unknown ids were never there.
+    let resp = call(&server, Method::DELETE, &path, None).await;
+    expect_error(resp, StatusCode::NOT_FOUND).await;
+    let resp = call(
+        &server,
+        Method::DELETE,
+        &format!("/v2/project/{KEY}/session/{sid}/connection/nobody"),
+        None,
+    )
+    .await;
+    expect_error(resp, StatusCode::NOT_FOUND).await;
+    // The last one out empties the session: 404 too.
+    let last = format!("/v2/project/{KEY}/session/{sid}/connection/{}", a.id);
+    assert_eq!(
+        call(&server, Method::DELETE, &last, None).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert!(matches!(
+        a.next().await,
+        Next::Msg(ServerMessage::Disconnected { .. })
+    ));
+    let resp = call(&server, Method::DELETE, &last, None).await;
+    expect_error(resp, StatusCode::NOT_FOUND).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn connections_are_listed() {
+    let server = client::start_dev().await;
+    let sid = client::session();
+    let path = format!("/v2/project/{KEY}/session/{sid}/connection");
+    let list = |server: &ServerHandle| {
+        let u = url(server, &path);
+        async move {
+            let resp = http()
+                .get(u)
+                .header("X-OPENTOK-AUTH", jwt())
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(resp.status(), StatusCode::OK);
+            resp.json::<Value>().await.expect("json")
+        }
+    };
+    let empty = list(&server).await;
+    assert_eq!(empty["count"], json!(0));
+    assert_eq!(empty["items"], json!([]));
+
+    let tok = mint_token(
+        &Project::dev(),
+        &sid,
+        &TokenOptions {
+            data: Some("name=Ann".into()),
+            ..Default::default()
+        },
+    )
+    .expect("mint");
+    let a = Client::join_with(&server, &sid, &tok, false).await;
+    let b = Client::join(&server, &sid).await;
+    let body = list(&server).await;
+    assert_eq!(body["count"], json!(2));
+    assert_eq!(body["sessionId"], json!(sid));
+    assert_eq!(body["projectId"], json!(KEY));
+    let items = body["items"].as_array().expect("items");
+    assert_eq!(items[0]["connectionId"], json!(a.id));
+    assert_eq!(items[0]["data"], json!("name=Ann"));
+    assert_eq!(items[1]["connectionId"], json!(b.id));
+    assert_eq!(items[1]["connectionState"], json!("Connected"));
+    assert!(items[0]["createdAt"].as_i64().expect("createdAt") > 1_600_000_000_000);
+
+    let resp = http()
+        .get(url(&server, &path))
+        .send()
+        .await
+        .expect("request");
+    expect_error(resp, StatusCode::FORBIDDEN).await;
+    let resp = call(
+        &server,
+        Method::GET,
+        &format!("/v2/project/{KEY}/session/nonsense/connection"),
+        None,
+    )
+    .await;
+    expect_error(resp, StatusCode::BAD_REQUEST).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn projects_stay_apart() {
+    let other = Project {
+        api_key: "777".into(),
+        api_secret: "other-secret-777".into(),
+    };
+    let mut config = Config::dev();
+    config.projects.push(other.clone());
+    let server = client::start(config).await;
+    let sid = client::session(); // the dev project's
+    let _a = Client::join(&server, &sid).await;
+    let other_jwt =
+        otc_server::rest::mint_rest_token(&other, Duration::from_secs(60)).expect("jwt");
+    // Project 777's token on project 100000's path: 403.
+    let resp = http()
+        .post(url(&server, &signal_path(&sid, None)))
+        .header("X-OPENTOK-AUTH", &other_jwt)
+        .json(&json!({"data": "x"}))
+        .send()
+        .await
+        .expect("request");
+    expect_error(resp, StatusCode::FORBIDDEN).await;
+    // On its own path, the dev project's session is not one of its own: 404.
+    let resp = http()
+        .post(url(
+            &server,
+            &format!("/v2/project/777/session/{sid}/signal"),
+        ))
+        .header("X-OPENTOK-AUTH", &other_jwt)
+        .json(&json!({"data": "x"}))
+        .send()
+        .await
+        .expect("request");
+    expect_error(resp, StatusCode::NOT_FOUND).await;
+    // Sessions it creates are its own.
+    let resp = http()
+        .post(url(&server, "/session/create"))
+        .header("X-OPENTOK-AUTH", &other_jwt)
+        .send()
+        .await
+        .expect("request");
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body[0]["project_id"], json!("777"));
+    let new_sid = body[0]["session_id"].as_str().expect("sid");
+    assert!(otc_server::auth::verify_session_id(&other, new_sid).is_ok());
+    server.shutdown().await;
+}
+
+// --- OpenVidu ---------------------------------------------------------------
+
+fn basic(user: &str, secret: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"))
+    )
+}
+
+async fn openvidu(server: &ServerHandle, auth: Option<String>, body: Value) -> reqwest::Response {
+    let mut req = http().post(url(server, "/openvidu/api/signal")).json(&body);
+    if let Some(a) = auth {
+        req = req.header("Authorization", a);
+    }
+    req.send().await.expect("request")
+}
+
+fn dev_basic() -> Option<String> {
+    Some(basic("OPENVIDUAPP", otc_server::DEV_API_SECRET))
+}
+
+#[tokio::test]
+async fn openvidu_signal_delivers() {
+    let server = client::start_dev().await;
+    let sid = client::session();
+    let mut a = Client::join(&server, &sid).await;
+    let mut b = Client::join(&server, &sid).await;
+    let _ = a.event().await; // b's connection_created
+
+    // No `to`, or an empty one: everyone.
+    for body in [
+        json!({"session": sid, "type": "ov", "data": "all"}),
+        json!({"session": sid, "to": [], "type": "ov", "data": "all"}),
+    ] {
+        let resp = openvidu(&server, dev_basic(), body).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        for c in [&mut a, &mut b] {
+            assert_eq!(
+                next_signal(c).await,
+                (None, "ov".to_string(), "all".to_string())
+            );
+        }
+    }
+    // To a list: only those.
+    let resp = openvidu(
+        &server,
+        dev_basic(),
+        json!({"session": sid, "to": [b.id], "type": "ov", "data": "b only"}),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(next_signal(&mut b).await.2, "b only");
+    let resp = openvidu(
+        &server,
+        dev_basic(),
+        json!({"session": sid, "to": [a.id, b.id], "data": "both"}),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(next_signal(&mut a).await.2, "both");
+    assert_eq!(next_signal(&mut b).await.2, "both");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn openvidu_refusals() {
+    let server = client::start_dev().await;
+    let sid = client::session();
+    let mut a = Client::join(&server, &sid).await;
+
+    // 401, with a Basic challenge.
+    for auth in [
+        None,
+        Some(basic("OPENVIDUAPP", "wrong")),
+        Some(basic("someone", otc_server::DEV_API_SECRET)),
+        Some(format!("Bearer {}", jwt())),
+    ] {
+        let resp = openvidu(&server, auth, json!({"session": sid, "data": "x"})).await;
+        assert!(resp.headers().contains_key("www-authenticate"));
+        expect_error(resp, StatusCode::UNAUTHORIZED).await;
+    }
+    // 400: bad body parameters.
+    for body in [
+        json!({"data": "x"}),
+        json!({"session": 5}),
+        json!({"session": sid, "to": "not-a-list"}),
+        json!({"session": sid, "type": "bad type"}),
+        json!({"session": sid, "type": "t".repeat(MAX_SIGNAL_TYPE_BYTES + 1)}),
+        json!({"session": sid, "data": "d".repeat(MAX_SIGNAL_DATA_BYTES + 1)}),
+    ] {
+        let resp = openvidu(&server, dev_basic(), body.clone()).await;
+        expect_error(resp, StatusCode::BAD_REQUEST).await;
+    }
+    // 404: no such session, or a target not in it (nothing is delivered).
+    let resp = openvidu(
+        &server,
+        dev_basic(),
+        json!({"session": "1_nothing", "data": "x"}),
+    )
+    .await;
+    expect_error(resp, StatusCode::NOT_FOUND).await;
+    let resp = openvidu(
+        &server,
+        dev_basic(),
+        json!({"session": sid, "to": [a.id, "ghost"], "data": "x"}),
+    )
+    .await;
+    expect_error(resp, StatusCode::NOT_FOUND).await;
+    // 406: a real session with nobody connected.
+    let empty = client::session();
+    let resp = openvidu(&server, dev_basic(), json!({"session": empty, "data": "x"})).await;
+    expect_error(resp, StatusCode::NOT_ACCEPTABLE).await;
+
+    // Nothing refused reached the client.
+    let resp = openvidu(
+        &server,
+        dev_basic(),
+        json!({"session": sid, "data": "fine"}),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(next_signal(&mut a).await.2, "fine");
+    server.shutdown().await;
+}
