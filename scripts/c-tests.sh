@@ -19,7 +19,7 @@
 #   4. one of them again under valgrind memcheck: zero errors, zero bytes
 #      definitely lost;
 #   5. the examples (c-examples/) built the same way: a chat client's lines
-#      come back from the C++ echo bot.
+#      come back from the C++ echo bot (the chat under valgrind too).
 # Exit status 0 only when everything passed. Every step is bounded by
 # `timeout`; the EXIT trap stops the server and any client still running.
 set -uo pipefail
@@ -252,9 +252,17 @@ if timeout 300 make --no-print-directory -C "$ROOT/c-examples" BIN="$WORK/exampl
     BG_PIDS+=("$BOT_PID")
     if wait_until 20 file_has_line "$WORK/bot.id"; then
         BOT_ID=$(head -n 1 "$WORK/bot.id")
+        # The chat client runs under memcheck too, when valgrind is here.
+        CHAT_WRAP=()
+        if command -v valgrind >/dev/null 2>&1; then
+            CHAT_WRAP=(valgrind --quiet --leak-check=full --show-leak-kinds=definite
+                --errors-for-leak-kinds=definite --error-exitcode=99
+                --suppressions="$ROOT/tests/c/valgrind.supp")
+        fi
         printf '%s\n' "/wait-peers 1 20" "hello bot" "/wait-signals 1 20" "/to $BOT_ID psst bot" \
-            "/wait-signals 2 20" "/quit" |
-            LD_LIBRARY_PATH=$LIB timeout 60 "$WORK/examples/chat" --id-file "$WORK/chat.id" \
+            "/wait-signals 2 20" |
+            LD_LIBRARY_PATH=$LIB timeout 120 "${CHAT_WRAP[@]}" "$WORK/examples/chat" \
+                --linger 200 --id-file "$WORK/chat.id" \
                 "$DEV_API_KEY" "$sid" "$chat_token" >"$WORK/chat.out" 2>&1
         chat_rc=$?
         CHAT_ID=$(head -n 1 "$WORK/chat.id" 2>/dev/null)
@@ -262,7 +270,7 @@ if timeout 300 make --no-print-directory -C "$ROOT/c-examples" BIN="$WORK/exampl
             grep -Fxq "[$CHAT_ID (own)] chat: hello bot" "$WORK/chat.out" &&
             grep -Fxq "[$BOT_ID] echo: hello bot" "$WORK/chat.out" &&
             grep -Fxq "[$BOT_ID] echo: psst bot" "$WORK/chat.out"; then
-            pass "chat's broadcast and private lines come back from echo_bot"
+            pass "chat's broadcast and private lines come back from echo_bot${CHAT_WRAP:+ (chat under valgrind: clean)}"
         else
             fail "chat <-> echo_bot (chat exit $chat_rc); chat output:"
             sed 's/^/    /' "$WORK/chat.out" >&2
