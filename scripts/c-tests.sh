@@ -194,9 +194,25 @@ run_test() {
         fail "$label: could not create a session and tokens"
         return
     }
+    local ready=$log.ready driver
+    rm -f "$ready"
     OTC_TEST_SESSION_ID=$sid OTC_TEST_TOKEN_1=$t1 OTC_TEST_TOKEN_2=$t2 OTC_TEST_TOKEN_3=$t3 \
-        LD_LIBRARY_PATH=$LIB timeout "$TEST_TIMEOUT" "$@" >"$log" 2>&1
+        OTC_TEST_READY_FILE=$ready LD_LIBRARY_PATH=$LIB timeout "$TEST_TIMEOUT" "$@" >"$log" 2>&1 &
+    local pid=$!
+    BG_PIDS+=("$pid")
+    # A test that needs the outside world to act (a REST call) has a driver
+    # function here, called once the program wrote its ready file.
+    driver=drive_$(basename "${@: -1}")
+    if declare -F "$driver" >/dev/null; then
+        if wait_until 30 file_has_line "$ready"; then
+            "$driver" "$sid" "$ready" >>"$log.driver" 2>&1 || fail "$label: driver $driver failed (see $log.driver)"
+        else
+            fail "$label: never became ready for $driver"
+        fi
+    fi
+    wait "$pid"
     rc=$?
+    BG_PIDS=()
     local summary
     summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
     if [ $rc -eq 0 ] && [[ "$summary" =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]]; then
@@ -207,6 +223,19 @@ run_test() {
         grep -E '^FAIL|on_error|panicked|ERROR' "$log" | head -n 40 | sed 's/^/    /' >&2
         echo "    full log: $log" >&2
     fi
+}
+
+# Sends the REST signals test_server_signal waits for.
+drive_test_server_signal() {
+    local sid=$1 two code
+    two=$(awk '{print $2}' "$2")
+    code=$(rest_post "/v2/project/$DEV_API_KEY/session/$sid/connection/$two/signal" \
+        '{"type":"srvtype","data":"srv-two"}')
+    echo "signal to one connection: HTTP $code"
+    [ "$code" = 204 ] || return 1
+    code=$(rest_post "/v2/project/$DEV_API_KEY/session/$sid/signal" '{"type":"srvtype","data":"srv-all"}')
+    echo "signal to the session: HTTP $code"
+    [ "$code" = 204 ]
 }
 
 echo "== running C tests"

@@ -8,8 +8,9 @@
 #  3. run c-examples/bin/chat twice, each fed a script on stdin: both
 #     broadcast a line (which also comes back to the sender), each sends the
 #     other a private line (`/to <id>`: each learns the other's connection id
-#     from the file the other writes with --id-file), alice leaves and bob
-#     sees her connection dropped;
+#     from the file the other writes with --id-file), the application server
+#     broadcasts an announcement through the REST API (it arrives with no
+#     sender: "[server]"), alice leaves and bob sees her connection dropped;
 #  4. print both transcripts (connection ids replaced by names), stop the
 #     server and exit 0 only if every expected line was seen, and the private
 #     lines reached nobody else.
@@ -68,7 +69,7 @@ alice_input() {
     echo "Hello everyone, this is alice"
     bob=$(read_id "$WORK/bob.id") || { echo "/quit"; return; }
     echo "/to $bob Psst bob, a private hello from alice"
-    echo "/wait-signals 2 30"
+    echo "/wait-signals 3 30"
     echo "/quit"
 }
 
@@ -79,7 +80,7 @@ bob_input() {
     echo "/wait-signals 1 30"
     echo "Hi alice, bob here"
     echo "/to $alice A private reply, just for alice"
-    echo "/wait-signals 2 30"
+    echo "/wait-signals 3 30"
     echo "/wait-peers 0 30"
     echo "/quit"
 }
@@ -98,6 +99,14 @@ run_client alice "$ALICE_TOKEN" alice_input &
 CLIENT_PIDS+=($!)
 run_client bob "$BOB_TOKEN" bob_input &
 CLIENT_PIDS+=($!)
+# Once both are in, the application server makes an announcement (REST:
+# POST /v2/project/{key}/session/{id}/signal, authenticated with a project
+# JWT from `otc-server rest-token`).
+if wait_until 30 file_has_line "$WORK/alice.id" && wait_until 30 file_has_line "$WORK/bob.id"; then
+    code=$(rest_post "/v2/project/$DEV_API_KEY/session/$SESSION_ID/signal" \
+        '{"type":"announcement","data":"Welcome to the demo room"}' || true)
+    echo "   REST signal from the application server: HTTP ${code:-no answer}"
+fi
 wait "${CLIENT_PIDS[@]}" || true
 CLIENT_PIDS=()
 
@@ -160,12 +169,14 @@ if [ "$FAILED" = 0 ]; then
     expect "$A" "[$ALICE_ID (own)] chat: Hello everyone, this is alice"
     expect "$A" "[$BOB_ID] chat: Hi alice, bob here"
     expect "$A" "[$BOB_ID] chat: A private reply, just for alice"
+    expect "$A" "[server] announcement: Welcome to the demo room"
     refuse "$A" "Psst bob"
     expect "$B" "* connected as $BOB_ID"
     expect "$B" "* connection created: $ALICE_ID data=name=alice"
     expect "$B" "[$ALICE_ID] chat: Hello everyone, this is alice"
     expect "$B" "[$ALICE_ID] chat: Psst bob, a private hello from alice"
     expect "$B" "[$BOB_ID (own)] chat: Hi alice, bob here"
+    expect "$B" "[server] announcement: Welcome to the demo room"
     expect "$B" "* connection dropped: $ALICE_ID"
     refuse "$B" "A private reply"
 fi
@@ -177,4 +188,5 @@ if [ "$FAILED" != 0 ]; then
     tail -n 30 "$WORK/server.log" >&2 || true
     exit 1
 fi
-echo "== demo OK: broadcasts reached everyone (sender included), private signals only their target"
+echo "== demo OK: broadcasts reached everyone (sender included), private signals only their"
+echo "   target, and the server's REST signal arrived with no sender"

@@ -121,3 +121,21 @@ kill_tree() {
         kill -TERM "$pid" 2>/dev/null || true
     done
 }
+
+# POSTs a JSON body to the server's REST API, authenticated with a project
+# JWT from `otc-server rest-token`, and prints the HTTP status code. Plain
+# bash (/dev/tcp), so no HTTP client needs to be installed. The body must be
+# ASCII (its length is counted in characters).
+# Usage: rest_post PATH JSON
+rest_post() {
+    local path=$1 body=$2 jwt status
+    jwt=$(last_line timeout 30 "$OTC_SERVER_BIN" rest-token) || return 1
+    (
+        exec 3<>"/dev/tcp/127.0.0.1/$OTC_PORT" || exit 1
+        printf 'POST %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nX-OPENTOK-AUTH: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
+            "$path" "$OTC_PORT" "$jwt" "${#body}" "$body" >&3
+        IFS= read -r -t 10 status <&3 || exit 1
+        status=${status#HTTP/1.1 }
+        echo "${status%% *}"
+    )
+}
