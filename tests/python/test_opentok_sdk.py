@@ -1,0 +1,311 @@
+"""The official OpenTok Python server SDK, unmodified, against otc-server.
+
+What an application server does with the SDK -- create a session, mint
+tokens (JWT, the default, and the legacy T1 form), send signals to the whole
+session and to one connection, force a client out -- checked from the other
+end by the C chat example (c-examples/chat.c, linked against libopentok),
+whose output says what its callbacks got:
+
+    * connected as <id>
+    * connection created: <id> [data=<connection data>]
+    * connection dropped: <id>
+    * disconnected
+    [<sender id, or "server" when the connection is NULL>] <type>: <data>
+
+The server and the chat program come from OTC_SERVER_BIN and OTC_CHAT_BIN
+(tests/python/run.sh builds both and sets them). Every wait is bounded.
+"""
+
+import os
+import queue
+import re
+import secrets
+import signal
+import subprocess
+import threading
+import time
+
+import opentok
+import pytest
+from opentok.exceptions import ForceDisconnectError, RequestError
+
+# A project of our own (not the server's built-in development one), so the
+# key and secret really go from the command line to the SDK's checks.
+API_KEY = "472032"
+API_SECRET = secrets.token_hex(20)
+
+WAIT = 20.0  # seconds; an upper bound on any single wait, not a timing test
+
+os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
+
+
+def _binary(var):
+    path = os.environ.get(var)
+    if not path or not os.access(path, os.X_OK):
+        pytest.fail(f"{var} must name an executable (tests/python/run.sh sets it); got {path!r}")
+    return path
+
+
+class Lines:
+    """Collects the lines a child process writes, so a test can wait for
+    one that matches without blocking forever."""
+
+    def __init__(self, stream, name):
+        self.name = name
+        self.all = []
+        self._q = queue.Queue()
+        self._t = threading.Thread(target=self._pump, args=(stream,), daemon=True)
+        self._t.start()
+
+    def _pump(self, stream):
+        for line in stream:
+            self._q.put(line.rstrip("\n"))
+        self._q.put(None)
+
+    def expect(self, pattern, timeout=WAIT):
+        """Returns the match of the first new line matching `pattern`."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                line = self._q.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                raise AssertionError(f"{self.name} ended before printing /{pattern}/; it printed {self.all}")
+            self.all.append(line)
+            m = rx.search(line)
+            if m:
+                return m
+        raise AssertionError(f"{self.name} printed no /{pattern}/ within {timeout}s; it printed {self.all}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """otc-server on a free loopback port, with our project; stopped with
+    SIGTERM (graceful) at the end."""
+    log_path = tmp_path_factory.mktemp("server") / "otc-server.log"
+    log = open(log_path, "w")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTC_")}
+    proc = subprocess.Popen(
+        [
+            _binary("OTC_SERVER_BIN"),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--api-key",
+            API_KEY,
+            "--api-secret",
+            API_SECRET,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+        env=env,
+    )
+    out = Lines(proc.stdout, "otc-server")
+    try:
+        url = out.expect(r"listening on (http://127\.0\.0\.1:\d+)").group(1)
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+            code = "killed"
+        log.close()
+        if code != 0:
+            print(open(log_path).read())
+        assert code == 0, f"otc-server did not shut down cleanly ({code}); log: {log_path}"
+
+
+@pytest.fixture()
+def ot(server):
+    """The SDK's client, pointed at our server."""
+    client = opentok.Client(API_KEY, API_SECRET, api_url=server, timeout=WAIT)
+    client.proxies = {"http": None, "https": None}
+    return client
+
+
+class Chat:
+    """One c-examples/chat process connected to a session."""
+
+    def __init__(self, server, session_id, token, name, tmp_path, connect=True):
+        self.name = name
+        id_file = tmp_path / f"{name}.id"
+        self.proc = subprocess.Popen(
+            [
+                _binary("OTC_CHAT_BIN"),
+                "--server",
+                server,
+                "--id-file",
+                str(id_file),
+                "--linger",
+                "0",
+                "--timeout",
+                str(int(WAIT)),
+                API_KEY,
+                session_id,
+                token,
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.out = Lines(self.proc.stdout, f"chat {name}")
+        self.id = self.out.expect(r"^\* connected as (\S+)$").group(1) if connect else None
+
+    def expect(self, pattern):
+        return self.out.expect(pattern)
+
+    def next_server_signal(self):
+        """(type, data) of the next signal with a NULL connection."""
+        m = self.expect(r"^\[server\] ([^:]*): (.*)$")
+        return m.group(1), m.group(2)
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write("/quit\n")
+                self.proc.stdin.close()
+            except (BrokenPipeError, OSError):
+                pass
+            try:
+                self.proc.wait(timeout=WAIT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+
+@pytest.fixture()
+def chats(server, tmp_path):
+    started = []
+
+    def start(session_id, token, name, connect=True):
+        c = Chat(server, session_id, token, name, tmp_path, connect)
+        started.append(c)
+        return c
+
+    yield start
+    for c in started:
+        c.close()
+
+
+def test_create_session_and_both_token_forms_connect(ot, chats):
+    session = ot.create_session()
+    sid = session.session_id
+    assert sid.startswith("1_")
+
+    jwt_token = ot.generate_token(sid)
+    assert jwt_token.count(".") == 2 and not jwt_token.startswith("T1==")
+    legacy = ot.generate_token(sid, use_jwt=False)
+    assert legacy.startswith("T1==")
+
+    a = chats(sid, jwt_token, "jwt")
+    b = chats(sid, legacy, "legacy")
+    assert a.id != b.id
+    a.expect(r"^\* connection created: " + re.escape(b.id))
+    b.expect(r"^\* connection created: " + re.escape(a.id))
+
+
+def test_create_session_options_are_accepted(ot):
+    from opentok import ArchiveModes, MediaModes
+
+    s = ot.create_session(location="127.0.0.1", media_mode=MediaModes.routed, archive_mode=ArchiveModes.always)
+    assert s.session_id.startswith("1_")
+    # generate_token decodes the id and looks for the API key in it.
+    assert ot.generate_token(s.session_id, role=opentok.Roles.moderator)
+
+
+def test_signals_from_the_app_server(ot, chats):
+    sid = ot.create_session().session_id
+    alice = chats(sid, ot.generate_token(sid, data="name=alice"), "alice")
+    bob = chats(sid, ot.generate_token(sid, use_jwt=False), "bob")
+    # Connection data set through the SDK reaches the other participants.
+    bob.expect(r"^\* connection created: " + re.escape(alice.id) + r" data=name=alice$")
+    alice.expect(r"^\* connection created: " + re.escape(bob.id))
+
+    # To the whole session: everyone, with no sender connection.
+    ot.send_signal(sid, {"type": "news", "data": "hello from the app server"})
+    for c in (alice, bob):
+        assert c.next_server_signal() == ("news", "hello from the app server")
+
+    # To one connection: only bob. Alice's next server signal is the
+    # broadcast sent after it.
+    ot.send_signal(sid, {"type": "dm", "data": "only for bob"}, bob.id)
+    assert bob.next_server_signal() == ("dm", "only for bob")
+    ot.send_signal(sid, {"type": "news", "data": "second"})
+    assert alice.next_server_signal() == ("news", "second")
+    assert bob.next_server_signal() == ("news", "second")
+
+    # One after the other, they arrive in order.
+    for i in range(10):
+        ot.send_signal(sid, {"type": "seq", "data": str(i)}, alice.id if i % 2 else None)
+    assert [alice.next_server_signal()[1] for _ in range(10)] == [str(i) for i in range(10)]
+    assert [bob.next_server_signal()[1] for _ in range(5)] == [str(i) for i in range(0, 10, 2)]
+
+    # Refusals come back as the SDK's exceptions, with OpenTok's statuses.
+    # (This SDK version reports every failed signal as RequestError with the
+    # status code as the second argument.)
+    with pytest.raises(RequestError) as e:
+        ot.send_signal(sid, {"type": "dm", "data": "x"}, "0123456789abcdef0123456789abcdef")
+    assert 404 in e.value.args
+    with pytest.raises(RequestError) as e:
+        ot.send_signal(sid, {"type": "big", "data": "x" * 8193})
+    assert 413 in e.value.args
+    with pytest.raises(RequestError) as e:
+        ot.send_signal(sid, {"type": "no spaces", "data": "x"})
+    assert 400 in e.value.args
+    empty = ot.create_session().session_id
+    with pytest.raises(RequestError) as e:
+        ot.send_signal(empty, {"type": "t", "data": "nobody here"})
+    assert 404 in e.value.args
+
+    # The largest data passes whole.
+    ot.send_signal(sid, {"type": "big", "data": "y" * 8192}, bob.id)
+    assert bob.next_server_signal() == ("big", "y" * 8192)
+
+
+def test_force_disconnect(ot, chats):
+    sid = ot.create_session().session_id
+    alice = chats(sid, ot.generate_token(sid), "alice")
+    bob = chats(sid, ot.generate_token(sid), "bob")
+    alice.expect(r"^\* connection created: " + re.escape(bob.id))
+
+    ot.force_disconnect(sid, bob.id)
+    bob.expect(r"^\* disconnected$")
+    alice.expect(r"^\* connection dropped: " + re.escape(bob.id) + "$")
+
+    # Gone: a second try is the SDK's ForceDisconnectError (404).
+    with pytest.raises(ForceDisconnectError):
+        ot.force_disconnect(sid, bob.id)
+
+    # Alice is still there and still gets signals.
+    ot.send_signal(sid, {"type": "after", "data": "still here"})
+    assert alice.next_server_signal() == ("after", "still here")
+
+
+def test_wrong_credentials_are_refused(server, chats):
+    bad = opentok.Client(API_KEY, "not-the-secret-" + secrets.token_hex(16), api_url=server, timeout=WAIT)
+    bad.proxies = {"http": None, "https": None}
+    with pytest.raises(RequestError) as e:
+        bad.create_session()
+    assert "invalid credentials" in str(e.value)
+    good = opentok.Client(API_KEY, API_SECRET, api_url=server, timeout=WAIT)
+    good.proxies = {"http": None, "https": None}
+    sid = good.create_session().session_id
+    with pytest.raises(RequestError) as e:
+        bad.send_signal(sid, {"type": "t", "data": "x"})
+    assert 403 in e.value.args
+    # A token signed with the wrong secret does not get a client in
+    # (generate_token itself cannot tell: it only signs), in either form.
+    for use_jwt in (True, False):
+        c = chats(sid, bad.generate_token(sid, use_jwt=use_jwt), f"forged-{use_jwt}", connect=False)
+        c.expect(r"^! error 1004: ")
