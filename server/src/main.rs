@@ -64,36 +64,50 @@ fn serve(common: &cli::CommonArgs, args: &cli::ServeArgs) -> Result<(), cli::Cli
             );
             println!("otc-server: development project API key {}", otc_server::DEV_API_KEY);
         }
+        let stop = shutdown_signal();
         let handle = otc_server::start(resolved.config)
             .await
             .map_err(|e| cli::CliError::Usage(e.to_string()))?;
         println!("otc-server: listening on {} (WebSocket path {})", handle.base_url(), protocol::WS_PATH);
-        wait_for_signal().await;
+        stop.await;
         handle.shutdown().await;
         Ok(())
     })
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn wait_for_signal() {
+/// Watches SIGINT (Ctrl-C) and SIGTERM from the moment it is called (the
+/// handlers are installed before it returns, so a signal sent right after
+/// the "listening" line still shuts down gracefully); the returned future
+/// resolves on the first of them.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
-                    _ = term.recv() => tracing::info!("SIGTERM received"),
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = int.recv() => tracing::info!("SIGINT received"),
+                        _ = term.recv() => tracing::info!("SIGTERM received"),
+                    }
                 }
-            }
-            Err(e) => {
-                tracing::warn!("cannot watch SIGTERM ({e}); Ctrl-C only");
-                let _ = tokio::signal::ctrl_c().await;
+                (term, int) => {
+                    tracing::warn!(
+                        "cannot watch signals (SIGTERM: {:?}, SIGINT: {:?}); Ctrl-C only",
+                        term.err(),
+                        int.err()
+                    );
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async move {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
