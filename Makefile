@@ -158,7 +158,7 @@ test-c:
 # The official OpenTok server SDK (pinned, from PyPI, in a venv the script
 # makes) against a running otc-server and the C chat example.
 test-python:
-	PROFILE=$(PROFILE) bash tests/python/run.sh
+	PROFILE=$(TEST_PROFILE) bash tests/python/run.sh
 
 lint:
 	$(CARGO) fmt --all -- --check
