@@ -200,9 +200,7 @@ typedef int otc_bool;
  * time and in order for a session; pointers they receive are valid only
  * during the call (use `otc_connection_copy` to keep a connection). Any
  * library function may be called from inside a callback. The `on_stream_*`
- * and `on_archive_*` callbacks are never called (no media); this library
- * does not reconnect automatically yet, so `on_reconnection_started` and
- * `on_reconnected` are not called either.
+ * and `on_archive_*` callbacks are never called (no media).
  */
 typedef struct otc_session_callbacks {
   /**
@@ -211,7 +209,7 @@ typedef struct otc_session_callbacks {
   void (*on_connected)(struct otc_session *session, void *user_data);
   /**
    * The session is disconnected (after `otc_session_disconnect`, a forced
-   * disconnection or a lost link).
+   * disconnection, or a lost link that could not be resumed).
    */
   void (*on_disconnected)(struct otc_session *session, void *user_data);
   /**
@@ -261,7 +259,18 @@ typedef struct otc_session_callbacks {
                              const char *type,
                              const char *signal,
                              const struct otc_connection *connection);
+  /**
+   * The link to the server dropped; the library is resuming the same
+   * connection (the others see no drop). Signals sent meanwhile are
+   * queued, unless their options say `retry_after_reconnect = OTC_FALSE`
+   * (then the send returns `OTC_SESSION_NOT_CONNECTED`).
+   */
   void (*on_reconnection_started)(struct otc_session *session, void *user_data);
+  /**
+   * The connection was resumed: same connection id, missed signals
+   * follow, queued signals are sent. If it cannot be resumed in time,
+   * `on_error` and `on_disconnected` are called instead.
+   */
   void (*on_reconnected)(struct otc_session *session, void *user_data);
   void (*on_archive_started)(struct otc_session *session,
                              void *user_data,
@@ -269,9 +278,12 @@ typedef struct otc_session_callbacks {
                              const char *name);
   void (*on_archive_stopped)(struct otc_session *session, void *user_data, const char *archive_id);
   /**
-   * Something failed: connecting (authorization, unreachable server, ...)
-   * or a lost link (`OTC_SESSION_CONNECTION_DROPPED`, followed by
-   * `on_disconnected`).
+   * Something failed: connecting (authorization, unreachable server, ...),
+   * a link that could not be resumed (`OTC_SESSION_CONNECTION_DROPPED`),
+   * the server dropping this client because a bounded buffer overflowed
+   * (`OTC_SIGNAL_BUFFER_FULL`), or signals that were accepted but could
+   * not be sent before the session ended (one call saying how many).
+   * When the session ends, `on_disconnected` follows.
    */
   void (*on_error)(struct otc_session *session,
                    void *user_data,
@@ -618,6 +630,23 @@ otc_status otc_session_settings_set_connection_events_suppressed(struct otc_sess
  */
 otc_status otc_session_settings_set_server_url(struct otc_session_settings *settings,
                                                const char *url);
+
+/**
+ * Extension: not in the Vonage SDK. How long a session keeps trying to
+ * resume its connection after the link to the server drops, in
+ * milliseconds. By default it is a little longer than the server's own
+ * grace period (which the server announces when the session connects), so
+ * there is rarely a reason to change it. `0` turns automatic reconnection
+ * off: a dropped link then ends the session at once (`on_error` with
+ * `OTC_SESSION_CONNECTION_DROPPED`, then `on_disconnected`). Returns
+ * `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for a negative value or NULL
+ * settings.
+ *
+ * # Safety
+ * `settings` is NULL or came from `otc_session_settings_new`.
+ */
+otc_status otc_session_settings_set_reconnection_window_ms(struct otc_session_settings *settings,
+                                                           int64_t window_ms);
 
 /**
  * Frees settings.

@@ -33,6 +33,10 @@ pub(crate) const DISPATCH_THREADS: usize = 2;
 pub enum Event {
     Connected,
     Disconnected,
+    /// The link dropped; the library is trying to resume the connection.
+    ReconnectionStarted,
+    /// The connection was resumed (same connection id).
+    Reconnected,
     ConnectionCreated(Arc<Connection>),
     ConnectionDropped(Arc<Connection>),
     Signal {

@@ -15,6 +15,11 @@
 //! 6. [`dispatch`] — the session's dispatch thread, which calls
 //!    `on_signal_received`.
 //!
+//! When the link drops, [`session`] keeps the session (state
+//! `reconnecting`), and resumes the same connection on a new link following
+//! the [`reconnect`] policy; the [`outbox`] sends again what the server had
+//! not confirmed. See `docs/reconnection.md` for the guarantee.
+//!
 //! [`runtime`] owns the process-wide pieces (`otc_init` / `otc_destroy`) and
 //! [`log`] the library's logging.
 
@@ -24,6 +29,7 @@ pub mod error;
 pub mod ffi;
 pub mod log;
 pub mod outbox;
+pub mod reconnect;
 pub mod runtime;
 pub mod session;
 pub mod transport;

@@ -7,8 +7,10 @@
 //! * `signal_ack` / `signal_error` find the callback to report to;
 //! * a dropped link can fail the waiting signals loudly instead of losing
 //!   them silently;
-//! * a later resume (automatic reconnection) can replay exactly the signals
-//!   numbered above the server's last processed one.
+//! * a resume (automatic reconnection) sends the waiting signals again, in
+//!   order, under their original numbers, so the server's de-duplication
+//!   makes the replay safe; signals accepted *while* reconnecting simply wait
+//!   here, numbered, until the link is back.
 //!
 //! The outbox is bounded; when full, a send is refused with
 //! [`ErrorCode::BufferFull`] rather than growing without limit.
@@ -71,7 +73,7 @@ impl Outbox {
             return Err(Error::new(
                 ErrorCode::BufferFull,
                 format!(
-                    "{} signals are already waiting for the server's acknowledgement",
+                    "{} signals are already queued or waiting for the server's acknowledgement",
                     self.pending.len()
                 ),
             ));
@@ -108,8 +110,19 @@ impl Outbox {
         std::mem::take(&mut self.pending).into_values().collect()
     }
 
-    /// Signals numbered above `last_processed`, in order: what a resume
-    /// would send again.
+    /// Every waiting signal, in client seq order: what a resume sends again.
+    ///
+    /// Signals the server had already processed (numbered at or below the
+    /// `last_client_seq` of its `resumed` frame) are sent again too: the
+    /// server does not route them a second time but answers them again the
+    /// way it answered first (`signal_ack`, or the same `signal_error`), so
+    /// each completion callback reports the true outcome even when the first
+    /// answer was lost with the link.
+    pub fn all(&self) -> impl Iterator<Item = &Pending> {
+        self.pending.values()
+    }
+
+    /// Signals numbered above `last_processed`, in order.
     pub fn replay_after(&self, last_processed: u64) -> impl Iterator<Item = &Pending> {
         self.pending.range(last_processed + 1..).map(|(_, p)| p)
     }

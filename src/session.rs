@@ -2,17 +2,17 @@
 //! application.
 //!
 //! ```text
-//!   new ──connect──▶ connecting ──server says connected──▶ connected
-//!    ▲                   │ failure: on_error                  │ disconnect
-//!    │                   ▼                                    ▼
-//!    └─────────────  disconnected ◀── server closes ──── disconnecting
-//!      (connect again)     ▲        (link lost: on_error 1022)  │
-//!                          └────────────────────────────────────┘
+//!   new ──connect──▶ connecting ──server says connected──▶ connected ◀──────┐
+//!    ▲                   │ failure: on_error               │  │  link lost:  │ resumed:
+//!    │                   ▼                                 │  │  on_reconn-  │ on_reconnected
+//!    └─────────────  disconnected ◀── disconnect ──────────┘  │  ection_     │
+//!      (connect again)   ▲  ▲                                 ▼  started     │
+//!                        │  └── refused / window over ──  reconnecting ──────┘
+//!                        └── server says disconnected (on_error if abnormal)
 //! ```
 //!
-//! (A `reconnecting` state slots in between connected and disconnected when
-//! automatic reconnection is added: the outbox already keeps what a resume
-//! must replay, and the link is replaceable.)
+//! (`disconnecting` sits between `connected` and `disconnected` while the
+//! server confirms a requested disconnect.)
 //!
 //! All mutable state sits behind one mutex that is held only briefly and
 //! never while application code runs: the link task and the API functions
@@ -24,6 +24,26 @@
 //! on (the session was disconnected, deleted or reconnected meanwhile) stops
 //! without touching the session, so a stale task can never report into a
 //! newer connection.
+//!
+//! # Reconnection
+//!
+//! One task serves an epoch for its whole life, across links: when a link
+//! breaks (read error, close without a `disconnected` frame, or silence for
+//! the [`reconnect::Policy`]'s idle interval) the session goes
+//! `reconnecting`, and the task opens new links with backoff and sends
+//! `resume` (connection id, secret, highest event seq handled) until the
+//! server answers `resumed` or the window is over. Exactly-once delivery
+//! rests on two sequence spaces (see `protocol::messages`):
+//!
+//! * *incoming*: events numbered at or below the highest one handled are
+//!   dropped, so the server's replay never yields a callback twice;
+//! * *outgoing*: the [`Outbox`] keeps every signal until the server answers
+//!   it, signals accepted while reconnecting wait there too, and on resume
+//!   all of them are sent again in order under their original numbers; the
+//!   server routes each number once.
+//!
+//! A `disconnected` frame from the server is a decision, not a drop: it ends
+//! the session without reconnecting.
 
 use std::collections::HashMap;
 use std::ffi::{CStr, CString};
@@ -31,8 +51,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use protocol::limits::{
-    DEFAULT_CLIENT_OUTBOX_SIGNALS, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
-    DEFAULT_SERVER_URL, MAX_TOKEN_BYTES,
+    DEFAULT_CLIENT_OUTBOX_SIGNALS, DEFAULT_CONNECT_TIMEOUT, DEFAULT_SERVER_URL, MAX_TOKEN_BYTES,
 };
 use protocol::messages::DisconnectReason;
 use protocol::{ClientMessage, ConnectionInfo, ErrorCode, ServerMessage, PROTOCOL_VERSION};
@@ -45,7 +64,8 @@ use crate::connection::{c_string_lossy, Connection};
 use crate::dispatch::{Event, EventSink, Gate, Queue, Target};
 use crate::error::{Error, Result};
 use crate::log::{self, Level};
-use crate::outbox::{Outbox, Outgoing};
+use crate::outbox::{Outbox, Outgoing, Pending};
+use crate::reconnect::Policy;
 use crate::transport::{self, ReadEnd, Reader, Writer};
 
 /// Environment variable naming the server's base URL.
@@ -64,6 +84,9 @@ pub struct Settings {
     pub suppress_connection_events: bool,
     /// Base URL of the server; `None` = environment, then default.
     pub server_url: Option<String>,
+    /// How long to try resuming after the link drops; `None` = a little
+    /// longer than the server's grace period, zero = never reconnect.
+    pub reconnection_window: Option<Duration>,
 }
 
 impl Settings {
@@ -80,13 +103,16 @@ pub enum State {
     New,
     Connecting,
     Connected,
+    /// The link dropped; resuming the same connection on a new link.
+    Reconnecting,
     Disconnecting,
     Disconnected,
 }
 
 /// The running link of a connected (or connecting) session.
 struct Link {
-    /// Set once the WebSocket is open.
+    /// Set while a WebSocket is open and joined (not while connecting or
+    /// reconnecting).
     writer: Option<Writer>,
     task: AbortHandle,
     /// Wakes the link task when a disconnect is requested.
@@ -103,6 +129,9 @@ struct Inner {
     retired: Vec<Arc<Connection>>,
     peers: HashMap<String, Arc<Connection>>,
     outbox: Outbox,
+    /// Highest event seq handled (queued for the application) on the
+    /// current connection: what a resume asks the server to continue after.
+    last_event_seq: u64,
 }
 
 /// How a link ended.
@@ -110,9 +139,12 @@ enum End {
     /// The client asked to leave, or the server removed it on purpose
     /// (force disconnect): only `on_disconnected`.
     Clean,
-    /// The link broke or the server ended it abnormally: `on_error`, then
-    /// `on_disconnected`.
+    /// The server ended the connection abnormally, or it could not be
+    /// resumed: `on_error`, then `on_disconnected`.
     Failed(Error),
+    /// The link broke (error, close without a goodbye, silence): the
+    /// connection may be resumed.
+    Lost(Error),
     /// The session moved on (deleted, reconnected); report nothing.
     Stale,
 }
@@ -174,6 +206,7 @@ impl Session {
                 retired: Vec::new(),
                 peers: HashMap::new(),
                 outbox: Outbox::new(DEFAULT_CLIENT_OUTBOX_SIGNALS),
+                last_event_seq: 0,
             }),
             me: me.clone(),
         }))
@@ -202,11 +235,14 @@ impl Session {
         self.lock().state
     }
 
-    /// This client's own connection while connected (or disconnecting).
+    /// This client's own connection while connected (or reconnecting, or
+    /// disconnecting).
     pub fn own_connection(&self) -> Option<*const Connection> {
         let inner = self.lock();
         match inner.state {
-            State::Connected | State::Disconnecting => inner.own.as_ref().map(Arc::as_ptr),
+            State::Connected | State::Reconnecting | State::Disconnecting => {
+                inner.own.as_ref().map(Arc::as_ptr)
+            }
             _ => None,
         }
     }
@@ -281,6 +317,7 @@ impl Session {
 
     /// Leaves the session; `on_disconnected` follows.
     pub fn disconnect(&self) -> Result<()> {
+        let mut notes = log::Deferred::default();
         let mut inner = self.lock();
         match inner.state {
             State::Connected => {
@@ -293,8 +330,10 @@ impl Session {
                 }
                 Ok(())
             }
-            State::Connecting => {
-                // Abandon the attempt; the link task sees a new epoch.
+            State::Connecting | State::Reconnecting => {
+                // Abandon the attempt; the link task sees a new epoch. A
+                // reconnecting connection has no link to say goodbye on: the
+                // server ends it when its grace period is over.
                 inner.epoch += 1;
                 if let Some(link) = inner.link.take() {
                     link.task.abort();
@@ -303,6 +342,14 @@ impl Session {
                     }
                 }
                 inner.state = State::Disconnected;
+                inner.peers.clear();
+                let pending = inner.outbox.drain();
+                self.fail_pending(
+                    pending,
+                    ErrorCode::NotConnected,
+                    "the session was disconnected while reconnecting",
+                    &mut notes,
+                );
                 self.emit(Event::Disconnected);
                 Ok(())
             }
@@ -315,21 +362,37 @@ impl Session {
 
     /// Validates and queues one signal; returns its id. `to == None` sends
     /// to the whole session (the sender included).
+    ///
+    /// While reconnecting, a signal whose options allow it is numbered and
+    /// kept in the outbox until the connection is resumed; one that does not
+    /// is refused with 1010 at once.
     pub fn send_signal(&self, out: Outgoing) -> Result<u64> {
         protocol::validate::signal(&out.signal_type, &out.data, out.to.as_deref())?;
         let mut inner = self.lock();
-        if inner.state != State::Connected {
-            return Err(Error::not_connected(format!(
-                "cannot send a signal: the session is {:?}",
-                inner.state
-            )));
+        match inner.state {
+            State::Connected => {}
+            State::Reconnecting if out.retry_after_reconnect => {
+                let (id, _frame) = inner.outbox.push(out)?;
+                return Ok(id);
+            }
+            State::Reconnecting => {
+                return Err(Error::not_connected(
+                    "cannot send a signal: the session is reconnecting and the signal's \
+                     options say retry_after_reconnect = false",
+                ))
+            }
+            s => {
+                return Err(Error::not_connected(format!(
+                    "cannot send a signal: the session is {s:?}"
+                )))
+            }
         }
         let Some(writer) = inner.link.as_ref().and_then(|l| l.writer.clone()) else {
             return Err(Error::not_connected("cannot send a signal: no link"));
         };
         let (id, frame) = inner.outbox.push(out)?;
-        // If the link just died, the frame stays in the outbox and the link
-        // task's end fails it through the completion callback.
+        // If the link just died, the frame stays in the outbox and is sent
+        // again after a resume (or failed if the session ends).
         writer.send(&frame);
         Ok(id)
     }
@@ -358,6 +421,62 @@ impl Session {
         self.gate.close();
     }
 
+    /// Fails signals that will never be confirmed: each completion callback
+    /// gets `code`, and one `on_error` tells the application how many were
+    /// lost (the plain send functions have no other way to learn it).
+    fn fail_pending(
+        &self,
+        pending: Vec<Pending>,
+        code: ErrorCode,
+        why: &str,
+        notes: &mut log::Deferred,
+    ) {
+        let Some(first) = pending.first().map(|p| p.signal_id) else {
+            return;
+        };
+        let last = pending.last().map_or(first, |p| p.signal_id);
+        let n = pending.len();
+        for p in pending {
+            if let ClientMessage::Signal {
+                seq,
+                signal_type,
+                data,
+                ..
+            } = &p.frame
+            {
+                notes.push(
+                    Level::Warn,
+                    format_args!(
+                        "session {}: signal #{seq} (id {}, type {signal_type:?}, {} bytes) \
+                         failed with {code}: {why}",
+                        self.session_id,
+                        p.signal_id,
+                        data.len()
+                    ),
+                );
+            }
+            if let Some(complete) = p.completion {
+                self.emit(Event::SignalComplete {
+                    signal_id: p.signal_id,
+                    result: code.as_i32(),
+                    complete,
+                });
+            }
+        }
+        let message = format!(
+            "{n} signal(s) accepted but not confirmed by the server were not sent \
+             (signal ids {first}..={last}): {why}"
+        );
+        notes.push(
+            Level::Error,
+            format_args!("session {}: {message}", self.session_id),
+        );
+        self.emit(Event::Error {
+            message: c_string_lossy(&message),
+            code: code.as_i32(),
+        });
+    }
+
     /// The server accepted `connect`. Returns false if this link is stale.
     fn link_up(
         &self,
@@ -365,6 +484,7 @@ impl Session {
         writer: Writer,
         own: ConnectionInfo,
         others: Vec<ConnectionInfo>,
+        last_seq: u64,
     ) -> bool {
         let mut notes = log::Deferred::default();
         let mut inner = self.lock();
@@ -376,6 +496,7 @@ impl Session {
         };
         link.writer = Some(writer);
         inner.state = State::Connected;
+        inner.last_event_seq = last_seq;
         let own = Arc::new(Connection::from_info(&own, &self.session_id));
         notes.push(
             Level::Info,
@@ -418,6 +539,77 @@ impl Session {
         });
     }
 
+    /// The link of a connected session broke: go `reconnecting` and tell
+    /// the application. False if the session moved on meanwhile (then the
+    /// caller stops).
+    fn reconnection_started(&self, epoch: u64, why: &Error) -> bool {
+        let mut notes = log::Deferred::default();
+        let mut inner = self.lock();
+        if inner.epoch != epoch || inner.state != State::Connected {
+            return false;
+        }
+        let Some(link) = inner.link.as_mut() else {
+            return false;
+        };
+        if let Some(w) = link.writer.take() {
+            w.close();
+        }
+        inner.state = State::Reconnecting;
+        notes.push(
+            Level::Warn,
+            format_args!(
+                "session {}: link lost ({}); reconnecting with {} signal(s) unconfirmed",
+                self.session_id,
+                why.reason,
+                inner.outbox.len()
+            ),
+        );
+        self.emit(Event::ReconnectionStarted);
+        true
+    }
+
+    /// Still trying to reconnect this epoch?
+    fn still_reconnecting(&self, epoch: u64) -> bool {
+        let inner = self.lock();
+        inner.epoch == epoch && inner.state == State::Reconnecting
+    }
+
+    fn last_event_seq(&self) -> u64 {
+        self.lock().last_event_seq
+    }
+
+    /// The server resumed the connection on `writer`'s link: send every
+    /// unconfirmed signal again, in order, then carry on as connected.
+    /// False if the session moved on meanwhile.
+    fn resumed(&self, epoch: u64, writer: &Writer, last_client_seq: u64) -> bool {
+        let mut notes = log::Deferred::default();
+        let mut inner = self.lock();
+        if inner.epoch != epoch || inner.state != State::Reconnecting {
+            return false;
+        }
+        // Sent under the lock, so a concurrent send cannot slip in between.
+        let mut resent = 0usize;
+        for p in inner.outbox.all() {
+            writer.send(&p.frame);
+            resent += 1;
+        }
+        let Some(link) = inner.link.as_mut() else {
+            return false;
+        };
+        link.writer = Some(writer.clone());
+        inner.state = State::Connected;
+        notes.push(
+            Level::Info,
+            format_args!(
+                "session {}: connection resumed; the server had processed signals up to \
+                 #{last_client_seq}; {resent} signal(s) sent again",
+                self.session_id
+            ),
+        );
+        self.emit(Event::Reconnected);
+        true
+    }
+
     /// Who sent a signal: ourselves, a known peer, or a peer we were not
     /// told about (connection events suppressed).
     fn sender(&self, inner: &Inner, id: &str) -> Arc<Connection> {
@@ -431,12 +623,20 @@ impl Session {
             .unwrap_or_else(|| Arc::new(Connection::id_only(id, &self.session_id)))
     }
 
-    /// Handles one frame of a connected link; `Some` ends the link.
-    fn handle(&self, epoch: u64, msg: ServerMessage, writer: &Writer) -> Option<End> {
+    /// Handles one frame of a joined link. Returns the highest event seq
+    /// handled so far, or how the link ends.
+    fn handle(&self, epoch: u64, msg: ServerMessage, writer: &Writer) -> Result<u64, End> {
         let mut notes = log::Deferred::default();
         let mut inner = self.lock();
         if inner.epoch != epoch {
-            return Some(End::Stale);
+            return Err(End::Stale);
+        }
+        if let Some(seq) = msg.event_seq() {
+            if seq <= inner.last_event_seq {
+                // Already handled before a resume: never deliver twice.
+                return Ok(inner.last_event_seq);
+            }
+            inner.last_event_seq = seq;
         }
         match msg {
             ServerMessage::Signal {
@@ -511,38 +711,23 @@ impl Session {
                         reason.as_str()
                     ),
                 );
-                return Some(match reason {
-                    DisconnectReason::ClientDisconnected | DisconnectReason::ForceDisconnected => {
-                        End::Clean
-                    }
-                    DisconnectReason::ProtocolViolation => End::Failed(Error::new(
-                        ErrorCode::ProtocolError,
-                        format!("the server reports a protocol violation: {message}"),
-                    )),
-                    other => End::Failed(Error::new(
-                        ErrorCode::ConnectionDropped,
-                        format!(
-                            "the server ended the connection ({}): {message}",
-                            other.as_str()
-                        ),
-                    )),
-                });
+                return Err(ended_by_server(reason, &message));
             }
             ServerMessage::Error { code, message } => {
-                return Some(End::Failed(Error::new(code, message)));
+                return Err(End::Failed(Error::new(code, message)));
             }
             ServerMessage::Connected { .. } | ServerMessage::Resumed { .. } => {
-                return Some(End::Failed(Error::new(
+                return Err(End::Failed(Error::new(
                     ErrorCode::ProtocolError,
                     "unexpected connected/resumed frame on an established link",
                 )));
             }
         }
-        None
+        Ok(inner.last_event_seq)
     }
 
-    /// The link of `epoch` is over: settle everything and tell the
-    /// application (pending signals fail, then `on_error` if abnormal, then
+    /// The session of `epoch` is over: settle everything and tell the
+    /// application (`on_error` if abnormal, pending signals failed, then
     /// `on_disconnected`).
     fn link_down(&self, epoch: u64, end: End) {
         let mut notes = log::Deferred::default();
@@ -553,7 +738,7 @@ impl Session {
         let (pending_code, error) = match end {
             End::Stale => return,
             End::Clean => (ErrorCode::NotConnected, None),
-            End::Failed(e) => (ErrorCode::ConnectionDropped, Some(e)),
+            End::Failed(e) | End::Lost(e) => (ErrorCode::ConnectionDropped, Some(e)),
         };
         inner.state = State::Disconnected;
         if let Some(link) = inner.link.take() {
@@ -562,30 +747,28 @@ impl Session {
             }
         }
         inner.peers.clear();
-        for p in inner.outbox.drain() {
-            if let Some(complete) = p.completion {
-                self.emit(Event::SignalComplete {
-                    signal_id: p.signal_id,
-                    result: pending_code.as_i32(),
-                    complete,
+        let why = match &error {
+            Some(e) => {
+                notes.push(
+                    Level::Error,
+                    format_args!("session {}: {e}", self.session_id),
+                );
+                self.emit(Event::Error {
+                    message: c_string_lossy(&e.reason),
+                    code: e.code.as_i32(),
                 });
+                e.reason.clone()
             }
-        }
-        if let Some(e) = error {
-            notes.push(
-                Level::Error,
-                format_args!("session {}: {e}", self.session_id),
-            );
-            self.emit(Event::Error {
-                message: c_string_lossy(&e.reason),
-                code: e.code.as_i32(),
-            });
-        } else {
-            notes.push(
-                Level::Info,
-                format_args!("session {}: disconnected", self.session_id),
-            );
-        }
+            None => {
+                notes.push(
+                    Level::Info,
+                    format_args!("session {}: disconnected", self.session_id),
+                );
+                "the session was disconnected".to_string()
+            }
+        };
+        let pending = inner.outbox.drain();
+        self.fail_pending(pending, pending_code, &why, &mut notes);
         self.emit(Event::Disconnected);
     }
 
@@ -594,7 +777,36 @@ impl Session {
     }
 }
 
-/// The life of one link: open, `connect`, then read until it ends.
+/// What a `disconnected` frame means for the application.
+fn ended_by_server(reason: DisconnectReason, message: &str) -> End {
+    let code = match reason {
+        DisconnectReason::ClientDisconnected | DisconnectReason::ForceDisconnected => {
+            return End::Clean
+        }
+        DisconnectReason::ProtocolViolation => ErrorCode::ProtocolError,
+        // The server dropped this client because a bounded buffer was full.
+        DisconnectReason::SlowConsumer | DisconnectReason::ReplayOverflow => ErrorCode::BufferFull,
+        DisconnectReason::NetworkDisconnected | DisconnectReason::ServerShutdown => {
+            ErrorCode::ConnectionDropped
+        }
+    };
+    End::Failed(Error::new(
+        code,
+        format!(
+            "the server ended the connection ({}): {message}",
+            reason.as_str()
+        ),
+    ))
+}
+
+/// What the client needs to resume its connection.
+struct ResumeTicket {
+    connection_id: String,
+    secret: String,
+}
+
+/// The life of one epoch: open, `connect`, read; after each lost link,
+/// resume on a new one; until the session ends.
 async fn run_link(
     session: Arc<Session>,
     epoch: u64,
@@ -620,19 +832,30 @@ async fn run_link(
         Ok(Err(e)) => return session.connect_failed(epoch, e),
         Ok(Ok(x)) => x,
     };
-    let (last_seq, ping_ms) = match first {
+    let (ticket, policy) = match first {
         Ok(ServerMessage::Connected {
             connection,
             connections,
             last_seq,
             ping_interval_ms,
+            reconnect_grace_ms,
+            resume_secret,
             ..
         }) => {
-            if !session.link_up(epoch, writer.clone(), connection, connections) {
+            let ticket = ResumeTicket {
+                connection_id: connection.id.clone(),
+                secret: resume_secret,
+            };
+            if !session.link_up(epoch, writer.clone(), connection, connections, last_seq) {
                 writer.close();
                 return;
             }
-            (last_seq, ping_interval_ms)
+            let policy = Policy::new(
+                session.settings.reconnection_window,
+                Duration::from_millis(ping_interval_ms),
+                Duration::from_millis(reconnect_grace_ms),
+            );
+            (ticket, policy)
         }
         other => {
             writer.close();
@@ -652,28 +875,147 @@ async fn run_link(
             return session.connect_failed(epoch, e);
         }
     };
-    let idle = DEFAULT_IDLE_TIMEOUT.max(Duration::from_millis(ping_ms.saturating_mul(3)));
-    let end = read_loop(&session, epoch, &writer, reader, last_seq, idle, &stop).await;
-    writer.close();
-    session.link_down(epoch, end);
+    let (mut writer, mut reader) = (writer, reader);
+    loop {
+        let end = read_loop(&session, epoch, &writer, reader, &policy, &stop).await;
+        writer.close();
+        let lost = match end {
+            End::Lost(e) if policy.enabled() => e,
+            other => return session.link_down(epoch, other),
+        };
+        if !session.reconnection_started(epoch, &lost) {
+            return;
+        }
+        match resume(&session, epoch, &url, &ticket, &policy).await {
+            Ok((w, r)) => (writer, reader) = (w, r),
+            Err(end) => return session.link_down(epoch, end),
+        }
+    }
 }
 
-/// Reads frames until the link ends; acknowledges events as it goes and
-/// notices a silent server.
+/// Tries to resume the connection on a new link, with backoff, until the
+/// server answers or the window is over.
+async fn resume(
+    session: &Session,
+    epoch: u64,
+    url: &str,
+    ticket: &ResumeTicket,
+    policy: &Policy,
+) -> std::result::Result<(Writer, Reader), End> {
+    let deadline = Instant::now() + policy.window;
+    let mut backoff = policy.backoff();
+    let mut last_problem = String::from("no attempt finished");
+    for attempt in 1u32.. {
+        let wake = Instant::now() + backoff.next_delay();
+        if wake >= deadline {
+            break;
+        }
+        tokio::time::sleep_until(wake).await;
+        if !session.still_reconnecting(epoch) {
+            return Err(End::Stale);
+        }
+        let msg = ClientMessage::Resume {
+            version: PROTOCOL_VERSION,
+            api_key: session.api_key.clone(),
+            session_id: session.session_id.clone(),
+            connection_id: ticket.connection_id.clone(),
+            resume_secret: ticket.secret.clone(),
+            last_seq: session.last_event_seq(),
+        };
+        let limit = policy.attempt_timeout().min(deadline - Instant::now());
+        let tried = tokio::time::timeout(limit, async {
+            let (writer, mut reader) = transport::open(url).await?;
+            writer.send(&msg);
+            let first = reader.next().await;
+            Ok::<_, Error>((writer, reader, first))
+        })
+        .await;
+        let (writer, reader, first) = match tried {
+            Err(_) => {
+                last_problem = format!("attempt {attempt} got no answer within {limit:?}");
+                continue;
+            }
+            Ok(Err(e)) => {
+                last_problem = format!("attempt {attempt}: {}", e.reason);
+                continue;
+            }
+            Ok(Ok(x)) => x,
+        };
+        match first {
+            Ok(ServerMessage::Resumed { last_client_seq }) => {
+                if session.resumed(epoch, &writer, last_client_seq) {
+                    return Ok((writer, reader));
+                }
+                writer.close();
+                return Err(End::Stale);
+            }
+            // The server could not attach this link but still holds the
+            // connection: try again.
+            Ok(ServerMessage::Error {
+                code: ErrorCode::ConnectionFailed,
+                message,
+            }) => {
+                writer.close();
+                last_problem = format!("attempt {attempt}: {message}");
+            }
+            Ok(ServerMessage::Error { code, message }) => {
+                writer.close();
+                return Err(End::Failed(Error::new(
+                    ErrorCode::ConnectionDropped,
+                    format!(
+                        "the connection was lost and the server refused to resume it: \
+                         {message} (error {})",
+                        code.as_i32()
+                    ),
+                )));
+            }
+            Ok(ServerMessage::Disconnected { reason, message }) => {
+                writer.close();
+                return Err(ended_by_server(reason, &message));
+            }
+            Ok(other) => {
+                writer.close();
+                return Err(End::Failed(Error::new(
+                    ErrorCode::ProtocolError,
+                    format!("expected a resumed frame, got {other:?}"),
+                )));
+            }
+            Err(e) => {
+                writer.close();
+                last_problem = format!("attempt {attempt}: {e:?}");
+            }
+        }
+    }
+    Err(End::Failed(Error::new(
+        ErrorCode::ConnectionDropped,
+        format!(
+            "the connection was lost and could not be resumed within {:?} ({last_problem})",
+            policy.window
+        ),
+    )))
+}
+
+/// Reads frames until the link ends; acknowledges events as it goes, pings
+/// a quiet server and notices a silent one.
 async fn read_loop(
     session: &Session,
     epoch: u64,
     writer: &Writer,
     mut reader: Reader,
-    mut received: u64,
-    idle: Duration,
+    policy: &Policy,
     stop: &Notify,
 ) -> End {
+    let idle = policy.idle;
+    let mut received = session.last_event_seq();
     let mut acked = received;
     let mut last_rx = Instant::now();
     let mut closing_by: Option<Instant> = None;
     let mut ack_tick = tokio::time::interval(ACK_INTERVAL);
     ack_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut ping_tick =
+        tokio::time::interval_at(Instant::now() + policy.ping_every, policy.ping_every);
+    ping_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ping_id = 0u64;
     loop {
         let deadline = match closing_by {
             Some(t) => t.min(last_rx + idle),
@@ -687,22 +1029,24 @@ async fn read_loop(
                         if closing_by.is_some() || session.disconnect_requested() {
                             return End::Clean;
                         }
-                        return End::Failed(match end {
-                            ReadEnd::Closed => Error::new(
+                        return match end {
+                            ReadEnd::Closed => End::Lost(Error::new(
                                 ErrorCode::ConnectionDropped,
-                                "the server closed the link",
-                            ),
-                            ReadEnd::Failed(m) => Error::new(ErrorCode::ConnectionDropped, m),
-                            ReadEnd::Malformed(m) => Error::new(ErrorCode::ProtocolError, m),
-                        });
+                                "the server closed the link without a goodbye",
+                            )),
+                            ReadEnd::Failed(m) => {
+                                End::Lost(Error::new(ErrorCode::ConnectionDropped, m))
+                            }
+                            ReadEnd::Malformed(m) => {
+                                End::Failed(Error::new(ErrorCode::ProtocolError, m))
+                            }
+                        };
                     }
                 };
                 last_rx = Instant::now();
-                if let Some(seq) = msg.event_seq() {
-                    received = received.max(seq);
-                }
-                if let Some(end) = session.handle(epoch, msg, writer) {
-                    return end;
+                match session.handle(epoch, msg, writer) {
+                    Ok(seq) => received = seq,
+                    Err(end) => return end,
                 }
                 if received >= acked + ACK_EVERY_EVENTS {
                     writer.send(&ClientMessage::Ack { seq: received });
@@ -715,14 +1059,20 @@ async fn read_loop(
                     acked = received;
                 }
             }
+            _ = ping_tick.tick() => {
+                if last_rx.elapsed() >= policy.ping_every {
+                    ping_id += 1;
+                    writer.send(&ClientMessage::Ping { id: ping_id });
+                }
+            }
             _ = stop.notified(), if closing_by.is_none() => {
                 closing_by = Some(Instant::now() + DISCONNECT_WAIT);
             }
             _ = tokio::time::sleep_until(deadline) => {
-                if closing_by.is_some() {
+                if closing_by.is_some() || session.disconnect_requested() {
                     return End::Clean;
                 }
-                return End::Failed(Error::new(
+                return End::Lost(Error::new(
                     ErrorCode::ConnectionDropped,
                     format!("no frame from the server for {idle:?}"),
                 ));

@@ -55,6 +55,16 @@ impl EventSink for CallbackSink {
                     unsafe { f(s, ud) }
                 }
             }
+            Event::ReconnectionStarted => {
+                if let Some(f) = self.cb.on_reconnection_started {
+                    unsafe { f(s, ud) }
+                }
+            }
+            Event::Reconnected => {
+                if let Some(f) = self.cb.on_reconnected {
+                    unsafe { f(s, ud) }
+                }
+            }
             Event::ConnectionCreated(c) => {
                 if let Some(f) = self.cb.on_connection_created {
                     unsafe { f(s, ud, conn_ptr(c)) }

@@ -1,6 +1,7 @@
 //! `otc_session_settings_*`: options fixed when a session is created.
 
 use std::ffi::c_char;
+use std::time::Duration;
 
 use super::{
     borrow_mut, ffi_boundary, into_owned, opt_str_arg, otc_bool, otc_session_settings, otc_status,
@@ -65,6 +66,34 @@ pub unsafe extern "C" fn otc_session_settings_set_server_url(
             s.set_server_url(url)
         })();
         status("otc_session_settings_set_server_url", r)
+    })
+}
+
+/// Extension: not in the Vonage SDK. How long a session keeps trying to
+/// resume its connection after the link to the server drops, in
+/// milliseconds. By default it is a little longer than the server's own
+/// grace period (which the server announces when the session connects), so
+/// there is rarely a reason to change it. `0` turns automatic reconnection
+/// off: a dropped link then ends the session at once (`on_error` with
+/// `OTC_SESSION_CONNECTION_DROPPED`, then `on_disconnected`). Returns
+/// `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for a negative value or NULL
+/// settings.
+///
+/// # Safety
+/// `settings` is NULL or came from `otc_session_settings_new`.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_settings_set_reconnection_window_ms(
+    settings: *mut otc_session_settings,
+    window_ms: i64,
+) -> otc_status {
+    ffi_boundary!("otc_session_settings_set_reconnection_window_ms", {
+        let r = unsafe { borrow_mut::<_, Settings>(settings, "settings") }.and_then(|s| {
+            let ms = u64::try_from(window_ms)
+                .map_err(|_| Error::invalid(format!("window_ms is negative ({window_ms})")))?;
+            s.reconnection_window = Some(Duration::from_millis(ms));
+            Ok(())
+        });
+        status("otc_session_settings_set_reconnection_window_ms", r)
     })
 }
 

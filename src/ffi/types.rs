@@ -202,9 +202,7 @@ pub type otc_signal_completion_callback = Option<
 /// time and in order for a session; pointers they receive are valid only
 /// during the call (use `otc_connection_copy` to keep a connection). Any
 /// library function may be called from inside a callback. The `on_stream_*`
-/// and `on_archive_*` callbacks are never called (no media); this library
-/// does not reconnect automatically yet, so `on_reconnection_started` and
-/// `on_reconnected` are not called either.
+/// and `on_archive_*` callbacks are never called (no media).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct otc_session_callbacks {
@@ -212,7 +210,7 @@ pub struct otc_session_callbacks {
     pub on_connected:
         Option<unsafe extern "C" fn(session: *mut otc_session, user_data: *mut c_void)>,
     /// The session is disconnected (after `otc_session_disconnect`, a forced
-    /// disconnection or a lost link).
+    /// disconnection, or a lost link that could not be resumed).
     pub on_disconnected:
         Option<unsafe extern "C" fn(session: *mut otc_session, user_data: *mut c_void)>,
     /// Another connection is in the session: called for those present when
@@ -292,8 +290,15 @@ pub struct otc_session_callbacks {
             connection: *const otc_connection,
         ),
     >,
+    /// The link to the server dropped; the library is resuming the same
+    /// connection (the others see no drop). Signals sent meanwhile are
+    /// queued, unless their options say `retry_after_reconnect = OTC_FALSE`
+    /// (then the send returns `OTC_SESSION_NOT_CONNECTED`).
     pub on_reconnection_started:
         Option<unsafe extern "C" fn(session: *mut otc_session, user_data: *mut c_void)>,
+    /// The connection was resumed: same connection id, missed signals
+    /// follow, queued signals are sent. If it cannot be resumed in time,
+    /// `on_error` and `on_disconnected` are called instead.
     pub on_reconnected:
         Option<unsafe extern "C" fn(session: *mut otc_session, user_data: *mut c_void)>,
     pub on_archive_started: Option<
@@ -311,9 +316,12 @@ pub struct otc_session_callbacks {
             archive_id: *const c_char,
         ),
     >,
-    /// Something failed: connecting (authorization, unreachable server, ...)
-    /// or a lost link (`OTC_SESSION_CONNECTION_DROPPED`, followed by
-    /// `on_disconnected`).
+    /// Something failed: connecting (authorization, unreachable server, ...),
+    /// a link that could not be resumed (`OTC_SESSION_CONNECTION_DROPPED`),
+    /// the server dropping this client because a bounded buffer overflowed
+    /// (`OTC_SIGNAL_BUFFER_FULL`), or signals that were accepted but could
+    /// not be sent before the session ended (one call saying how many).
+    /// When the session ends, `on_disconnected` follows.
     pub on_error: Option<
         unsafe extern "C" fn(
             session: *mut otc_session,

@@ -47,12 +47,7 @@ impl Server {
     }
 
     pub fn token_with(&self, session_id: &str, data: Option<&str>, role: Role) -> String {
-        let opts = TokenOptions {
-            role,
-            data: data.map(str::to_string),
-            ..Default::default()
-        };
-        otc_server::mint_token(&Project::dev(), session_id, &opts).expect("mint token")
+        token_with(session_id, data, role)
     }
 
     /// A signal sent by the application server (REST path), `from` absent.
@@ -69,6 +64,17 @@ impl Server {
             self.rt.block_on(h.shutdown());
         }
     }
+}
+
+/// A token of the development project (any server started with
+/// `Config::dev()` limits accepts it).
+pub fn token_with(session_id: &str, data: Option<&str>, role: Role) -> String {
+    let opts = TokenOptions {
+        role,
+        data: data.map(str::to_string),
+        ..Default::default()
+    };
+    otc_server::mint_token(&Project::dev(), session_id, &opts).expect("mint token")
 }
 
 /// One server per test process, started on first use.
@@ -92,6 +98,8 @@ pub fn cs(s: &str) -> CString {
 pub enum Ev {
     Connected,
     Disconnected,
+    ReconnectionStarted,
+    Reconnected,
     Created {
         id: String,
         data: String,
@@ -196,6 +204,12 @@ extern "C" fn on_connected(s: *mut otc_session, ud: *mut c_void) {
 extern "C" fn on_disconnected(s: *mut otc_session, ud: *mut c_void) {
     rec(ud).push(s, Ev::Disconnected);
 }
+extern "C" fn on_reconnection_started(s: *mut otc_session, ud: *mut c_void) {
+    rec(ud).push(s, Ev::ReconnectionStarted);
+}
+extern "C" fn on_reconnected(s: *mut otc_session, ud: *mut c_void) {
+    rec(ud).push(s, Ev::Reconnected);
+}
 extern "C" fn on_created(s: *mut otc_session, ud: *mut c_void, c: *const otc_connection) {
     let ev = unsafe {
         Ev::Created {
@@ -256,6 +270,8 @@ pub fn callbacks(r: &Recorder) -> otc_session_callbacks {
     cb.on_connection_created = Some(on_created);
     cb.on_connection_dropped = Some(on_dropped);
     cb.on_signal_received = Some(on_signal);
+    cb.on_reconnection_started = Some(on_reconnection_started);
+    cb.on_reconnected = Some(on_reconnected);
     cb.on_error = Some(on_error);
     cb.user_data = r as *const Recorder as *mut c_void;
     cb
@@ -293,12 +309,29 @@ impl Default for Opts<'_> {
 impl Client {
     /// Creates a session pointed at the test server (not connected).
     pub fn new(session_id: &str, suppress: bool) -> Client {
+        Client::new_at(&server().base_url, session_id, suppress, None)
+    }
+
+    /// Creates a session pointed at `base_url` (not connected), with an
+    /// explicit reconnection window if given.
+    pub fn new_at(
+        base_url: &str,
+        session_id: &str,
+        suppress: bool,
+        reconnection_window_ms: Option<i64>,
+    ) -> Client {
         init();
         let rec = Arc::new(Recorder::default());
         let cb = callbacks(&rec);
         let settings = otc_session_settings_new();
         assert!(!settings.is_null());
-        let url = cs(&server().base_url);
+        let url = cs(base_url);
+        if let Some(ms) = reconnection_window_ms {
+            assert_eq!(
+                unsafe { otc_session_settings_set_reconnection_window_ms(settings, ms) },
+                OTC_SUCCESS
+            );
+        }
         unsafe {
             assert_eq!(
                 otc_session_settings_set_server_url(settings, url.as_ptr()),
@@ -328,20 +361,28 @@ impl Client {
 
     /// Creates, connects and waits for `on_connected`.
     pub fn join(session_id: &str, opts: Opts<'_>) -> Client {
-        let mut c = Client::new(session_id, opts.suppress);
+        let c = Client::new(session_id, opts.suppress);
+        c.connect_and_wait(session_id, opts)
+    }
+
+    /// Connects a new session with `opts` and waits for `on_connected`.
+    pub fn connect_and_wait(mut self, session_id: &str, opts: Opts<'_>) -> Client {
+        let c = &mut self;
         if let Some(a) = opts.action {
             *c.rec.action.lock().unwrap() = Some(Arc::new(a));
         }
-        let token = cs(&server().token_with(session_id, opts.data, opts.role));
+        let token = cs(&token_with(session_id, opts.data, opts.role));
+        let connects = |e: &[Ev]| e.iter().filter(|x| **x == Ev::Connected).count();
+        let before = connects(&c.rec.snapshot());
         assert_eq!(
             unsafe { otc_session_connect(c.session, token.as_ptr()) },
             OTC_SUCCESS
         );
-        c.rec.wait_for("on_connected", &Ev::Connected);
+        c.rec.wait_until("on_connected", |e| connects(e) > before);
         let own = otc_session_get_connection(c.session);
         assert!(!own.is_null(), "no own connection while connected");
         c.id = unsafe { conn_id(own) };
-        c
+        self
     }
 
     pub fn broadcast(&self, t: &str, d: &str) -> otc_status {
