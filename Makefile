@@ -54,7 +54,7 @@ STAGE      := $(BUILD_DIR)/stage-$(PROFILE_DIR)
 export CARGO_TERM_COLOR ?= never
 
 .PHONY: all lib server examples stage install install-lib install-server \
-        test test-tools test-rust test-c test-python check-header header \
+        test test-tools test-build test-rust test-c test-python check-header header \
         lint demo clean help
 
 all: lib server examples
@@ -133,24 +133,28 @@ install-server: $(INSTALL_SERVER_DEPS)
 # --- testing ----------------------------------------------------------------
 
 # Everything CI runs. Add further suites as prerequisites here.
-test: test-tools test-rust test-c test-python
+test: test-tools test-build test-rust test-c test-python
 	@echo "make test: all suites passed"
+
+# The debug library (libopentok.so, which tests/ffi_header.rs inspects; a
+# plain `cargo test` builds only the rlib) and server the C suite installs.
+TEST_PROFILE ?= debug
+test-build:
+	@$(MAKE) --no-print-directory lib server PROFILE=$(TEST_PROFILE)
 
 # pkg-config and valgrind (and python3-venv for the Python suite) are
 # installed when missing and possible; the C suite explains what is absent.
 test-tools:
 	@scripts/ensure-tools.sh
 
-test-rust:
+test-rust: test-build
 	$(CARGO) test --workspace --no-fail-fast
 
 # C programs built with `pkg-config --cflags --libs libopentok` against a
 # fresh `make install` into a temporary prefix, run against a real server.
-# They use the debug build (TEST_PROFILE), which `cargo test` has mostly
-# built already, so the suite adds little build time.
-TEST_PROFILE ?= debug
-test-c:
-	@$(MAKE) --no-print-directory lib server PROFILE=$(TEST_PROFILE)
+# They use the debug build (TEST_PROFILE): quicker to build than release,
+# and what valgrind reads best.
+test-c: test-build
 	@rm -rf $(BUILD_DIR)/test-prefix
 	@$(MAKE) --no-print-directory install PREFIX=$(BUILD_DIR)/test-prefix DESTDIR= PROFILE=$(TEST_PROFILE) SKIP_BUILD=1
 	scripts/c-tests.sh $(BUILD_DIR)/test-prefix
