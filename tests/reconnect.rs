@@ -599,10 +599,12 @@ fn replay_buffer_overflow_is_reported_to_the_client_and_its_peers() {
         "{evs:?}"
     );
     assert_eq!(count(&evs, &Ev::ReconnectionStarted), 0, "{evs:?}");
-    // What r did receive is a gap-free prefix, each once.
+    // What r did receive is a gap-free prefix, each once. (It may be empty:
+    // the server ends an evicted link without writing what was still queued
+    // for it, and says why instead.)
     let got = numbers_from(&r.rec, &sender.id);
     assert!(
-        !got.is_empty() && got.len() <= 16,
+        got.len() <= 16,
         "r got {} signals before the overflow (replay buffer 16): {got:?}; r's events: {evs:?}",
         got.len()
     );
