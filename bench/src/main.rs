@@ -1,0 +1,623 @@
+//! `otc-bench`: measures libopentok + otc-server against a minimal
+//! tokio-tungstenite relay, in the same run, and reports every figure as a
+//! ratio to that baseline.
+//!
+//! ```text
+//! otc-bench [--quick] [--out FILE] [--only SCENARIO,...] [--server-bin PATH]
+//! ```
+//!
+//! Modules, one concept each:
+//!
+//! * [`relay`] — the baseline relay (also run as `otc-bench relay`);
+//! * [`procfs`] — child server processes, their CPU time and memory;
+//! * [`wsclient`] — raw WebSocket load generators for both systems;
+//! * [`pair`] — the 1→1 sender/receiver: library sessions through the C ABI
+//!   (ours) or raw relay clients (baseline);
+//! * [`one_to_one`], [`fanout`], [`connections`], [`client_scale`] — the
+//!   scenarios;
+//! * [`report`] — rows, the table and the JSON file.
+//!
+//! Servers run as child processes so that their CPU time and memory can be
+//! read from `/proc` without the load generator's share.
+
+mod client_scale;
+mod connections;
+mod fanout;
+mod one_to_one;
+mod pair;
+mod procfs;
+mod relay;
+mod report;
+mod wsclient;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::pair::{BasePair, LibPair, Pair};
+use crate::procfs::ChildServer;
+use crate::report::{Machine, Results, Row, Target};
+use crate::wsclient::System;
+
+#[derive(Debug, Parser)]
+#[command(name = "otc-bench", args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Run the benchmarks (the default).
+    Run(RunArgs),
+    /// Internal: serve the baseline relay.
+    #[command(hide = true)]
+    Relay {
+        #[arg(long)]
+        listen: SocketAddr,
+    },
+    /// Internal: hold many client sessions and print what they cost.
+    #[command(hide = true)]
+    ClientScale {
+        #[arg(long)]
+        system: SystemArg,
+        #[arg(long)]
+        addr: SocketAddr,
+        #[arg(long)]
+        sessions: usize,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SystemArg {
+    Ours,
+    Baseline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Scenario {
+    Latency,
+    Throughput,
+    Fanout,
+    Connections,
+    ClientScale,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+struct RunArgs {
+    /// Small counts: the whole run takes well under a minute.
+    #[arg(long)]
+    quick: bool,
+    /// Where to write the JSON results.
+    #[arg(long, default_value = "target/bench/results.json")]
+    out: PathBuf,
+    /// Run only these scenarios (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<Scenario>,
+    /// The otc-server binary [default: next to this program].
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+    /// Highest idle-connection count tried in the full run.
+    #[arg(long, default_value_t = 50_000)]
+    max_connections: usize,
+}
+
+/// Counts of one run (full or quick).
+struct Plan {
+    latency: one_to_one::LatencyPlan,
+    throughput_for: Duration,
+    fanout: Vec<fanout::Plan>,
+    connection_levels: Vec<usize>,
+    client_sessions: usize,
+}
+
+impl Plan {
+    fn new(a: &RunArgs, nofile: u64) -> Plan {
+        // Each connection is one descriptor in the server process and one
+        // here; keep some for everything else.
+        let most = (nofile.saturating_sub(500) as usize).max(10_000);
+        if a.quick {
+            Plan {
+                latency: one_to_one::LatencyPlan {
+                    count: 1_000,
+                    warmup: 100,
+                    per_second: 1_000.0,
+                },
+                throughput_for: Duration::from_millis(500),
+                fanout: vec![
+                    fanout::Plan {
+                        receivers: 100,
+                        signals: 200,
+                        window: 8,
+                    },
+                    fanout::Plan {
+                        receivers: 1_000,
+                        signals: 30,
+                        window: 8,
+                    },
+                ],
+                connection_levels: vec![10_000],
+                client_sessions: 1_000,
+            }
+        } else {
+            Plan {
+                latency: one_to_one::LatencyPlan {
+                    count: 5_000,
+                    warmup: 200,
+                    per_second: 500.0,
+                },
+                throughput_for: Duration::from_secs(3),
+                fanout: vec![
+                    fanout::Plan {
+                        receivers: 100,
+                        signals: 3_000,
+                        window: 8,
+                    },
+                    fanout::Plan {
+                        receivers: 1_000,
+                        signals: 400,
+                        window: 8,
+                    },
+                ],
+                connection_levels: vec![10_000, a.max_connections.clamp(10_000, most)],
+                client_sessions: 1_000,
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Cmd::Relay { listen }) => serve_relay(listen),
+        Some(Cmd::ClientScale {
+            system,
+            addr,
+            sessions,
+        }) => client_scale::child_main(system.into(), addr, sessions),
+        Some(Cmd::Run(args)) => run(&args),
+        None => run(&cli.run),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("otc-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+impl From<SystemArg> for System {
+    fn from(s: SystemArg) -> System {
+        match s {
+            SystemArg::Ours => System::Ours,
+            SystemArg::Baseline => System::Baseline,
+        }
+    }
+}
+
+fn serve_relay(listen: SocketAddr) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let l = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| format!("relay cannot listen on {listen}: {e}"))?;
+        relay::serve(l).await;
+        Ok(())
+    })
+}
+
+/// The programs the benchmark starts.
+struct Programs {
+    me: PathBuf,
+    server: PathBuf,
+}
+
+impl Programs {
+    fn find(args: &RunArgs) -> Result<Programs, String> {
+        let me = std::env::current_exe().map_err(|e| format!("cannot find myself: {e}"))?;
+        let server = match &args.server_bin {
+            Some(p) => p.clone(),
+            None => me.with_file_name("otc-server"),
+        };
+        if !server.exists() {
+            return Err(format!(
+                "{server:?} not found: build it with `cargo build --release -p otc-server` \
+                 (same target dir) or pass --server-bin"
+            ));
+        }
+        Ok(Programs { me, server })
+    }
+
+    fn start_ours(&self) -> Result<ChildServer, String> {
+        let addr: SocketAddr = (
+            [127, 0, 0, 1],
+            procfs::free_port().map_err(|e| e.to_string())?,
+        )
+            .into();
+        // The per-connection rate limit (5,000/s by default) is a policy, not
+        // a cost: lift it so throughput measures the implementation.
+        let args: Vec<String> = [
+            "--listen",
+            &addr.to_string(),
+            "--log-level",
+            "warn",
+            "--signal-rate",
+            "1000000000",
+            "--signal-burst",
+            "1000000000",
+            // With the default of 4,096 a sender at full speed is evicted as
+            // a slow consumer by its own `signal_ack`s (see
+            // docs/performance.md); above the client's outbox bound (8,192)
+            // it cannot be.
+            "--send-queue-frames",
+            "16384",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        ChildServer::spawn("otc-server", &self.server, &args, addr).map_err(|e| e.to_string())
+    }
+
+    fn start_relay(&self) -> Result<ChildServer, String> {
+        let addr: SocketAddr = (
+            [127, 0, 0, 1],
+            procfs::free_port().map_err(|e| e.to_string())?,
+        )
+            .into();
+        let args = vec!["relay".to_string(), "--listen".into(), addr.to_string()];
+        ChildServer::spawn("relay", &self.me, &args, addr).map_err(|e| e.to_string())
+    }
+}
+
+fn progress(msg: &str) {
+    eprintln!("otc-bench: {msg}");
+}
+
+fn run(args: &RunArgs) -> Result<(), String> {
+    let started = Instant::now();
+    let wants = |s: Scenario| args.only.is_empty() || args.only.contains(&s);
+    let nofile = procfs::raise_nofile(1 << 20);
+    let programs = Programs::find(args)?;
+    let plan = Plan::new(args, nofile);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut rows: Vec<Row> = Vec::new();
+
+    let ours = programs.start_ours()?;
+    let base = programs.start_relay()?;
+    progress(&format!(
+        "otc-server pid {} at {}, relay pid {} at {}, open-file limit {nofile}",
+        ours.pid(),
+        ours.addr,
+        base.pid(),
+        base.addr
+    ));
+
+    if wants(Scenario::Latency) || wants(Scenario::Throughput) {
+        let capacity = 4_000_000;
+        let lib = LibPair::connect(&ours.base_url(), capacity);
+        let raw = BasePair::connect(rt.handle(), base.addr, capacity);
+        match (&lib, &raw) {
+            (Ok(lib), Ok(raw)) => {
+                if wants(Scenario::Latency) {
+                    progress("1 latency");
+                    rows.extend(latency_rows(lib, raw, &plan));
+                }
+                if wants(Scenario::Throughput) {
+                    progress("2 throughput");
+                    rows.extend(throughput_rows(lib, raw, &plan));
+                }
+            }
+            (l, r) => {
+                let e = [l.as_ref().err(), r.as_ref().err()]
+                    .into_iter()
+                    .flatten()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                rows.push(failed_row("1-2 one-to-one", "set-up", &e));
+            }
+        }
+    }
+
+    if wants(Scenario::Fanout) {
+        for p in &plan.fanout {
+            progress(&format!("3 fan-out 1->{}", p.receivers));
+            let o = rt.block_on(fanout::run(System::Ours, &ours, p));
+            let b = rt.block_on(fanout::run(System::Baseline, &base, p));
+            rows.extend(fanout_rows(p, o, b));
+        }
+    }
+
+    if wants(Scenario::ClientScale) {
+        progress(&format!(
+            "5 client scale ({} sessions)",
+            plan.client_sessions
+        ));
+        let n = plan.client_sessions;
+        let o = client_scale::measure(&programs.me, System::Ours, ours.addr, n);
+        let b = client_scale::measure(&programs.me, System::Baseline, base.addr, n);
+        rows.extend(client_scale_rows(n, o, b));
+    }
+    ours.stop(Duration::from_secs(5));
+    base.stop(Duration::from_secs(5));
+
+    if wants(Scenario::Connections) {
+        progress(&format!("4 connections {:?}", plan.connection_levels));
+        let o = fresh_levels(&programs, &rt, System::Ours, &plan.connection_levels);
+        let b = fresh_levels(&programs, &rt, System::Baseline, &plan.connection_levels);
+        rows.extend(connection_rows(&plan.connection_levels, o, b));
+    }
+
+    let wall = started.elapsed().as_secs_f64();
+    let table = report::table(&rows);
+    println!("{table}");
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let results = Results {
+        command,
+        quick: args.quick,
+        machine: Machine::detect(),
+        unix_time: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        wall_seconds: wall,
+        rows: &rows,
+    };
+    report::write_json(&args.out, &results)
+        .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
+    let m = &results.machine;
+    println!(
+        "machine: {} x {}, {} GiB; wall time {wall:.0} s; results in {}",
+        m.cpus,
+        m.cpu_model,
+        m.memory_gib,
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn failed_row(scenario: &str, figure: &str, error: &str) -> Row {
+    Row::new(scenario, figure, "", None, None, Target::None).note(format!("failed: {error}"))
+}
+
+fn latency_rows(lib: &dyn Pair, raw: &dyn Pair, plan: &Plan) -> Vec<Row> {
+    let s = "1 latency 1->1, 100 B";
+    let o = one_to_one::latency(lib, &plan.latency);
+    let b = one_to_one::latency(raw, &plan.latency);
+    let (o, b) = match (o, b) {
+        (Ok(o), Ok(b)) => (o, b),
+        (o, b) => {
+            let e = format!("ours: {:?}; baseline: {:?}", o.err(), b.err());
+            return vec![failed_row(s, "one-way latency", &e)];
+        }
+    };
+    let rate = format!("{} samples at {}/s", o.samples, plan.latency.per_second);
+    vec![
+        Row::new(
+            s,
+            "p50",
+            "us",
+            Some(o.p50_us),
+            Some(b.p50_us),
+            Target::RatioAtMost(1.2),
+        )
+        .note(rate),
+        Row::new(
+            s,
+            "p99",
+            "us",
+            Some(o.p99_us),
+            Some(b.p99_us),
+            Target::RatioAtMost(1.5),
+        ),
+        Row::new(
+            s,
+            "p99.9",
+            "us",
+            Some(o.p999_us),
+            Some(b.p999_us),
+            Target::None,
+        ),
+    ]
+}
+
+fn throughput_rows(lib: &dyn Pair, raw: &dyn Pair, plan: &Plan) -> Vec<Row> {
+    let s = "2 throughput 1->1";
+    let mut rows = Vec::new();
+    for (size, label) in [(100usize, "100 B"), (8192, "8 KB")] {
+        let o = one_to_one::throughput(lib, size, plan.throughput_for);
+        let b = one_to_one::throughput(raw, size, plan.throughput_for);
+        let figure = format!("{label} signals");
+        match (o, b) {
+            (Ok((o, _)), Ok((b, _))) => rows.push(Row::new(
+                s,
+                &figure,
+                "/s",
+                Some(o),
+                Some(b),
+                Target::RatioAtLeast(0.8),
+            )),
+            (o, b) => rows.push(failed_row(
+                s,
+                &figure,
+                &format!("ours: {:?}; baseline: {:?}", o.err(), b.err()),
+            )),
+        }
+    }
+    rows
+}
+
+fn fanout_rows(
+    p: &fanout::Plan,
+    o: Result<fanout::FanOut, String>,
+    b: Result<fanout::FanOut, String>,
+) -> Vec<Row> {
+    let s = format!("3 fan-out 1->{}", p.receivers);
+    let (o, b) = match (o, b) {
+        (Ok(o), Ok(b)) => (o, b),
+        (o, b) => {
+            let e = format!("ours: {:?}; baseline: {:?}", o.err(), b.err());
+            return vec![failed_row(&s, "deliveries", &e)];
+        }
+    };
+    vec![
+        Row::new(
+            &s,
+            "deliveries",
+            "/s",
+            Some(o.deliveries_per_sec),
+            Some(b.deliveries_per_sec),
+            Target::None,
+        )
+        .note(format!("{} signals, window {}", p.signals, p.window)),
+        Row::new(
+            &s,
+            "server CPU per delivery",
+            "us",
+            Some(o.cpu_us_per_delivery),
+            Some(b.cpu_us_per_delivery),
+            Target::None,
+        ),
+        Row::new(
+            &s,
+            "p50 delivery latency",
+            "ms",
+            Some(o.p50_us / 1000.0),
+            Some(b.p50_us / 1000.0),
+            Target::None,
+        ),
+        Row::new(
+            &s,
+            "p99 delivery latency",
+            "ms",
+            Some(o.p99_us / 1000.0),
+            Some(b.p99_us / 1000.0),
+            Target::None,
+        ),
+    ]
+}
+
+fn client_scale_rows(
+    n: usize,
+    o: Result<client_scale::Measured, String>,
+    b: Result<client_scale::Measured, String>,
+) -> Vec<Row> {
+    let s = format!("5 client scale, {n} sessions");
+    let (o, b) = match (o, b) {
+        (Ok(o), Ok(b)) => (o, b),
+        (o, b) => {
+            let e = format!("ours: {:?}; baseline: {:?}", o.err(), b.err());
+            return vec![failed_row(&s, "threads", &e)];
+        }
+    };
+    vec![
+        Row::new(
+            &s,
+            "process threads",
+            "",
+            Some(o.threads_after as f64),
+            Some(b.threads_after as f64),
+            Target::AtMost((n - 1) as f64),
+        )
+        .note(format!("{} before the sessions", o.threads_before)),
+        Row::new(
+            &s,
+            "memory per session",
+            "KB",
+            Some(o.kib_per_session() * 1.024),
+            Some(b.kib_per_session() * 1.024),
+            Target::None,
+        ),
+        Row::new(
+            &s,
+            "connect all",
+            "s",
+            Some(o.connect_seconds),
+            Some(b.connect_seconds),
+            Target::None,
+        ),
+    ]
+}
+
+fn fresh_levels(
+    programs: &Programs,
+    rt: &tokio::runtime::Runtime,
+    system: System,
+    levels: &[usize],
+) -> Result<Vec<connections::Level>, String> {
+    let server = match system {
+        System::Ours => programs.start_ours()?,
+        System::Baseline => programs.start_relay()?,
+    };
+    let out = rt.block_on(connections::run(system, &server, levels));
+    server.stop(Duration::from_secs(10));
+    Ok(out)
+}
+
+fn connection_rows(
+    levels: &[usize],
+    o: Result<Vec<connections::Level>, String>,
+    b: Result<Vec<connections::Level>, String>,
+) -> Vec<Row> {
+    let (o, b) = match (o, b) {
+        (Ok(o), Ok(b)) => (o, b),
+        (o, b) => {
+            let e = format!("ours: {:?}; baseline: {:?}", o.err(), b.err());
+            return vec![failed_row("4 connections", "idle connections", &e)];
+        }
+    };
+    let mut rows = Vec::new();
+    for (i, wanted) in levels.iter().enumerate() {
+        let s = format!("4 connections, {wanted} idle");
+        let (lo, lb) = (o.get(i), b.get(i));
+        let reached = |l: Option<&connections::Level>| l.map(|l| l.reached as f64);
+        let mut r = Row::new(
+            &s,
+            "connected",
+            "",
+            reached(lo),
+            reached(lb),
+            Target::AtLeast(*wanted as f64),
+        );
+        let errs: Vec<String> = [("ours", lo), ("baseline", lb)]
+            .iter()
+            .filter_map(|(who, l)| {
+                l.and_then(|l| l.error.clone())
+                    .map(|e| format!("{who}: {e}"))
+            })
+            .collect();
+        if !errs.is_empty() {
+            r = r.note(errs.join("; "));
+        }
+        rows.push(r);
+        rows.push(Row::new(
+            &s,
+            "server memory per connection",
+            "KB",
+            lo.map(|l| l.kib_per_connection * 1.024),
+            lb.map(|l| l.kib_per_connection * 1.024),
+            Target::AtMost(20.0),
+        ));
+        rows.push(Row::new(
+            &s,
+            "connect rate",
+            "/s",
+            lo.map(|l| l.connects_per_sec),
+            lb.map(|l| l.connects_per_sec),
+            Target::None,
+        ));
+    }
+    rows
+}
