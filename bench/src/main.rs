@@ -254,10 +254,9 @@ impl Programs {
             "1000000000",
             "--signal-burst",
             "1000000000",
-            // With the default of 4,096 a sender at full speed is evicted as
-            // a slow consumer by its own `signal_ack`s (see
-            // docs/performance.md); above the client's outbox bound (8,192)
-            // it cannot be.
+            // With the default (4,096) a sender at full speed is evicted as a
+            // slow consumer by its own queued `signal_ack`s, which the server
+            // writes one flush at a time (see docs/performance.md).
             "--send-queue-frames",
             "16384",
         ]

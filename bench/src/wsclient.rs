@@ -46,7 +46,8 @@ impl System {
 /// receiver knows which send it answers.
 pub fn payload(index: u64, size: usize) -> String {
     let mut s = format!("{index:010}");
-    s.extend(std::iter::repeat_n('x', size.saturating_sub(s.len())));
+    let pad = size.saturating_sub(s.len());
+    s.push_str(&"x".repeat(pad));
     s
 }
 
