@@ -20,7 +20,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::auth::session_id::api_key_of;
 use crate::auth::{create_session_id, mint_token, Role, TokenOptions};
-use crate::config::{Config, ConfigError, FileConfig, Project, ServerLimits};
+use crate::config::{Config, ConfigError, FileConfig, LimitOverrides, Project, ServerLimits};
 
 /// Self-hosted signaling server for Vonage Video (OpenTok) apps.
 #[derive(Debug, Parser)]
@@ -79,61 +79,9 @@ pub struct ServeArgs {
     /// Address to listen on for WebSocket and HTTP [default: 127.0.0.1:4443].
     #[arg(long, env = "OTC_LISTEN")]
     pub listen: Option<SocketAddr>,
-    /// Most connections in one session.
-    #[arg(long, env = "OTC_MAX_CONNECTIONS_PER_SESSION")]
-    pub max_connections_per_session: Option<usize>,
-    /// Sustained signals per second one connection may send.
-    #[arg(long, env = "OTC_SIGNAL_RATE")]
-    pub signal_rate: Option<u32>,
-    /// Signals one connection may send in a burst.
-    #[arg(long, env = "OTC_SIGNAL_BURST")]
-    pub signal_burst: Option<u32>,
-    /// Outgoing frames queued per link before its client is disconnected as
-    /// too slow.
-    #[arg(long, env = "OTC_SEND_QUEUE_FRAMES")]
-    pub send_queue_frames: Option<usize>,
-    /// Interval of server pings, in milliseconds.
-    #[arg(long, env = "OTC_PING_INTERVAL_MS")]
-    pub ping_interval_ms: Option<u64>,
-    /// Silence after which a link is dead, in milliseconds.
-    #[arg(long, env = "OTC_IDLE_TIMEOUT_MS")]
-    pub idle_timeout_ms: Option<u64>,
-    /// How long a dropped connection is kept for a resume, in milliseconds.
-    #[arg(long, env = "OTC_RECONNECT_GRACE_MS")]
-    pub reconnect_grace_ms: Option<u64>,
-    /// Un-acknowledged events kept per connection for replay.
-    #[arg(long, env = "OTC_REPLAY_BUFFER_FRAMES")]
-    pub replay_buffer_frames: Option<usize>,
-}
-
-impl ServeArgs {
-    fn apply(&self, l: &mut ServerLimits) {
-        let ms = Duration::from_millis;
-        if let Some(v) = self.max_connections_per_session {
-            l.max_connections_per_session = v;
-        }
-        if let Some(v) = self.signal_rate {
-            l.signal_rate_per_sec = v;
-        }
-        if let Some(v) = self.signal_burst {
-            l.signal_burst = v;
-        }
-        if let Some(v) = self.send_queue_frames {
-            l.send_queue_frames = v;
-        }
-        if let Some(v) = self.ping_interval_ms {
-            l.ping_interval = ms(v);
-        }
-        if let Some(v) = self.idle_timeout_ms {
-            l.idle_timeout = ms(v);
-        }
-        if let Some(v) = self.reconnect_grace_ms {
-            l.reconnect_grace = ms(v);
-        }
-        if let Some(v) = self.replay_buffer_frames {
-            l.replay_buffer_frames = v;
-        }
-    }
+    /// Limits (the same fields as the config file's `[limits]` table).
+    #[command(flatten)]
+    pub limits: LimitOverrides,
 }
 
 /// Options of `token`.
@@ -184,7 +132,7 @@ pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> Result<Resolved, CliEr
     };
     let mut limits = ServerLimits::default();
     file.limits.apply(&mut limits);
-    serve.apply(&mut limits);
+    serve.limits.apply(&mut limits);
     let default_listen: SocketAddr = protocol::limits::DEFAULT_LISTEN_ADDR
         .parse()
         .map_err(|_| CliError::Usage("bad built-in listen address".into()))?;

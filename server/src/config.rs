@@ -217,24 +217,44 @@ pub struct FileConfig {
     #[serde(default)]
     pub projects: Vec<Project>,
     #[serde(default)]
-    pub limits: FileLimits,
+    pub limits: LimitOverrides,
 }
 
-/// The `[limits]` table of [`FileConfig`].
-#[derive(Debug, Default, Deserialize)]
+/// Overrides of [`ServerLimits`]: the `[limits]` table of [`FileConfig`] and,
+/// with the same fields, the `serve` command's flags and environment
+/// variables, so the two sources cannot drift apart. Unset fields keep the
+/// value from the lower layer (defaults < file < flags).
+#[derive(Debug, Default, Clone, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
-pub struct FileLimits {
+pub struct LimitOverrides {
+    /// Most connections in one session.
+    #[arg(long, env = "OTC_MAX_CONNECTIONS_PER_SESSION")]
     pub max_connections_per_session: Option<usize>,
+    /// Sustained signals per second one connection may send.
+    #[arg(long = "signal-rate", env = "OTC_SIGNAL_RATE")]
     pub signal_rate_per_sec: Option<u32>,
+    /// Signals one connection may send in a burst.
+    #[arg(long, env = "OTC_SIGNAL_BURST")]
     pub signal_burst: Option<u32>,
+    /// Outgoing frames queued per link before its client is disconnected as
+    /// too slow.
+    #[arg(long, env = "OTC_SEND_QUEUE_FRAMES")]
     pub send_queue_frames: Option<usize>,
+    /// Interval of server pings, in milliseconds.
+    #[arg(long, env = "OTC_PING_INTERVAL_MS")]
     pub ping_interval_ms: Option<u64>,
+    /// Silence after which a link is dead, in milliseconds.
+    #[arg(long, env = "OTC_IDLE_TIMEOUT_MS")]
     pub idle_timeout_ms: Option<u64>,
+    /// How long a dropped connection is kept for a resume, in milliseconds.
+    #[arg(long, env = "OTC_RECONNECT_GRACE_MS")]
     pub reconnect_grace_ms: Option<u64>,
+    /// Un-acknowledged events kept per connection for replay.
+    #[arg(long, env = "OTC_REPLAY_BUFFER_FRAMES")]
     pub replay_buffer_frames: Option<usize>,
 }
 
-impl FileLimits {
+impl LimitOverrides {
     /// Overrides the fields of `l` that the file sets.
     pub fn apply(&self, l: &mut ServerLimits) {
         let ms = Duration::from_millis;
