@@ -9,6 +9,7 @@
 #   make install PREFIX=DIR [DESTDIR=...]
 #   make header          regenerate include/opentok.h (cbindgen, via build.rs)
 #   make check-header    fail when the committed header is stale
+#   make bench [QUICK=1] benchmarks beside a baseline relay (docs/performance.md)
 #   make lint            cargo fmt --check + clippy -D warnings
 #   make clean
 #
@@ -55,7 +56,7 @@ export CARGO_TERM_COLOR ?= never
 
 .PHONY: all lib server examples stage install install-lib install-server \
         test test-tools test-build test-rust test-c test-python check-header header \
-        lint demo clean help
+        lint demo bench clean help
 
 all: lib server examples
 
@@ -167,6 +168,15 @@ test-python:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# --- benchmarks -------------------------------------------------------------
+
+# make bench [QUICK=1]: every scenario beside a minimal tokio-tungstenite
+# relay measured in the same run (not part of make test). Prints a table and
+# writes $(TARGET_DIR)/bench/results.json. See docs/performance.md.
+bench:
+	$(CARGO) build --release -p otc-server -p otc-bench
+	$(TARGET_DIR)/release/otc-bench $(if $(QUICK),--quick) --out $(TARGET_DIR)/bench/results.json
 
 # --- demo -------------------------------------------------------------------
 
