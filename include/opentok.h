@@ -560,7 +560,8 @@ otc_status otc_session_send_signal_to_connection_with_options(struct otc_session
  * `*signal_id_out` (if not NULL), and `on_complete` (if not NULL) is called
  * once with that id and the outcome: `OTC_SUCCESS` when the server has
  * routed the signal, `OTC_SIGNAL_TARGET_NOT_CONNECTED` when a target is not
- * in the session (the others still receive it), or another code (see
+ * in the session (then nobody receives it: a list is all or nothing, so a
+ * retry after fixing the list cannot double a delivery), or another code (see
  * `otc_signal_completion_callback`).
  *
  * # Safety

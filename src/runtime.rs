@@ -26,6 +26,9 @@ const IO_THREADS: usize = 2;
 /// How long `otc_destroy` lets I/O tasks wind down.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long `otc_destroy` waits for open links to say goodbye to the server.
+const GOODBYE_TIMEOUT: Duration = Duration::from_secs(2);
+
 struct Globals {
     runtime: Mutex<Option<Runtime>>,
     handle: Handle,
@@ -87,14 +90,21 @@ pub fn destroy() -> Result<()> {
             sessions.len()
         );
     }
-    for s in &sessions {
-        s.close();
-    }
+    let closing: Vec<_> = sessions.iter().filter_map(|s| s.close()).collect();
     drop(sessions);
     if let Some(pool) = lock(&g.pool).take() {
         pool.shutdown();
     }
     if let Some(rt) = lock(&g.runtime).take() {
+        // Let each link send its goodbye before the runtime stops: otherwise
+        // the server sees a drop and keeps the connection for its reconnect
+        // grace period, and the other participants learn of it only then.
+        if !closing.is_empty() {
+            rt.block_on(async {
+                let all = futures_util::future::join_all(closing.into_iter().map(|w| w.finished()));
+                let _ = tokio::time::timeout(GOODBYE_TIMEOUT, all).await;
+            });
+        }
         rt.shutdown_timeout(SHUTDOWN_TIMEOUT);
     }
     log::info!("otc_destroy: library stopped");

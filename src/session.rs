@@ -399,8 +399,11 @@ impl Session {
 
     /// Ends everything for `otc_session_delete` / `otc_destroy`: tells the
     /// server goodbye (best effort), stops the link, and returns only when no
-    /// callback of this session is running or will ever run.
-    pub fn close(&self) {
+    /// callback of this session is running or will ever run. Returns the
+    /// writer that is sending the goodbye, for a caller that must wait for it
+    /// (`otc_destroy`, before it stops the runtime that runs the writer).
+    pub fn close(&self) -> Option<transport::Writer> {
+        let mut closing = None;
         {
             let mut inner = self.lock();
             inner.epoch += 1;
@@ -410,6 +413,7 @@ impl Session {
                         w.send(&ClientMessage::Disconnect);
                     }
                     w.close();
+                    closing = Some(w);
                 }
                 link.task.abort();
             }
@@ -419,6 +423,7 @@ impl Session {
             drop(inner.outbox.drain());
         }
         self.gate.close();
+        closing
     }
 
     /// Fails signals that will never be confirmed: each completion callback

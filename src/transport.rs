@@ -17,7 +17,7 @@ use futures_util::{SinkExt, StreamExt};
 use protocol::limits::MAX_FRAME_BYTES;
 use protocol::{ClientMessage, ErrorCode, ServerMessage};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -74,6 +74,9 @@ enum Outgoing {
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::UnboundedSender<Outgoing>,
+    /// Its sender lives inside the writer task, so it closes when the task
+    /// has ended: that is how [`Writer::finished`] knows the goodbye is out.
+    done: watch::Receiver<()>,
 }
 
 impl Writer {
@@ -85,6 +88,14 @@ impl Writer {
     /// Asks the writer to flush what is queued, send a close frame and stop.
     pub fn close(&self) {
         let _ = self.tx.send(Outgoing::Close);
+    }
+
+    /// Resolves once the writer task has ended (everything queued before
+    /// [`Writer::close`] written and the close frame sent, or the link gone).
+    /// `otc_destroy` waits on this, bounded, before stopping the runtime, so
+    /// the server hears a clean goodbye instead of a drop it must wait out.
+    pub async fn finished(mut self) {
+        while self.done.changed().await.is_ok() {}
     }
 }
 
@@ -148,8 +159,12 @@ pub async fn open(url: &str) -> Result<(Writer, Reader)> {
         })?;
     let (sink, stream) = ws.split();
     let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(write_loop(sink, rx));
-    Ok((Writer { tx }, Reader { stream }))
+    let (done_tx, done) = watch::channel(());
+    tokio::spawn(async move {
+        write_loop(sink, rx).await;
+        drop(done_tx);
+    });
+    Ok((Writer { tx, done }, Reader { stream }))
 }
 
 async fn write_loop(mut sink: SplitSink<Ws, Message>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
