@@ -38,7 +38,10 @@ fn main() {
     let script = out.join("opentok.map");
     std::fs::write(&script, "{\n  global: otc_*;\n  local: *;\n};\n")
         .expect("write version script");
-    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libopentok.so.0");
+    // The SONAME's number is the package's major version, as the Makefile's
+    // install names it, so the two cannot disagree.
+    let major = std::env::var("CARGO_PKG_VERSION_MAJOR").unwrap_or_else(|_| "0".into());
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libopentok.so.{major}");
     println!(
         "cargo:rustc-cdylib-link-arg=-Wl,--version-script={}",
         script.display()
