@@ -3,8 +3,9 @@
 //! [`open`] connects (offering the protocol's subprotocol, capping frame and
 //! message size at [`MAX_FRAME_BYTES`] so an oversize frame is refused before
 //! it is buffered), then splits the socket: a writer task drains an unbounded
-//! channel of frames, so API calls and the reader can queue a frame without
-//! ever waiting on the network; the caller keeps the [`Reader`].
+//! channel of frames (everything queued, then one flush), so API calls and
+//! the reader can queue a frame without ever waiting on the network; the
+//! caller keeps the [`Reader`].
 //!
 //! The link knows nothing about sessions: it moves `protocol::messages`
 //! frames. Replacing a link under a session (reconnection) is therefore just
@@ -167,16 +168,41 @@ pub async fn open(url: &str) -> Result<(Writer, Reader)> {
     Ok((Writer { tx, done }, Reader { stream }))
 }
 
+/// Most frames written between two flushes (bounds one burst's hold on
+/// the I/O thread).
+const MAX_BATCH: usize = 256;
+
+/// Writes every frame already queued, then flushes once: a burst of signals
+/// (or of acks) costs one `write`, not one per frame.
 async fn write_loop(mut sink: SplitSink<Ws, Message>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
-    while let Some(out) = rx.recv().await {
-        match out {
-            Outgoing::Frame(text) => {
-                if let Err(e) = sink.send(Message::text(text)).await {
-                    log::debug!("link writer stops: {e}");
-                    return;
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        let mut fed = 0usize;
+        let mut close = false;
+        while let Some(out) = next.take() {
+            match out {
+                Outgoing::Frame(text) => {
+                    if let Err(e) = sink.feed(Message::text(text)).await {
+                        log::debug!("link writer stops: {e}");
+                        return;
+                    }
+                }
+                Outgoing::Close => {
+                    close = true;
+                    break;
                 }
             }
-            Outgoing::Close => break,
+            fed += 1;
+            if fed < MAX_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        if let Err(e) = sink.flush().await {
+            log::debug!("link writer stops: {e}");
+            return;
+        }
+        if close {
+            break;
         }
     }
     // Either asked to close or every Writer is gone: say goodbye, bounded.

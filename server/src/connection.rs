@@ -7,7 +7,8 @@
 //!   decides how the link ended (clean `disconnect`, protocol violation, or
 //!   an unexpected drop that starts the reconnect grace period);
 //! * the **writer** ([`writer`]) drains the link's bounded queue into the
-//!   socket, sends the server's pings, and on close sends the last frame and
+//!   socket (every frame already queued, then one flush), sends the server's
+//!   pings, and on close sends the last frame and
 //!   a close frame with a reason.
 //!
 //! Splitting them means a client that stops reading only fills its own
@@ -405,10 +406,35 @@ fn violation(
 
 type Sink = SplitSink<WebSocket, Message>;
 
-/// Sends one message unless the link is told to close meanwhile.
-async fn send(sink: &mut Sink, msg: Message, ctl: &LinkCtl) -> Result<(), ()> {
+/// Most frames written between two flushes. Bounds how long one busy link
+/// keeps its worker thread before the frames reach the socket.
+const MAX_BATCH: usize = 256;
+
+/// Writes `first` and then every frame already waiting in the queue (at
+/// most [`MAX_BATCH`] in all), and flushes once: one `write` for a burst of
+/// frames instead of one per frame. A sender at full speed gets a
+/// `signal_ack` per signal and a receiver one event per signal, so the
+/// queues fill in bursts; flushing each frame on its own cost a syscall per
+/// frame and let the queues outgrow the writer. Gives up if the link is told
+/// to close meanwhile.
+async fn send_batch(
+    sink: &mut Sink,
+    first: Message,
+    rx: &mut mpsc::Receiver<Frame>,
+    ctl: &LinkCtl,
+) -> Result<(), ()> {
+    let batch = async {
+        sink.feed(first).await?;
+        for _ in 1..MAX_BATCH {
+            match rx.try_recv() {
+                Ok(f) => sink.feed(Message::Text(f)).await?,
+                Err(_) => break,
+            }
+        }
+        sink.flush().await
+    };
     tokio::select! {
-        r = sink.send(msg) => r.map_err(|_| ()),
+        r = batch => r.map_err(|_| ()),
         _ = ctl.token().cancelled() => Err(()),
     }
 }
@@ -446,7 +472,7 @@ async fn writer(
                 Message::Text(frame(&ServerMessage::Ping { id: ping_id }))
             }
         };
-        if send(&mut sink, out, &ctl).await.is_err() {
+        if send_batch(&mut sink, out, &mut rx, &ctl).await.is_err() {
             break;
         }
     }
@@ -455,15 +481,17 @@ async fn writer(
     ctl.mark_dead();
     if let Some(c) = closing {
         let finish = async {
+            // Fed, not sent: everything goes out with the one flush below
+            // (which also writes what an interrupted batch left buffered).
             if c.drain {
                 while let Ok(f) = rx.try_recv() {
-                    sink.send(Message::Text(f)).await?;
+                    sink.feed(Message::Text(f)).await?;
                 }
             }
             if let Some(f) = c.frame {
-                sink.send(Message::Text(f)).await?;
+                sink.feed(Message::Text(f)).await?;
             }
-            sink.send(Message::Close(Some(CloseFrame {
+            sink.feed(Message::Close(Some(CloseFrame {
                 code: c.code,
                 reason: Utf8Bytes::from(truncate_reason(&c.reason)),
             })))

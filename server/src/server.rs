@@ -16,6 +16,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use protocol::limits::MAX_FRAME_BYTES;
 use protocol::{SUBPROTOCOL, WS_PATH};
@@ -87,6 +88,15 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServerError> {
     });
     let router = router(Arc::clone(&app));
     let stop = app.shutdown.clone();
+    // Signaling frames are small and latency-bound: without TCP_NODELAY a
+    // frame written while an earlier one is still unacknowledged waits for
+    // the peer's delayed ACK (tens of milliseconds). (The library's client
+    // sockets set it too: `connect_async_with_config(.., true)`.)
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY on an accepted socket: {e}");
+        }
+    });
     let serve = tokio::spawn(async move {
         let r = axum::serve(listener, router)
             .with_graceful_shutdown(stop.cancelled_owned())
