@@ -28,6 +28,14 @@ use tokio_util::task::TaskTracker;
 use crate::config::{Config, ConfigError, Project};
 use crate::hub::Hub;
 
+/// Initial size of each link's WebSocket read buffer. tungstenite's default
+/// (128 KiB) is allocated and zero-filled for every connection, idle or not,
+/// which made it nearly all of the memory per connection. Client frames are
+/// small; a larger one still fits, as the buffer grows to the length its
+/// header announces (up to the frame cap). This size also caps each read
+/// call, which `otc-bench` shows does not slow the server down.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
 /// Longest wait for links to finish during a graceful shutdown.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -148,6 +156,7 @@ async fn ws_upgrade(
     ws.protocols([SUBPROTOCOL])
         .max_frame_size(MAX_FRAME_BYTES)
         .max_message_size(MAX_FRAME_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
         .on_failed_upgrade(|e| tracing::debug!("WebSocket upgrade failed: {e}"))
         .on_upgrade(move |socket| async move {
             crate::connection::run(socket, app).await;
