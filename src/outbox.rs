@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 
 use protocol::{ClientMessage, ErrorCode};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::dispatch::Completion;
 use crate::error::{Error, Result};
@@ -26,8 +27,15 @@ use crate::error::{Error, Result};
 pub struct Pending {
     /// The id handed to the application (unique for the session's lifetime).
     pub signal_id: u64,
-    /// The frame as sent, kept for replay after a resume.
-    pub frame: ClientMessage,
+    /// Client sequence number of the frame.
+    pub seq: u64,
+    /// The signal's type and data size, for the log if it fails.
+    pub signal_type: String,
+    pub data_len: usize,
+    /// The frame as sent, serialized once: the same shared bytes go to the
+    /// socket now and again on a replay after a resume (cloning it is a
+    /// reference count, not a copy of up to 8 KB of data).
+    pub frame: Utf8Bytes,
     /// Whether the application allows a replay after reconnecting.
     pub retry_after_reconnect: bool,
     pub completion: Option<Completion>,
@@ -68,7 +76,7 @@ impl Outbox {
     }
 
     /// Numbers a signal, remembers it and returns its id and the frame to send.
-    pub fn push(&mut self, out: Outgoing) -> Result<(u64, ClientMessage)> {
+    pub fn push(&mut self, out: Outgoing) -> Result<(u64, Utf8Bytes)> {
         if self.pending.len() >= self.capacity {
             return Err(Error::new(
                 ErrorCode::BufferFull,
@@ -82,16 +90,26 @@ impl Outbox {
         self.next_seq += 1;
         let signal_id = self.next_signal_id;
         self.next_signal_id += 1;
-        let frame = ClientMessage::Signal {
+        let data_len = out.data.len();
+        let msg = ClientMessage::Signal {
             seq,
             signal_type: out.signal_type,
             data: out.data,
             to: out.to,
         };
+        let frame = Utf8Bytes::from(msg.encode());
+        // Keep the (short) type for the log; the data lives on in the frame.
+        let signal_type = match msg {
+            ClientMessage::Signal { signal_type, .. } => signal_type,
+            _ => String::new(),
+        };
         self.pending.insert(
             seq,
             Pending {
                 signal_id,
+                seq,
+                signal_type,
+                data_len,
                 frame: frame.clone(),
                 retry_after_reconnect: out.retry_after_reconnect,
                 completion: out.completion,
@@ -157,7 +175,10 @@ mod tests {
         let (id2, _) = o.push(out("b")).unwrap();
         let (_, _) = o.push(out("c")).unwrap();
         assert_eq!((id1, id2), (1, 2));
-        assert!(matches!(f1, ClientMessage::Signal { seq: 1, .. }));
+        assert!(matches!(
+            ClientMessage::decode(&f1).unwrap(),
+            ClientMessage::Signal { seq: 1, .. }
+        ));
         assert_eq!(o.settle(2).map(|p| p.signal_id), Some(2));
         assert!(o.settle(2).is_none(), "settled twice");
         let replay: Vec<u64> = o.replay_after(1).map(|p| p.signal_id).collect();
@@ -177,6 +198,9 @@ mod tests {
         o.restart();
         let (id, f) = o.push(out("d")).unwrap();
         assert_eq!(id, 3, "signal ids are never reused within a session");
-        assert!(matches!(f, ClientMessage::Signal { seq: 1, .. }));
+        assert!(matches!(
+            ClientMessage::decode(&f).unwrap(),
+            ClientMessage::Signal { seq: 1, .. }
+        ));
     }
 }

@@ -393,7 +393,7 @@ impl Session {
         let (id, frame) = inner.outbox.push(out)?;
         // If the link just died, the frame stays in the outbox and is sent
         // again after a resume (or failed if the session ends).
-        writer.send(&frame);
+        writer.send_frame(frame);
         Ok(id)
     }
 
@@ -442,24 +442,14 @@ impl Session {
         let last = pending.last().map_or(first, |p| p.signal_id);
         let n = pending.len();
         for p in pending {
-            if let ClientMessage::Signal {
-                seq,
-                signal_type,
-                data,
-                ..
-            } = &p.frame
-            {
-                notes.push(
-                    Level::Warn,
-                    format_args!(
-                        "session {}: signal #{seq} (id {}, type {signal_type:?}, {} bytes) \
-                         failed with {code}: {why}",
-                        self.session_id,
-                        p.signal_id,
-                        data.len()
-                    ),
-                );
-            }
+            notes.push(
+                Level::Warn,
+                format_args!(
+                    "session {}: signal #{} (id {}, type {:?}, {} bytes) \
+                     failed with {code}: {why}",
+                    self.session_id, p.seq, p.signal_id, p.signal_type, p.data_len
+                ),
+            );
             if let Some(complete) = p.completion {
                 self.emit(Event::SignalComplete {
                     signal_id: p.signal_id,
@@ -595,7 +585,7 @@ impl Session {
         // Sent under the lock, so a concurrent send cannot slip in between.
         let mut resent = 0usize;
         for p in inner.outbox.all() {
-            writer.send(&p.frame);
+            writer.send_frame(p.frame.clone());
             resent += 1;
         }
         let Some(link) = inner.link.as_mut() else {
@@ -652,8 +642,8 @@ impl Session {
             } => {
                 let from = from.map(|id| self.sender(&inner, &id));
                 self.emit(Event::Signal {
-                    signal_type: c_string_lossy(&signal_type),
-                    data: c_string_lossy(&data),
+                    signal_type: c_string_owned(signal_type),
+                    data: c_string_owned(data),
                     from,
                 });
             }
@@ -998,6 +988,18 @@ async fn resume(
             policy.window
         ),
     )))
+}
+
+/// A received string as a C string, reusing its buffer (the data of a
+/// signal is up to 8 KB; `c_string_lossy` would copy it once more). Cut at
+/// the first NUL, as `c_string_lossy` does: a C string cannot hold one.
+fn c_string_owned(s: String) -> CString {
+    CString::new(s).unwrap_or_else(|e| {
+        let cut = e.nul_position();
+        let mut bytes = e.into_vec();
+        bytes.truncate(cut);
+        CString::new(bytes).unwrap_or_default()
+    })
 }
 
 /// Reads frames until the link ends; acknowledges events as it goes, pings

@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::error::{Error, Result};
@@ -75,7 +75,7 @@ pub fn ws_url(base: &str) -> Result<String> {
 
 /// What the writer task is asked to do.
 enum Outgoing {
-    Frame(String),
+    Frame(Utf8Bytes),
     Close,
 }
 
@@ -91,7 +91,12 @@ pub struct Writer {
 impl Writer {
     /// Queues one frame. Returns false if the link is already gone.
     pub fn send(&self, msg: &ClientMessage) -> bool {
-        self.tx.send(Outgoing::Frame(msg.encode())).is_ok()
+        self.send_frame(Utf8Bytes::from(msg.encode()))
+    }
+
+    /// Queues one already serialized frame (a signal kept by the outbox).
+    pub fn send_frame(&self, frame: Utf8Bytes) -> bool {
+        self.tx.send(Outgoing::Frame(frame)).is_ok()
     }
 
     /// Asks the writer to flush what is queued, send a close frame and stop.
@@ -191,7 +196,7 @@ async fn write_loop(mut sink: SplitSink<Ws, Message>, mut rx: mpsc::UnboundedRec
         while let Some(out) = next.take() {
             match out {
                 Outgoing::Frame(text) => {
-                    if let Err(e) = sink.feed(Message::text(text)).await {
+                    if let Err(e) = sink.feed(Message::Text(text)).await {
                         log::debug!("link writer stops: {e}");
                         return;
                     }

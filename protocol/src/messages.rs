@@ -231,9 +231,17 @@ impl DecodeError {
     }
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, DecodeError> {
+/// Size check, then the fast path for the hot kinds (see [`fast`]), then the
+/// tagged enum.
+fn decode<T: for<'de> Deserialize<'de>>(
+    text: &str,
+    fast: fn(&str) -> Option<T>,
+) -> Result<T, DecodeError> {
     if text.len() > crate::limits::MAX_FRAME_BYTES {
         return Err(DecodeError::TooLarge(text.len()));
+    }
+    if let Some(m) = fast(text) {
+        return Ok(m);
     }
     Ok(serde_json::from_str(text)?)
 }
@@ -249,7 +257,7 @@ fn encode<T: Serialize>(msg: &T) -> String {
 impl ClientMessage {
     /// Parses one frame.
     pub fn decode(text: &str) -> Result<Self, DecodeError> {
-        decode(text)
+        decode(text, fast::client)
     }
     /// Serializes to the JSON text of one frame.
     pub fn encode(&self) -> String {
@@ -260,11 +268,86 @@ impl ClientMessage {
 impl ServerMessage {
     /// Parses one frame.
     pub fn decode(text: &str) -> Result<Self, DecodeError> {
-        decode(text)
+        decode(text, fast::server)
     }
     /// Serializes to the JSON text of one frame.
     pub fn encode(&self) -> String {
         encode(self)
+    }
+}
+
+/// Decoding the hot frames without the tagged-enum detour.
+///
+/// serde handles `#[serde(tag = "kind")]` by first buffering the whole
+/// object into an intermediate tree (its private `Content` type) and only
+/// then building the variant, so a `signal` frame's data is copied into that
+/// tree and out again, with an allocation per field. `signal` (both ways)
+/// and `signal_ack` are nearly all the traffic, so [`ClientMessage::decode`]
+/// and [`ServerMessage::decode`] first try a flat struct holding the fields
+/// of those kinds, deserialized straight from the text. When it does not
+/// parse, or the frame is another kind, they fall back to the enum, so every
+/// other frame — and every error — is decoded exactly as before. The flat
+/// structs mirror the enum variants' fields and serde attributes; the tests
+/// below check that both paths agree.
+mod fast {
+    use std::borrow::Cow;
+
+    use serde::Deserialize;
+
+    use super::{ClientMessage, ServerMessage};
+
+    /// The fields of a client `signal` frame.
+    #[derive(Deserialize)]
+    struct ClientSignal<'a> {
+        #[serde(borrow)]
+        kind: Cow<'a, str>,
+        seq: u64,
+        #[serde(rename = "type", default)]
+        signal_type: String,
+        #[serde(default)]
+        data: String,
+        #[serde(default)]
+        to: Option<Vec<String>>,
+    }
+
+    /// The fields of a server `signal` or `signal_ack` frame.
+    #[derive(Deserialize)]
+    struct ServerSignal<'a> {
+        #[serde(borrow)]
+        kind: Cow<'a, str>,
+        seq: u64,
+        #[serde(default)]
+        from: Option<String>,
+        #[serde(rename = "type", default)]
+        signal_type: String,
+        #[serde(default)]
+        data: String,
+    }
+
+    /// `Some` only for a well-formed `signal` frame.
+    pub(super) fn client(text: &str) -> Option<ClientMessage> {
+        let f: ClientSignal<'_> = serde_json::from_str(text).ok()?;
+        (f.kind == "signal").then_some(ClientMessage::Signal {
+            seq: f.seq,
+            signal_type: f.signal_type,
+            data: f.data,
+            to: f.to,
+        })
+    }
+
+    /// `Some` only for a well-formed `signal` or `signal_ack` frame.
+    pub(super) fn server(text: &str) -> Option<ServerMessage> {
+        let f: ServerSignal<'_> = serde_json::from_str(text).ok()?;
+        match f.kind.as_ref() {
+            "signal" => Some(ServerMessage::Signal {
+                seq: f.seq,
+                from: f.from,
+                signal_type: f.signal_type,
+                data: f.data,
+            }),
+            "signal_ack" => Some(ServerMessage::SignalAck { seq: f.seq }),
+            _ => None,
+        }
     }
 }
 
@@ -333,5 +416,118 @@ mod tests {
     fn unknown_fields_are_ignored() {
         let m = ClientMessage::decode(r#"{"kind":"ack","seq":4,"future":true}"#).expect("decode");
         assert_eq!(m, ClientMessage::Ack { seq: 4 });
+    }
+
+    /// Frames for the agreement tests: the hot kinds in every shape a peer
+    /// may send (field order, defaults, escapes, unknown fields), broken
+    /// variants of them, and other kinds that must fall through.
+    const CLIENT_FRAMES: &[&str] = &[
+        r#"{"kind":"signal","seq":7,"type":"chat","data":"hi"}"#,
+        r#"{"data":"x","seq":3,"kind":"signal"}"#,
+        r#"{"kind":"signal","seq":1}"#,
+        r#"{"kind":"signal","seq":1,"to":["a","b"],"type":"t"}"#,
+        r#"{"kind":"signal","seq":1,"to":null,"data":"x"}"#,
+        r#"{"kind":"signal","seq":1,"to":[]}"#,
+        r#"{"kind":"signal","seq":2,"type":"t","data":"a\"b\\c\u00e9\n\ud83d\ude00"}"#,
+        r#"{"kind":"sign\u0061l","seq":2,"data":"y"}"#,
+        r#"{"kind":"signal","seq":1,"extra":{"a":[1,2,{"b":null}]},"data":"z"}"#,
+        r#"{"kind":"signal"}"#,
+        r#"{"kind":"signal","seq":"1"}"#,
+        r#"{"kind":"signal","seq":-1}"#,
+        r#"{"kind":"signal","seq":1.5}"#,
+        r#"{"kind":"signal","seq":1,"type":null}"#,
+        r#"{"kind":"signal","seq":1,"data":5}"#,
+        r#"{"kind":"signal","seq":1,"to":"a"}"#,
+        r#"{"kind":"signal","seq":1,"data":"a","data":"b"}"#,
+        r#"{"kind":"signal","kind":"ack","seq":1}"#,
+        r#"{"kind":"ack","seq":1,"kind":"signal"}"#,
+        r#"{"kind":7,"seq":1}"#,
+        r#"{"kind":"Signal","seq":1}"#,
+        r#"{"kind":"signal","seq":1"#,
+        r#"["signal",1]"#,
+        r#"{"kind":"ack","seq":4}"#,
+        r#"{"kind":"ack","seq":4,"data":"x","type":"t"}"#,
+        r#"{"kind":"ping","id":1}"#,
+        r#"{"kind":"disconnect"}"#,
+        r#"{"kind":"launch_rockets","seq":1}"#,
+        r#"{"kind":"connect","version":1,"api_key":"k","session_id":"s","token":"t"}"#,
+    ];
+
+    const SERVER_FRAMES: &[&str] = &[
+        r#"{"kind":"signal","seq":3,"from":"c1","type":"chat","data":"hi"}"#,
+        r#"{"kind":"signal","seq":3,"data":"from the REST API"}"#,
+        r#"{"kind":"signal","seq":3,"from":null}"#,
+        r#"{"data":"\u0000\t","type":"t","from":"c","seq":9,"kind":"signal"}"#,
+        r#"{"kind":"signal","seq":1,"unknown":[true]}"#,
+        r#"{"kind":"signal","from":"c"}"#,
+        r#"{"kind":"signal","seq":1,"from":5}"#,
+        r#"{"kind":"signal","seq":1,"from":"a","from":"b"}"#,
+        r#"{"kind":"signal_ack","seq":12}"#,
+        r#"{"seq":12,"kind":"signal_ack","data":"ignored","from":"x"}"#,
+        r#"{"kind":"signal_ack","seq":12,"from":5}"#,
+        r#"{"kind":"signal_ack"}"#,
+        r#"{"kind":"signal_ack","seq":-3}"#,
+        r#"{"kind":"signal_error","seq":1,"code":1500,"message":"no"}"#,
+        r#"{"kind":"pong","id":2}"#,
+        r#"{"kind":"connection_destroyed","seq":4,"connection_id":"c","reason":"slow_consumer"}"#,
+        r#"{"kind":"resumed","last_client_seq":5}"#,
+        r#"{"kind":"nope","seq":1}"#,
+        "",
+    ];
+
+    #[test]
+    fn fast_decode_agrees_with_the_tagged_enum() {
+        for text in CLIENT_FRAMES {
+            let slow = serde_json::from_str::<ClientMessage>(text).ok();
+            if let Some(f) = fast::client(text) {
+                assert_eq!(Some(&f), slow.as_ref(), "fast path differs on {text}");
+            }
+            let both = ClientMessage::decode(text).ok();
+            assert_eq!(both, slow, "decode differs from the enum on {text}");
+        }
+        for text in SERVER_FRAMES {
+            let slow = serde_json::from_str::<ServerMessage>(text).ok();
+            if let Some(f) = fast::server(text) {
+                assert_eq!(Some(&f), slow.as_ref(), "fast path differs on {text}");
+            }
+            let both = ServerMessage::decode(text).ok();
+            assert_eq!(both, slow, "decode differs from the enum on {text}");
+        }
+    }
+
+    #[test]
+    fn fast_decode_takes_the_hot_kinds_and_nothing_else() {
+        let data = "d\"q".repeat(2000);
+        let hot = ClientMessage::Signal {
+            seq: 5,
+            signal_type: "t".into(),
+            data: data.clone(),
+            to: Some(vec!["a".into()]),
+        };
+        assert_eq!(fast::client(&hot.encode()), Some(hot));
+        let hot = [
+            ServerMessage::Signal {
+                seq: 5,
+                from: Some("c".into()),
+                signal_type: String::new(),
+                data,
+            },
+            ServerMessage::SignalAck { seq: 8 },
+        ];
+        for m in hot {
+            assert_eq!(fast::server(&m.encode()), Some(m));
+        }
+        assert_eq!(fast::client(&ClientMessage::Ack { seq: 4 }.encode()), None);
+        assert_eq!(
+            fast::server(
+                &ServerMessage::SignalError {
+                    seq: 1,
+                    code: ErrorCode::SignalTargetNotConnected,
+                    message: "gone".into(),
+                }
+                .encode()
+            ),
+            None
+        );
     }
 }
