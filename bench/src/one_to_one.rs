@@ -66,8 +66,9 @@ pub fn latency(pair: &dyn Pair, plan: &LatencyPlan) -> Result<Latency, String> {
     }
     if !probe.wait_received(total, DRAIN_TIMEOUT) {
         return Err(format!(
-            "only {} of {total} signals arrived",
-            probe.received()
+            "only {} of {total} signals arrived ({})",
+            probe.received(),
+            pair.diagnose()
         ));
     }
     let mut lat: Vec<u64> = (plan.warmup..total)
@@ -95,7 +96,11 @@ pub fn throughput(pair: &dyn Pair, size: usize, run_for: Duration) -> Result<(f6
         let data = payload(sent as u64, size);
         while sent - probe.received() >= WINDOW {
             if Instant::now() > give_up {
-                return Err(format!("{WINDOW} signals stayed in flight"));
+                return Err(format!(
+                    "{WINDOW} signals stayed in flight ({} of {sent} received; {})",
+                    probe.received(),
+                    pair.diagnose()
+                ));
             }
             std::thread::sleep(Duration::from_micros(20));
         }
@@ -115,8 +120,9 @@ pub fn throughput(pair: &dyn Pair, size: usize, run_for: Duration) -> Result<(f6
     }
     if !probe.wait_received(sent, DRAIN_TIMEOUT) {
         return Err(format!(
-            "only {} of {sent} signals arrived",
-            probe.received()
+            "only {} of {sent} signals arrived ({})",
+            probe.received(),
+            pair.diagnose()
         ));
     }
     let secs = (probe.last_ns().saturating_sub(start_ns)) as f64 / 1e9;
