@@ -254,11 +254,18 @@ impl Programs {
             "1000000000",
             "--signal-burst",
             "1000000000",
-            // With the default (4,096) a sender at full speed is evicted as a
-            // slow consumer by its own queued `signal_ack`s, which the server
-            // writes one flush at a time (see docs/performance.md).
-            "--send-queue-frames",
-            "16384",
+            // The server acknowledges a signal once it is routed (no
+            // end-to-end flow control), so during the throughput runs the
+            // receiver's un-acknowledged events are bounded only by the
+            // driver's window (2,048) plus how far its `ack`s lag. On two
+            // shared cores they can lag by tens of milliseconds, which at
+            // ~300k signals/s passes the default replay bound (8,192) now
+            // and then and ends the receiver with `replay_overflow`. A larger
+            // bound is a memory policy, like the rate limit: raise it. (The
+            // send queue needs no raising since the writers batch their
+            // flushes; see docs/performance.md.)
+            "--replay-buffer-frames",
+            "65536",
         ]
         .iter()
         .map(|s| s.to_string())
