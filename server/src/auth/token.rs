@@ -135,7 +135,10 @@ pub enum TokenError {
     BadRole(String),
     #[error("token scope {0:?} is not session.connect")]
     BadScope(String),
-    #[error("connection data is {0} characters, more than 1000")]
+    #[error(
+        "connection data is {0} characters, more than {max}",
+        max = protocol::limits::MAX_CONNECTION_DATA_CHARS
+    )]
     DataTooLong(usize),
     #[error("token lifetime must be between 1 second and 30 days")]
     BadLifetime,
