@@ -624,6 +624,203 @@ async fn connections_are_listed() {
     server.shutdown().await;
 }
 
+/// Every credential that is not this project's project JWT, on every
+/// OpenTok route: 403 with a JSON body, and nothing happens. Client tokens
+/// come first: every participant holds one, so none may administer the
+/// project (they are signed with the same secret and carry `iss` and
+/// `ist: "project"` too).
+#[tokio::test]
+async fn only_a_project_jwt_calls_rest() {
+    let other = Project {
+        api_key: "777".into(),
+        api_secret: "other-secret-777-0123456789abcdef".into(),
+    };
+    let mut config = Config::dev();
+    config.projects.push(other.clone());
+    let server = client::start(config).await;
+    let secret = otc_server::DEV_API_SECRET;
+    let sid = client::session();
+    let mut a = Client::join(&server, &sid).await;
+    let mut b = Client::join(&server, &sid).await;
+    assert_eq!(client::created(&a.event().await).id, b.id);
+
+    let client_token = |role, legacy| {
+        mint_token(
+            &Project::dev(),
+            &sid,
+            &TokenOptions {
+                role,
+                legacy,
+                data: Some("name=mallory".into()),
+                ..Default::default()
+            },
+        )
+        .expect("mint")
+    };
+    let project_claims =
+        || json!({"iss": KEY, "ist": "project", "iat": now(), "exp": now() + 60, "jti": "j"});
+    let with_claim = |name: &str, value: Value| {
+        let mut c = project_claims();
+        c[name] = value;
+        jwt_with(c, secret)
+    };
+    let mut cases: Vec<(String, String)> = Vec::new();
+    for role in [
+        otc_server::Role::Subscriber,
+        otc_server::Role::Publisher,
+        otc_server::Role::Moderator,
+        otc_server::Role::PublisherOnly,
+    ] {
+        cases.push((format!("{role:?} client token"), client_token(role, false)));
+    }
+    cases.push((
+        "legacy T1 client token".into(),
+        client_token(otc_server::Role::Moderator, true),
+    ));
+    // A client token of the kind the official SDKs mint, claim by claim.
+    for (name, value) in [
+        ("scope", json!("session.connect")),
+        ("scope", json!("anything")),
+        ("session_id", json!(sid)),
+        ("role", json!("moderator")),
+        ("connection_data", json!("")),
+        ("initial_layout_class_list", json!(["focus"])),
+    ] {
+        cases.push((format!("project JWT + {name}"), with_claim(name, value)));
+    }
+    cases.push((
+        "project 777's JWT on project 100000's path".into(),
+        otc_server::rest::mint_rest_token(&other, Duration::from_secs(60)).expect("jwt"),
+    ));
+    cases.push((
+        "iss 100000 signed with project 777's secret".into(),
+        jwt_with(project_claims(), &other.api_secret),
+    ));
+    cases.push((
+        "expired".into(),
+        jwt_with(
+            json!({"iss": KEY, "ist": "project", "iat": now() - 600, "exp": now() - 1}),
+            secret,
+        ),
+    ));
+    // An unsigned token ("alg": "none") with good claims.
+    let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    cases.push((
+        "alg none".into(),
+        format!(
+            "{}.{}.",
+            b64(&json!({"alg": "none", "typ": "JWT"})),
+            b64(&project_claims())
+        ),
+    ));
+
+    let routes: Vec<(Method, String, Option<Value>)> = vec![
+        (
+            Method::POST,
+            signal_path(&sid, None),
+            Some(json!({"type": "t", "data": "x"})),
+        ),
+        (
+            Method::POST,
+            signal_path(&sid, Some(&b.id)),
+            Some(json!({"type": "t", "data": "x"})),
+        ),
+        (
+            Method::DELETE,
+            format!("/v2/project/{KEY}/session/{sid}/connection/{}", b.id),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/v2/project/{KEY}/session/{sid}/connection"),
+            None,
+        ),
+    ];
+    for (what, token) in &cases {
+        for (method, path, body) in &routes {
+            for bearer in [false, true] {
+                let mut req = http().request(method.clone(), url(&server, path));
+                req = if bearer {
+                    req.header("Authorization", format!("Bearer {token}"))
+                } else {
+                    req.header("X-OPENTOK-AUTH", token)
+                };
+                if let Some(b) = body {
+                    req = req.json(b);
+                }
+                let resp = req.send().await.expect("request");
+                assert_eq!(
+                    resp.status(),
+                    StatusCode::FORBIDDEN,
+                    "{what}: {method} {path}"
+                );
+                expect_error(resp, StatusCode::FORBIDDEN).await;
+            }
+        }
+    }
+    // Session creation takes no project from the path: any client token,
+    // of either project, is refused there too.
+    let other_sid = create_session_id(&other);
+    let other_client = mint_token(&other, &other_sid, &TokenOptions::default()).expect("mint");
+    cases.push(("project 777's client token".into(), other_client));
+    for (what, token) in &cases {
+        if what.starts_with("project 777's JWT") {
+            continue; // a valid project JWT of project 777: creating is its right
+        }
+        let resp = http()
+            .post(url(&server, "/session/create"))
+            .header("X-OPENTOK-AUTH", token)
+            .send()
+            .await
+            .expect("request");
+        expect_error(resp, StatusCode::FORBIDDEN).await;
+    }
+    // A client token is refused with a message that says what to use.
+    let resp = http()
+        .post(url(&server, &signal_path(&sid, None)))
+        .header(
+            "X-OPENTOK-AUTH",
+            client_token(otc_server::Role::Moderator, false),
+        )
+        .json(&json!({"data": "x"}))
+        .send()
+        .await
+        .expect("request");
+    let msg = expect_error(resp, StatusCode::FORBIDDEN).await;
+    assert!(
+        msg.contains("client token") && msg.contains("project JWT"),
+        "{msg}"
+    );
+
+    // Nothing happened: both still connected, no signal arrived; the real
+    // project JWT still works and its signal is the first thing either sees.
+    let resp = call(
+        &server,
+        Method::GET,
+        &format!("/v2/project/{KEY}/session/{sid}/connection"),
+        None,
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let listing: Value = resp.json().await.expect("json");
+    assert_eq!(listing["count"], json!(2));
+    let resp = call(
+        &server,
+        Method::POST,
+        &signal_path(&sid, None),
+        Some(json!({"type": "ok", "data": "real"})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    for c in [&mut a, &mut b] {
+        assert_eq!(
+            next_signal(c).await,
+            (None, "ok".to_string(), "real".to_string())
+        );
+    }
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn projects_stay_apart() {
     let other = Project {

@@ -1,14 +1,29 @@
 //! Who may call the REST API.
 //!
-//! * **OpenTok routes**: a project JWT in `X-OPENTOK-AUTH` (what the official
-//!   server SDKs send) or `Authorization: Bearer`. HS256 signed with the
-//!   project secret, `iss` = the API key, `ist` = `"project"`, `exp` in the
-//!   future. The SDKs mint a fresh one per request with a few minutes of
-//!   life, so that is all we ask. The project is found from `iss` (read
-//!   before the signature is checked, only to pick the key to check it
-//!   with), and must be the project named in the path when there is one.
-//!   Every refusal is a 403; the reason is in the message but never whether
-//!   a secret was close.
+//! * **OpenTok routes**: a *project JWT* in `X-OPENTOK-AUTH` (what the
+//!   official server SDKs send) or `Authorization: Bearer`, and nothing else.
+//!   A project JWT is HS256, signed with the project secret, and carries:
+//!
+//!   | claim | rule |
+//!   | --- | --- |
+//!   | `iss` | required: the API key (a string, or a number) of a configured project, and the project in the path when there is one |
+//!   | `ist` | required: exactly `"project"` |
+//!   | `exp` | required: in the future |
+//!   | `iat`, `jti` | optional, not checked (the SDKs send both) |
+//!   | `scope`, `session_id`, `role`, `connection_data`, `initial_layout_class_list` | **must be absent** |
+//!
+//!   The last row is what tells a project JWT from a *client token*: the
+//!   official SDKs' client tokens are signed with the same secret and carry
+//!   `iss` and `ist: "project"` too, but always `scope: "session.connect"`
+//!   and a `session_id`. A participant holds a client token, so accepting
+//!   one here would let any participant administer the project (create
+//!   sessions, send server signals, disconnect others). Legacy `T1==`
+//!   tokens are client tokens and are not JWTs at all, so they fail too.
+//!
+//!   The project is found from `iss` (read before the signature is checked,
+//!   only to pick the key to check it with). Every refusal is a 403 with a
+//!   JSON body that says which rule failed, but never whether a secret was
+//!   close.
 //! * **OpenVidu route**: HTTP Basic `OPENVIDUAPP:<secret>`. The secret alone
 //!   names the project, so it is compared, in constant time, with every
 //!   configured secret.
@@ -49,7 +64,35 @@ struct ProjectClaims {
     iat: Option<u64>,
     exp: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    jti: Option<String>,
+    jti: Option<serde_json::Value>,
+    /// Claims only a client token carries; present means "not a project
+    /// JWT" (see the module docs), whatever their value.
+    #[serde(default, skip_serializing)]
+    scope: Option<serde_json::Value>,
+    #[serde(default, skip_serializing)]
+    session_id: Option<serde_json::Value>,
+    #[serde(default, skip_serializing)]
+    role: Option<serde_json::Value>,
+    #[serde(default, skip_serializing)]
+    connection_data: Option<serde_json::Value>,
+    #[serde(default, skip_serializing)]
+    initial_layout_class_list: Option<serde_json::Value>,
+}
+
+impl ProjectClaims {
+    /// The first claim present that only a client token carries.
+    fn client_claim(&self) -> Option<&'static str> {
+        [
+            ("scope", &self.scope),
+            ("session_id", &self.session_id),
+            ("role", &self.role),
+            ("connection_data", &self.connection_data),
+            ("initial_layout_class_list", &self.initial_layout_class_list),
+        ]
+        .into_iter()
+        .find(|(_, v)| v.is_some())
+        .map(|(name, _)| name)
+    }
 }
 
 /// Only `iss`, read without verification to choose the secret.
@@ -149,6 +192,12 @@ pub fn project_from_jwt<'c>(
             "project JWT needs the claim ist = \"project\"",
         ));
     }
+    if let Some(claim) = data.claims.client_claim() {
+        return Err(ApiError::forbidden(format!(
+            "a client token (it carries {claim:?}) cannot call the REST API: \
+             sign a project JWT (iss, ist = \"project\", iat, exp) with the project secret"
+        )));
+    }
     Ok(project)
 }
 
@@ -167,7 +216,12 @@ pub fn mint_rest_token(project: &Project, lifetime: Duration) -> Result<String, 
         ist: Some(ISSUER_TYPE_PROJECT.into()),
         iat: Some(now),
         exp: now + lifetime.as_secs(),
-        jti: Some(format!("{:016x}", rand::rng().random::<u64>())),
+        jti: Some(format!("{:016x}", rand::rng().random::<u64>()).into()),
+        scope: None,
+        session_id: None,
+        role: None,
+        connection_data: None,
+        initial_layout_class_list: None,
     };
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
