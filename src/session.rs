@@ -51,7 +51,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use protocol::limits::{
-    DEFAULT_CLIENT_OUTBOX_SIGNALS, DEFAULT_CONNECT_TIMEOUT, DEFAULT_SERVER_URL, MAX_TOKEN_BYTES,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_SERVER_URL, MAX_TOKEN_BYTES, MAX_UNANSWERED_SIGNALS,
 };
 use protocol::messages::DisconnectReason;
 use protocol::{ClientMessage, ConnectionInfo, ErrorCode, ServerMessage, PROTOCOL_VERSION};
@@ -205,7 +205,7 @@ impl Session {
                 own: None,
                 retired: Vec::new(),
                 peers: HashMap::new(),
-                outbox: Outbox::new(DEFAULT_CLIENT_OUTBOX_SIGNALS),
+                outbox: Outbox::new(MAX_UNANSWERED_SIGNALS),
                 last_event_seq: 0,
             }),
             me: me.clone(),

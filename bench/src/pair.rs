@@ -24,7 +24,7 @@ use crate::wsclient::{self, index_of, System};
 
 /// Signals the baseline sender may have queued before a send is refused,
 /// matching the library's outbox bound so both back off alike.
-const BASELINE_QUEUE: usize = protocol::limits::DEFAULT_CLIENT_OUTBOX_SIGNALS;
+const BASELINE_QUEUE: usize = protocol::limits::MAX_UNANSWERED_SIGNALS;
 
 /// Receive-side record of one run: when each payload index first arrived.
 pub struct Probe {

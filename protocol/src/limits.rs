@@ -69,8 +69,13 @@ pub const DEFAULT_RECONNECT_GRACE: Duration = Duration::from_secs(30);
 /// for replay after a resume.
 pub const DEFAULT_REPLAY_BUFFER_FRAMES: usize = 8_192;
 
-/// Default number of signals the client keeps queued or un-acknowledged.
-pub const DEFAULT_CLIENT_OUTBOX_SIGNALS: usize = 8_192;
+/// Most signals one connection may have sent (or queued) and not yet seen
+/// answered. The client library's outbox holds at most this many (one more
+/// send fails with 1603), and the server remembers the outcome of the last
+/// this many client seqs, so that every signal a client sends again after a
+/// resume is answered as it was the first time (see the server's
+/// `client_seq` module).
+pub const MAX_UNANSWERED_SIGNALS: usize = 8_192;
 
 /// Time the client waits for the server's answer to `connect`.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -44,11 +44,11 @@
 //! replay buffer until the client acknowledges it; a buffer that would exceed
 //! `replay_buffer_frames` ends the member with `disconnected { reason:
 //! "replay_overflow" }` (logged), because exactly-once delivery could no
-//! longer be promised. Client signals are de-duplicated by client seq: one
-//! numbered at or below the highest processed is answered again but not
-//! routed again.
+//! longer be promised. Client signals are de-duplicated by client seq, and a
+//! seq out of order is refused, never acknowledged (see
+//! [`crate::client_seq`]).
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -59,13 +59,10 @@ use rand::RngCore;
 use subtle::ConstantTimeEq;
 
 use crate::auth::Role;
+use crate::client_seq::{ClientSeqs, Verdict};
 use crate::config::ServerLimits;
 use crate::link::{close_code, frame, Closing, Frame, Link, PushError};
 use crate::rate::TokenBucket;
-
-/// How many refused client seqs a member remembers, to answer a re-sent
-/// signal with the same error.
-const REMEMBERED_ERRORS: usize = 1024;
 
 /// A request to join a session (after the token was verified).
 #[derive(Debug, Clone)]
@@ -114,8 +111,8 @@ struct Member {
     /// Events sent but not acknowledged, oldest first.
     replay: VecDeque<(u64, Frame)>,
     acked: u64,
-    last_client_seq: u64,
-    refused: BTreeMap<u64, (ErrorCode, String)>,
+    /// Which client seqs were processed, and how (see [`crate::client_seq`]).
+    seqs: ClientSeqs,
     bucket: TokenBucket,
 }
 
@@ -468,8 +465,7 @@ impl Hub {
                 lost_generation: None,
                 replay: VecDeque::new(),
                 acked: s.next_seq,
-                last_client_seq: 0,
-                refused: BTreeMap::new(),
+                seqs: ClientSeqs::default(),
                 bucket: TokenBucket::new(limits.signal_rate_per_sec, limits.signal_burst),
             },
         );
@@ -525,7 +521,7 @@ impl Hub {
             m.replay.pop_front();
         }
         let resumed = ServerMessage::Resumed {
-            last_client_seq: m.last_client_seq,
+            last_client_seq: m.seqs.last(),
         };
         let mut ok = link.push_replay(frame(&resumed)).is_ok();
         for (_, f) in &m.replay {
@@ -566,52 +562,55 @@ impl Hub {
         let Some(m) = s.members.get_mut(&who.connection_id) else {
             return;
         };
-        let answer = if seq <= m.last_client_seq {
-            // Already processed (the client re-sent it after a resume):
+        let answer = match m.seqs.begin(seq) {
+            // Already processed (the client sent it again after a resume):
             // answer the same way, do not route again.
-            match m.refused.get(&seq) {
-                Some((code, message)) => Err(HubError::new(*code, message.clone())),
-                None => Ok(()),
+            Verdict::Repeat(Ok(())) => Ok(()),
+            Verdict::Repeat(Err(code)) => Err(HubError::new(
+                code,
+                format!("signal {seq} was refused when first sent (error {code}); not routed"),
+            )),
+            Verdict::OutOfOrder(message) => {
+                tracing::debug!(connection = %who.connection_id, seq, "signal refused: {message}");
+                Err(HubError::new(ErrorCode::ProtocolError, message))
             }
-        } else {
-            m.last_client_seq = seq;
-            let checked = validate::signal(signal_type, data, to)
-                .map_err(|e| HubError::new(e.code(), e.to_string()))
-                .and_then(|()| {
-                    if m.role.may_signal() {
-                        Ok(())
-                    } else {
-                        Err(HubError::new(
-                            ErrorCode::PermissionDenied,
-                            "a publisher_only connection may not send signals",
-                        ))
-                    }
-                })
-                .and_then(|()| {
-                    if m.bucket.try_take() {
-                        Ok(())
-                    } else {
-                        Err(HubError::new(
-                            ErrorCode::RateLimited,
-                            format!(
-                                "rate limit of {}/s (burst {}) exceeded",
-                                limits.signal_rate_per_sec, limits.signal_burst
-                            ),
-                        ))
-                    }
+            Verdict::Next => {
+                let checked = validate::signal(signal_type, data, to)
+                    .map_err(|e| HubError::new(e.code(), e.to_string()))
+                    .and_then(|()| {
+                        if m.role.may_signal() {
+                            Ok(())
+                        } else {
+                            Err(HubError::new(
+                                ErrorCode::PermissionDenied,
+                                "a publisher_only connection may not send signals",
+                            ))
+                        }
+                    })
+                    .and_then(|()| {
+                        if m.bucket.try_take() {
+                            Ok(())
+                        } else {
+                            Err(HubError::new(
+                                ErrorCode::RateLimited,
+                                format!(
+                                    "rate limit of {}/s (burst {}) exceeded",
+                                    limits.signal_rate_per_sec, limits.signal_burst
+                                ),
+                            ))
+                        }
+                    });
+                let result = checked.and_then(|()| {
+                    s.route(limits, Some(&who.connection_id), signal_type, data, to)
                 });
-            let result = checked
-                .and_then(|()| s.route(limits, Some(&who.connection_id), signal_type, data, to));
-            if let Err(e) = &result {
-                tracing::debug!(connection = %who.connection_id, seq, code = e.code.as_i32(), "signal refused: {}", e.message);
-                if let Some(m) = s.members.get_mut(&who.connection_id) {
-                    m.refused.insert(seq, (e.code, e.message.clone()));
-                    if m.refused.len() > REMEMBERED_ERRORS {
-                        m.refused.pop_first();
+                if let Err(e) = &result {
+                    tracing::debug!(connection = %who.connection_id, seq, code = e.code.as_i32(), "signal refused: {}", e.message);
+                    if let Some(m) = s.members.get_mut(&who.connection_id) {
+                        m.seqs.refused(seq, e.code);
                     }
                 }
+                result
             }
-            result
         };
         let reply = match answer {
             Ok(()) => ServerMessage::SignalAck { seq },

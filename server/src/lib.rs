@@ -8,6 +8,7 @@
 //! * [`server`] — the listener (WebSocket + HTTP), start and graceful shutdown;
 //! * [`connection`] — one WebSocket link: handshake, reader and writer;
 //! * [`link`] — the hub's handle on a link: bounded queue and close switch;
+//! * [`client_seq`] — the client seq rules: route, answer again, or refuse;
 //! * [`hub`] — sessions, membership, routing, slow consumers, resume;
 //! * [`rate`] — the per-connection signal rate limit;
 //! * [`rest`] — the REST API routes;
@@ -28,6 +29,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod client_seq;
 pub mod config;
 mod connection;
 pub mod hub;

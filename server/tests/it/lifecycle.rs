@@ -369,3 +369,62 @@ async fn duplicate_client_seq_is_answered_not_routed() {
     );
     server.shutdown().await;
 }
+
+/// Every signal is either routed and acknowledged or refused: a seq of 0, a
+/// gap, a back-fill below a gap, or a huge seq are refused with 1604 and
+/// delivered to nobody, and the connection carries on from where it was.
+#[tokio::test]
+async fn out_of_order_client_seqs_are_refused_not_acknowledged() {
+    let server = start_dev().await;
+    let sid = session();
+    let mut a = Client::join(&server, &sid).await;
+    let mut b = Client::join(&server, &sid).await;
+    created(&a.event().await);
+    let b_id = b.id.clone();
+    let to_b = || Some(vec![b_id.clone()]);
+    // Sent raw: the helper's own numbering stays where the server's is.
+    async fn raw(c: &mut Client, seq: u64, data: &str) {
+        let m = ClientMessage::Signal {
+            seq,
+            signal_type: "lost".into(),
+            data: data.into(),
+            to: None,
+        };
+        send(&mut c.ws, &m).await;
+    }
+    // Zero: seqs start at 1.
+    raw(&mut a, 0, "zero").await;
+    a.refused(0, ErrorCode::ProtocolError).await;
+    // A gap (3 before 1 and 2), then the back-fill below it: 1 and 2 are
+    // new and routed, 3 was refused and is not remembered as processed.
+    raw(&mut a, 3, "gap").await;
+    a.refused(3, ErrorCode::ProtocolError).await;
+    let s1 = a.signal("ok", "one", to_b()).await;
+    a.acked(s1).await;
+    let s2 = a.signal("ok", "two", to_b()).await;
+    a.acked(s2).await;
+    // A very large seq, and the largest: refused; the next seq still works.
+    for huge in [1_000_000, u64::MAX] {
+        raw(&mut a, huge, "huge").await;
+        a.refused(huge, ErrorCode::ProtocolError).await;
+    }
+    let s3 = a.signal("ok", "three", to_b()).await;
+    assert_eq!(s3, 3);
+    a.acked(s3).await;
+    // The re-sent ones are answered as before and not routed again.
+    a.signal_seq(2, "ok", "two").await;
+    a.acked(2).await;
+    for want in ["one", "two", "three"] {
+        let (from, ty, data) = b.signal_in().await;
+        assert_eq!(
+            (from.as_deref(), ty.as_str(), data.as_str()),
+            (Some(a.id.as_str()), "ok", want)
+        );
+    }
+    // Nothing else reached b: the next thing it sees is this marker.
+    let s4 = a.signal("ok", "marker", to_b()).await;
+    a.acked(s4).await;
+    assert_eq!(b.signal_in().await.2, "marker");
+    assert!(b.drained());
+    server.shutdown().await;
+}
