@@ -220,6 +220,10 @@ impl ServerMessage {
 pub enum DecodeError {
     #[error("frame is {0} bytes, more than the limit of {max}", max = crate::limits::MAX_FRAME_BYTES)]
     TooLarge(usize),
+    /// Valid JSON, but not an object (serde would read an array's items
+    /// into the fields in order).
+    #[error("a frame must be one JSON object with a \"kind\" field")]
+    NotAnObject,
     #[error("malformed frame: {0}")]
     Malformed(#[from] serde_json::Error),
 }
@@ -239,6 +243,14 @@ fn decode<T: for<'de> Deserialize<'de>>(
 ) -> Result<T, DecodeError> {
     if text.len() > crate::limits::MAX_FRAME_BYTES {
         return Err(DecodeError::TooLarge(text.len()));
+    }
+    // JSON allows only these four characters of white space.
+    let start = text.trim_start_matches([' ', '\t', '\n', '\r']);
+    if !start.starts_with('{') {
+        return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Ok(_) => DecodeError::NotAnObject,
+            Err(e) => DecodeError::Malformed(e),
+        });
     }
     if let Some(m) = fast(text) {
         return Ok(m);
@@ -506,6 +518,41 @@ mod tests {
     }
 
     #[test]
+    fn only_an_object_is_a_frame() {
+        // serde would take these positionally; the protocol does not.
+        for text in [
+            r#"["signal", 1, "t", "x"]"#,
+            r#" ["ack", 4]"#,
+            r#"["signal_ack", 1]"#,
+            "42",
+            r#""signal""#,
+            "null",
+        ] {
+            assert!(
+                matches!(ClientMessage::decode(text), Err(DecodeError::NotAnObject)),
+                "{text}"
+            );
+            assert!(
+                matches!(ServerMessage::decode(text), Err(DecodeError::NotAnObject)),
+                "{text}"
+            );
+        }
+        assert!(matches!(
+            ClientMessage::decode("[1,"),
+            Err(DecodeError::Malformed(_))
+        ));
+        assert!(matches!(
+            ClientMessage::decode(""),
+            Err(DecodeError::Malformed(_))
+        ));
+        let padded = "\r\n {\"kind\":\"ack\",\"seq\":4}";
+        assert_eq!(
+            ClientMessage::decode(padded).expect("decode"),
+            ClientMessage::Ack { seq: 4 }
+        );
+    }
+
+    #[test]
     fn unknown_fields_are_ignored() {
         let m = ClientMessage::decode(r#"{"kind":"ack","seq":4,"future":true}"#).expect("decode");
         assert_eq!(m, ClientMessage::Ack { seq: 4 });
@@ -568,6 +615,12 @@ mod tests {
         "",
     ];
 
+    /// What `decode` should give: the enum's result, but only for an object
+    /// (serde alone also reads arrays; see `only_an_object_is_a_frame`).
+    fn object<T>(slow: Option<T>, text: &str) -> Option<T> {
+        slow.filter(|_| text.trim_start().starts_with('{'))
+    }
+
     #[test]
     fn fast_decode_agrees_with_the_tagged_enum() {
         for text in CLIENT_FRAMES {
@@ -576,7 +629,11 @@ mod tests {
                 assert_eq!(Some(&f), slow.as_ref(), "fast path differs on {text}");
             }
             let both = ClientMessage::decode(text).ok();
-            assert_eq!(both, slow, "decode differs from the enum on {text}");
+            assert_eq!(
+                both,
+                object(slow, text),
+                "decode differs from the enum on {text}"
+            );
         }
         for text in SERVER_FRAMES {
             let slow = serde_json::from_str::<ServerMessage>(text).ok();
@@ -584,7 +641,11 @@ mod tests {
                 assert_eq!(Some(&f), slow.as_ref(), "fast path differs on {text}");
             }
             let both = ServerMessage::decode(text).ok();
-            assert_eq!(both, slow, "decode differs from the enum on {text}");
+            assert_eq!(
+                both,
+                object(slow, text),
+                "decode differs from the enum on {text}"
+            );
         }
     }
 

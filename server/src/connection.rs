@@ -101,26 +101,50 @@ async fn next_frame(stream: &mut SplitStream<WebSocket>, idle: Duration) -> Inco
         ),
         Ok(Message::Ping(_) | Message::Pong(_)) => Incoming::Nothing,
         Ok(Message::Close(_)) => Incoming::Gone("client closed the link"),
-        Err(e) => {
-            // tungstenite reports an oversize frame or message as a capacity
-            // error before buffering it.
-            let text = e.to_string();
-            if text.contains("Space limit exceeded")
-                || text.to_lowercase().contains("too long")
-                || text.to_lowercase().contains("capacity")
-            {
-                Incoming::Violation(
-                    ErrorCode::ProtocolError,
-                    format!(
-                        "frame larger than {} bytes refused",
-                        protocol::limits::MAX_FRAME_BYTES
-                    ),
-                    close_code::TOO_BIG,
-                )
-            } else {
-                tracing::debug!("link error: {e}");
-                Incoming::Gone("link error")
-            }
+        Err(e) => read_error(e),
+    }
+}
+
+/// What a failed read means: a broken frame is the client's protocol
+/// violation, reported with the RFC 6455 close code that fits (1002 for
+/// framing, 1007 for invalid UTF-8 in a text frame, 1009 for a frame over
+/// the size limit, refused before it is buffered); anything else (reset,
+/// end of stream) is the link going away.
+fn read_error(e: axum::Error) -> Incoming {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    let inner = e.into_inner();
+    let Some(ws) = inner.downcast_ref::<WsError>() else {
+        tracing::debug!("link error: {inner}");
+        return Incoming::Gone("link error");
+    };
+    use tokio_tungstenite::tungstenite::error::ProtocolError;
+    match ws {
+        // The TCP connection ended without a close frame: a dropped link
+        // (reconnect grace), not a broken frame.
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            Incoming::Gone("link closed without a close frame")
+        }
+        WsError::Capacity(_) => Incoming::Violation(
+            ErrorCode::ProtocolError,
+            format!(
+                "frame larger than {} bytes refused",
+                protocol::limits::MAX_FRAME_BYTES
+            ),
+            close_code::TOO_BIG,
+        ),
+        WsError::Protocol(p) => Incoming::Violation(
+            ErrorCode::ProtocolError,
+            format!("WebSocket protocol violation: {p}"),
+            close_code::PROTOCOL_ERROR,
+        ),
+        WsError::Utf8(_) => Incoming::Violation(
+            ErrorCode::ProtocolError,
+            "text frame is not valid UTF-8".into(),
+            close_code::INVALID_DATA,
+        ),
+        other => {
+            tracing::debug!("link error: {other}");
+            Incoming::Gone("link error")
         }
     }
 }

@@ -7,6 +7,7 @@
 //! * [`auth`] — session ids and tokens (OpenTok formats);
 //! * [`server`] — the listener (WebSocket + HTTP), start and graceful shutdown;
 //! * [`connection`] — one WebSocket link: handshake, reader and writer;
+//! * [`linger`] — lingering close: drain before closing, so the peer gets the last frames;
 //! * [`link`] — the hub's handle on a link: bounded queue and close switch;
 //! * [`client_seq`] — the client seq rules: route, answer again, or refuse;
 //! * [`hub`] — sessions, membership, routing, slow consumers, resume;
@@ -33,6 +34,7 @@ pub mod client_seq;
 pub mod config;
 mod connection;
 pub mod hub;
+pub mod linger;
 pub mod link;
 pub mod rate;
 pub mod rest;

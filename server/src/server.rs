@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -27,6 +28,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, ConfigError, Project};
 use crate::hub::Hub;
+use crate::rest::ApiError;
 
 /// Initial size of each link's WebSocket read buffer. tungstenite's default
 /// (128 KiB) is allocated and zero-filled for every connection, idle or not,
@@ -105,6 +107,9 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServerError> {
             tracing::debug!("cannot set TCP_NODELAY on an accepted socket: {e}");
         }
     });
+    // Every connection the server ends is drained before its socket
+    // closes, so the peer reads the last frames instead of a reset.
+    let listener = crate::linger::LingeringListener(listener);
     let serve = tokio::spawn(async move {
         let r = axum::serve(listener, router)
             .with_graceful_shutdown(stop.cancelled_owned())
@@ -118,24 +123,44 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServerError> {
 }
 
 /// All routes: the WebSocket endpoint plus the REST API.
+/// Unknown paths (404) and known paths with another method (405) answer
+/// with the REST API's JSON error body too.
 fn router(app: Arc<App>) -> Router {
     Router::new()
         .route(WS_PATH, get(ws_upgrade))
         .route("/health", get(|| async { "ok" }))
         .merge(crate::rest::routes())
+        .fallback(|| async { ApiError::not_found("no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "this route does not take that method",
+            )
+        })
         .with_state(app)
 }
 
 /// Accepts a WebSocket upgrade. The client may offer our subprotocol (then
 /// it is selected) or none; a client offering only others is refused.
 async fn ws_upgrade(
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     headers: HeaderMap,
     State(app): State<Arc<App>>,
 ) -> Response {
     if app.shutdown.is_cancelled() || app.hub.is_shutting_down() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "server is shutting down").into_response();
+        return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down")
+            .into_response();
     }
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(r) => {
+            return ApiError::new(
+                r.status(),
+                format!("{WS_PATH} takes a WebSocket upgrade: {}", r.body_text()),
+            )
+            .into_response()
+        }
+    };
     let offered: Vec<String> = headers
         .get_all(header::SEC_WEBSOCKET_PROTOCOL)
         .iter()
@@ -145,11 +170,10 @@ async fn ws_upgrade(
         .filter(|p| !p.is_empty())
         .collect();
     if !offered.is_empty() && !offered.iter().any(|p| p == SUBPROTOCOL) {
-        return (
-            StatusCode::BAD_REQUEST,
-            format!("unsupported WebSocket subprotocol; this server speaks {SUBPROTOCOL}"),
-        )
-            .into_response();
+        return ApiError::bad_request(format!(
+            "unsupported WebSocket subprotocol; this server speaks {SUBPROTOCOL}"
+        ))
+        .into_response();
     }
     // Counts as a running link until the upgraded socket's task ends.
     let tracked = app.links.token();

@@ -624,6 +624,90 @@ async fn connections_are_listed() {
     server.shutdown().await;
 }
 
+/// Refusals outside the routes' own checks have the same JSON body: an
+/// unknown path (404), a known path with another method (405), a plain GET
+/// of the WebSocket endpoint, bodies that are not JSON objects.
+#[tokio::test]
+async fn every_refusal_has_the_json_error_body() {
+    let server = client::start_dev().await;
+    let sid = client::session();
+    let _a = Client::join(&server, &sid).await;
+    let cases: Vec<(Method, String, Option<&str>, StatusCode)> = vec![
+        (Method::GET, "/nope".into(), None, StatusCode::NOT_FOUND),
+        (
+            Method::POST,
+            "/v2/project/100000/whatever".into(),
+            None,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            Method::GET,
+            "/session/create".into(),
+            None,
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            Method::PUT,
+            signal_path(&sid, None),
+            Some("{}"),
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            Method::GET,
+            signal_path(&sid, Some("c")),
+            None,
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            Method::POST,
+            protocol::WS_PATH.into(),
+            None,
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            Method::POST,
+            signal_path(&sid, None),
+            Some(r#"["t", "x"]"#),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            Method::POST,
+            signal_path(&sid, None),
+            Some("{"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            Method::POST,
+            signal_path(&sid, None),
+            Some(r#"{"type": 5}"#),
+            StatusCode::BAD_REQUEST,
+        ),
+    ];
+    for (method, path, body, status) in cases {
+        let mut req = http()
+            .request(method.clone(), url(&server, &path))
+            .header("X-OPENTOK-AUTH", jwt());
+        if let Some(b) = body {
+            req = req
+                .header("Content-Type", "application/json")
+                .body(b.to_string());
+        }
+        let resp = req.send().await.expect("request");
+        assert_eq!(resp.status(), status, "{method} {path}");
+        expect_error(resp, status).await;
+    }
+    // The WebSocket endpoint without an upgrade: a 4xx with the same body.
+    let resp = http()
+        .get(url(&server, protocol::WS_PATH))
+        .send()
+        .await
+        .expect("request");
+    assert!(resp.status().is_client_error(), "{}", resp.status());
+    let status = resp.status();
+    expect_error(resp, status).await;
+    server.shutdown().await;
+}
+
 /// Project JWTs as each official server SDK writes them: all accepted.
 #[tokio::test]
 async fn project_jwts_as_every_sdk_writes_them() {

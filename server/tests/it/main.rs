@@ -9,4 +9,5 @@ mod bad_input;
 mod binary;
 mod connect;
 mod lifecycle;
+mod raw_ws;
 mod signals;
