@@ -285,11 +285,10 @@ fn check_connect(
         "unknown API key".to_string(),
     ))?;
     let grant = verify_token(project, session_id, token).map_err(|e| {
+        // The precise reason goes to the log; the client is told it only
+        // once the signature proved the token genuine (TokenError docs).
         tracing::info!(session = session_id, "token refused: {e}");
-        (
-            ErrorCode::AuthorizationFailure,
-            format!("token refused: {e}"),
-        )
+        (ErrorCode::AuthorizationFailure, e.client_message())
     })?;
     Ok(JoinRequest {
         project_key: project.api_key.clone(),

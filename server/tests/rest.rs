@@ -624,6 +624,124 @@ async fn connections_are_listed() {
     server.shutdown().await;
 }
 
+/// Project JWTs as each official server SDK writes them: all accepted.
+#[tokio::test]
+async fn project_jwts_as_every_sdk_writes_them() {
+    let server = client::start_dev().await;
+    let secret = otc_server::DEV_API_SECRET;
+    let t = now();
+    let signed = |typ: Option<&str>, extra: Option<(&str, &str)>, claims: Value| {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        header.typ = typ.map(str::to_string);
+        let mut token = jsonwebtoken::encode(
+            &header,
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .expect("encode");
+        if let Some((k, v)) = extra {
+            // A header field jsonwebtoken cannot write: re-sign by hand.
+            use hmac::Mac;
+            let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            let head = b64.encode(json!({"alg": "HS256", k: v}).to_string());
+            let body = token.split('.').nth(1).expect("claims").to_string();
+            let mut mac =
+                <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("key");
+            mac.update(format!("{head}.{body}").as_bytes());
+            token = format!("{head}.{body}.{}", b64.encode(mac.finalize().into_bytes()));
+        }
+        token
+    };
+    let cases = [
+        (
+            "Node",
+            signed(
+                Some("JWT"),
+                None,
+                json!({"iss": KEY, "ist": "project", "iat": t, "exp": t + 300}),
+            ),
+        ),
+        (
+            "Python: float exp, jti",
+            signed(
+                Some("JWT"),
+                None,
+                json!({"iss": KEY, "ist": "project", "iat": t, "exp": t as f64 + 180.5, "jti": "0.8138"}),
+            ),
+        ),
+        (
+            "Ruby: ist in the header, no typ",
+            signed(
+                None,
+                Some(("ist", "project")),
+                json!({"iss": KEY, "iat": t, "exp": t + 300}),
+            ),
+        ),
+        (
+            "PHP: numeric iss, uniqid jti",
+            signed(
+                Some("JWT"),
+                None,
+                json!({"iss": 100000, "ist": "project", "iat": t, "exp": t + 300, "jti": "6564f1a2b3c4d.12345678"}),
+            ),
+        ),
+        (
+            "Java: alg only",
+            signed(
+                None,
+                None,
+                json!({"iss": KEY, "ist": "project", "iat": t, "exp": t + 180, "jti": "q8Kp3xkP1Xq0t3u5mXaZ2g"}),
+            ),
+        ),
+    ];
+    for (what, token) in cases {
+        let resp = http()
+            .post(url(&server, "/session/create"))
+            .header("X-OPENTOK-AUTH", token)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(resp.status(), StatusCode::OK, "{what}");
+    }
+    // Still strict: ist elsewhere in the header, a bad exp, an old float exp.
+    for (what, token) in [
+        (
+            "ist: account in the header",
+            signed(
+                None,
+                Some(("ist", "account")),
+                json!({"iss": KEY, "iat": t, "exp": t + 300}),
+            ),
+        ),
+        (
+            "exp not a date",
+            signed(
+                Some("JWT"),
+                None,
+                json!({"iss": KEY, "ist": "project", "exp": "later"}),
+            ),
+        ),
+        (
+            "float exp in the past",
+            signed(
+                Some("JWT"),
+                None,
+                json!({"iss": KEY, "ist": "project", "exp": t as f64 - 0.5}),
+            ),
+        ),
+    ] {
+        let resp = http()
+            .post(url(&server, "/session/create"))
+            .header("X-OPENTOK-AUTH", token)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{what}");
+        expect_error(resp, StatusCode::FORBIDDEN).await;
+    }
+    server.shutdown().await;
+}
+
 /// Every credential that is not this project's project JWT, on every
 /// OpenTok route: 403 with a JSON body, and nothing happens. Client tokens
 /// come first: every participant holds one, so none may administer the

@@ -6,8 +6,10 @@
 //! * [`session_id`] — OpenTok-shaped session ids carrying the API key and an
 //!   HMAC over their own fields;
 //! * [`token`] — the two token formats the official OpenTok server SDKs mint
-//!   (JWT and the legacy `T1==`), and minting them ourselves for the CLI.
+//!   (JWT and the legacy `T1==`), and minting them ourselves for the CLI;
+//! * [`claims`] — reading claims in every shape the official SDKs write.
 
+pub mod claims;
 pub mod session_id;
 pub mod token;
 

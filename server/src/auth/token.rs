@@ -2,30 +2,49 @@
 //!
 //! * **JWT** (the SDKs' default): HS256 signed with the project secret;
 //!   claims `iss` (the API key), `scope = "session.connect"`, `session_id`,
-//!   `role`, `iat`, `exp`, optional `connection_data`. Extra claims the SDKs
-//!   add (`ist`, `nonce`, `initial_layout_class_list`) are accepted and
-//!   ignored.
-//! * **Legacy `T1==`**: `T1==` + base64 of
-//!   `partner_id=KEY&sig=HEX:DATA`, where `DATA` is a url-encoded form
-//!   (`session_id`, `create_time`, `expire_time`, `role`, `nonce`, optional
-//!   `connection_data`) and `HEX` its HMAC-SHA1 under the project secret.
+//!   `role`, `iat`, `exp`, optional `connection_data`. What the six official
+//!   SDKs actually write differs in types and extras, and all of it is
+//!   accepted (see [`super::claims`]): a float or negative `nonce`, a float
+//!   or string `exp`, a numeric `iss`, no `typ` header, `connection_data`
+//!   absent, `""` or `null`, extra claims (`ist`, `jti`, `nbf`,
+//!   `initial_layout_class_list` as a string or array, `create_time`,
+//!   `expire_time`, ...). A token without `exp` (Ruby's and PHP's default)
+//!   lasts [`DEFAULT_TOKEN_LIFETIME`] from its `iat`, as OpenTok's own
+//!   default lifetime.
+//! * **Legacy `T1==`**: `T1==` + base64 (standard or URL-safe alphabet, as
+//!   the Java SDK writes it) of `partner_id=KEY&sig=HEX:DATA`, where `DATA`
+//!   is a url-encoded form (`session_id`, `create_time`, `expire_time`,
+//!   `role`, `nonce`, optional `connection_data`) and `HEX` its HMAC-SHA1
+//!   under the project secret. Without `expire_time` the token lasts
+//!   [`DEFAULT_TOKEN_LIFETIME`] from its `create_time`.
 //!
 //! Verification checks the signature, the expiry, that the token is for the
 //! very session being joined and that session belongs to the project, the
-//! role, and the length of the connection data. Every refusal maps to SDK
-//! error 1004 on the wire; the precise reason is logged, not sent.
+//! role, and the length of the connection data.
+//!
+//! # What a refused client is told
+//!
+//! Every refusal is SDK error 1004 on the wire, and the precise reason is
+//! logged. The message sent ([`TokenError::client_message`]) tells the
+//! precise reason only once the signature has proved the token was minted
+//! with the project secret (expired, other session, bad role, data too
+//! long: things the token's legitimate holder needs to know to fix). Before
+//! that, a malformed token and a wrong signature get one and the same
+//! message, so a forger learns nothing about which part it got wrong.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sha1::Sha1;
 use subtle::ConstantTimeEq;
 
+use crate::auth::claims;
 use crate::auth::session_id::{verify_session_id, SessionIdError};
 use crate::config::Project;
 
@@ -34,6 +53,9 @@ pub const LEGACY_PREFIX: &str = "T1==";
 
 /// Longest lifetime of a minted token, as the OpenTok SDKs allow (30 days).
 pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Lifetime of a token that names no expiry (OpenTok's default: one day).
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// What a connection may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -119,8 +141,12 @@ pub struct Grant {
 /// Why a token was refused (or could not be minted).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
+    /// Not readable as a token at all (told generically: see the module docs).
     #[error("token is malformed: {0}")]
     Malformed(String),
+    /// Genuinely signed, but a claim is missing or of no use.
+    #[error("token claim: {0}")]
+    BadClaim(String),
     #[error("token signature does not match")]
     BadSignature,
     #[error("token has expired")]
@@ -142,6 +168,23 @@ pub enum TokenError {
     DataTooLong(usize),
     #[error("token lifetime must be between 1 second and 30 days")]
     BadLifetime,
+    #[error("token is not valid before {0} (seconds since the epoch)")]
+    NotYetValid(u64),
+}
+
+impl TokenError {
+    /// What the client is told (see the module docs): the precise reason
+    /// once the signature is known good, one generic message before.
+    pub fn client_message(&self) -> String {
+        match self {
+            TokenError::Malformed(_) | TokenError::BadSignature => {
+                "token refused: it is not a token of this project \
+                 (malformed, or not signed with the project secret)"
+                    .to_string()
+            }
+            other => format!("token refused: {other}"),
+        }
+    }
 }
 
 fn now_secs() -> u64 {
@@ -156,24 +199,31 @@ fn check_data(data: &str) -> Result<(), TokenError> {
         .map_err(|_| TokenError::DataTooLong(data.chars().count()))
 }
 
+/// The claims of a client JWT. Claims whose JSON type differs between the
+/// SDKs are kept as JSON values and read with [`super::claims`]; unknown
+/// claims are ignored.
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
-    /// The API key; the SDKs write it as a string, we also accept a number.
-    iss: serde_json::Value,
+    /// The API key: a string, or a number.
+    iss: Value,
     #[serde(default)]
-    scope: String,
-    session_id: String,
+    scope: Option<String>,
+    #[serde(default)]
+    session_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     role: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    iat: Option<u64>,
-    exp: u64,
+    iat: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exp: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nbf: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     connection_data: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    ist: Option<String>,
+    ist: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    nonce: Option<u64>,
+    nonce: Option<Value>,
 }
 
 /// Mints a token for `session_id`, which must be a session of `project`.
@@ -208,15 +258,16 @@ pub fn mint_token(
         return Ok(format!("{LEGACY_PREFIX}{}", STANDARD.encode(raw)));
     }
     let claims = Claims {
-        iss: serde_json::Value::String(project.api_key.clone()),
-        scope: "session.connect".into(),
-        session_id: session_id.into(),
+        iss: Value::String(project.api_key.clone()),
+        scope: Some("session.connect".into()),
+        session_id: Some(session_id.into()),
         role: Some(opts.role.as_str().into()),
-        iat: Some(now),
-        exp,
+        iat: Some(now.into()),
+        exp: Some(exp.into()),
+        nbf: None,
         connection_data: opts.data.clone(),
         ist: Some("project".into()),
-        nonce: Some(nonce),
+        nonce: Some(nonce.into()),
     };
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -255,11 +306,43 @@ fn parse_role(r: Option<&str>) -> Result<Role, TokenError> {
     }
 }
 
+/// The expiry of a token: its own, or [`DEFAULT_TOKEN_LIFETIME`] after its
+/// creation when it names none; refused when past.
+fn expiry(exp: Option<u64>, created: Option<u64>) -> Result<u64, TokenError> {
+    let expires_at = match (exp, created) {
+        (Some(e), _) => e,
+        (None, Some(c)) => c.saturating_add(DEFAULT_TOKEN_LIFETIME.as_secs()),
+        (None, None) => {
+            return Err(TokenError::BadClaim(
+                "the token has neither an expiry nor a creation time".into(),
+            ))
+        }
+    };
+    if expires_at <= now_secs() {
+        return Err(TokenError::Expired);
+    }
+    Ok(expires_at)
+}
+
+/// A date claim that, when present, must be a NumericDate.
+fn date_claim(v: Option<&Value>, name: &str) -> Result<Option<u64>, TokenError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => claims::numeric_date(v)
+            .map(Some)
+            .ok_or_else(|| TokenError::BadClaim(format!("{name} is not a date"))),
+    }
+}
+
 fn verify_jwt(project: &Project, session_id: &str, token: &str) -> Result<Grant, TokenError> {
+    // The signature is checked here; the dates below, by hand, because the
+    // SDKs write them in shapes the library's typed checks refuse.
     let mut v = Validation::new(Algorithm::HS256);
     v.leeway = 0;
     v.validate_aud = false;
-    v.set_required_spec_claims(&["exp"]);
+    v.validate_exp = false;
+    v.validate_nbf = false;
+    v.required_spec_claims.clear();
     let data = jsonwebtoken::decode::<Claims>(
         token,
         &DecodingKey::from_secret(project.api_secret.as_bytes()),
@@ -269,37 +352,42 @@ fn verify_jwt(project: &Project, session_id: &str, token: &str) -> Result<Grant,
         use jsonwebtoken::errors::ErrorKind;
         match e.kind() {
             ErrorKind::InvalidSignature => TokenError::BadSignature,
-            ErrorKind::ExpiredSignature => TokenError::Expired,
             _ => TokenError::Malformed(e.to_string()),
         }
     })?;
     let c = data.claims;
-    let iss = match &c.iss {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Number(n) => n.to_string(),
-        _ => return Err(TokenError::Malformed("iss is not a string".into())),
-    };
+    let iss = claims::key_text(&c.iss)
+        .ok_or_else(|| TokenError::BadClaim("iss is not an API key".into()))?;
     if !bool::from(iss.as_bytes().ct_eq(project.api_key.as_bytes())) {
         return Err(TokenError::ForeignProject);
     }
-    if c.scope != "session.connect" {
-        return Err(TokenError::BadScope(c.scope));
+    let scope = c.scope.unwrap_or_default();
+    if scope != "session.connect" {
+        return Err(TokenError::BadScope(scope));
     }
-    if c.session_id != session_id {
+    if c.session_id.as_deref() != Some(session_id) {
         return Err(TokenError::WrongSession);
+    }
+    let exp = date_claim(c.exp.as_ref(), "exp")?;
+    let iat = date_claim(c.iat.as_ref(), "iat")?;
+    if let Some(nbf) = date_claim(c.nbf.as_ref(), "nbf")? {
+        if nbf > now_secs() + claims::CLOCK_SKEW_SECS {
+            return Err(TokenError::NotYetValid(nbf));
+        }
     }
     Ok(Grant {
         role: parse_role(c.role.as_deref())?,
         connection_data: c.connection_data.unwrap_or_default(),
-        expires_at: c.exp,
+        expires_at: expiry(exp, iat)?,
     })
 }
 
 fn verify_legacy(project: &Project, session_id: &str, b64: &str) -> Result<Grant, TokenError> {
-    let raw = STANDARD
-        .decode(b64)
-        .or_else(|_| STANDARD_NO_PAD.decode(b64))
-        .map_err(|_| TokenError::Malformed("not base64".into()))?;
+    // Standard base64 from most SDKs, the URL-safe alphabet from Java's.
+    let raw = [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|engine| engine.decode(b64).ok())
+        .ok_or_else(|| TokenError::Malformed("not base64".into()))?;
     let raw = String::from_utf8(raw).map_err(|_| TokenError::Malformed("not UTF-8".into()))?;
     let (head, data) = raw
         .split_once(':')
@@ -325,12 +413,14 @@ fn verify_legacy(project: &Project, session_id: &str, b64: &str) -> Result<Grant
     }
     let mut sid = None;
     let mut expire = None;
+    let mut created = None;
     let mut role = None;
     let mut conn_data = None;
     for (k, v) in url::form_urlencoded::parse(data.as_bytes()) {
         match k.as_ref() {
             "session_id" => sid = Some(v.into_owned()),
             "expire_time" => expire = Some(v.into_owned()),
+            "create_time" => created = Some(v.into_owned()),
             "role" => role = Some(v.into_owned()),
             "connection_data" => conn_data = Some(v.into_owned()),
             _ => {}
@@ -339,13 +429,8 @@ fn verify_legacy(project: &Project, session_id: &str, b64: &str) -> Result<Grant
     if sid.as_deref() != Some(session_id) {
         return Err(TokenError::WrongSession);
     }
-    let expires_at: u64 = expire
-        .ok_or_else(|| TokenError::Malformed("no expire_time".into()))?
-        .parse()
-        .map_err(|_| TokenError::Malformed("expire_time is not a number".into()))?;
-    if expires_at <= now_secs() {
-        return Err(TokenError::Expired);
-    }
+    let date = |v: Option<String>, name: &str| date_claim(v.map(Value::String).as_ref(), name);
+    let expires_at = expiry(date(expire, "expire_time")?, date(created, "create_time")?)?;
     Ok(Grant {
         role: parse_role(role.as_deref())?,
         connection_data: conn_data.unwrap_or_default(),

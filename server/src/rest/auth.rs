@@ -7,8 +7,8 @@
 //!   | claim | rule |
 //!   | --- | --- |
 //!   | `iss` | required: the API key (a string, or a number) of a configured project, and the project in the path when there is one |
-//!   | `ist` | required: exactly `"project"` |
-//!   | `exp` | required: in the future |
+//!   | `ist` | required: exactly `"project"`, in the claims or in the JOSE header (where the Ruby SDK puts it) |
+//!   | `exp` | required: in the future (an integer, a float or a numeric string) |
 //!   | `iat`, `jti` | optional, not checked (the SDKs send both) |
 //!   | `scope`, `session_id`, `role`, `connection_data`, `initial_layout_class_list` | **must be absent** |
 //!
@@ -39,6 +39,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use super::error::ApiError;
+use crate::auth::claims;
 use crate::config::{Config, Project};
 
 /// Header the official OpenTok server SDKs put their project JWT in.
@@ -59,10 +60,11 @@ struct ProjectClaims {
     /// The API key; the SDKs write a string, some write a number.
     iss: serde_json::Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    ist: Option<String>,
+    ist: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    iat: Option<u64>,
-    exp: u64,
+    iat: Option<serde_json::Value>,
+    #[serde(default)]
+    exp: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     jti: Option<serde_json::Value>,
     /// Claims only a client token carries; present means "not a project
@@ -100,14 +102,6 @@ impl ProjectClaims {
 struct IssuerOnly {
     #[serde(default)]
     iss: Option<serde_json::Value>,
-}
-
-fn issuer_text(v: &serde_json::Value) -> Option<String> {
-    match v {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 /// The project JWT of a request, from `X-OPENTOK-AUTH` or
@@ -151,7 +145,7 @@ pub fn project_from_jwt<'c>(
         .claims
         .iss
         .as_ref()
-        .and_then(issuer_text)
+        .and_then(claims::key_text)
         .ok_or_else(|| ApiError::forbidden("project JWT has no iss (API key) claim"))?;
     if let Some(key) = path_key {
         if key != issuer {
@@ -164,13 +158,15 @@ pub fn project_from_jwt<'c>(
         .project(&issuer)
         .ok_or_else(|| ApiError::forbidden("unknown API key"))?;
 
+    // The signature is checked here; `iss` was read above and `exp` is
+    // read below, by hand: the SDKs write them in shapes (a numeric `iss`,
+    // a float `exp`) that the library's typed checks refuse.
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 0;
-    validation.validate_exp = true;
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
     validation.validate_aud = false;
-    // `iss` was checked above (its project's secret verifies the signature);
-    // it may be a number, which the library's own issuer check refuses.
-    validation.set_required_spec_claims(&["exp"]);
+    validation.required_spec_claims.clear();
     let data = jsonwebtoken::decode::<ProjectClaims>(
         token,
         &DecodingKey::from_secret(project.api_secret.as_bytes()),
@@ -179,7 +175,6 @@ pub fn project_from_jwt<'c>(
     .map_err(|e| {
         use jsonwebtoken::errors::ErrorKind;
         match e.kind() {
-            ErrorKind::ExpiredSignature => ApiError::forbidden("project JWT has expired"),
             ErrorKind::InvalidSignature => {
                 ApiError::forbidden("project JWT signature does not match")
             }
@@ -187,7 +182,22 @@ pub fn project_from_jwt<'c>(
             _ => ApiError::forbidden("project JWT is not valid"),
         }
     })?;
-    if data.claims.ist.as_deref() != Some(ISSUER_TYPE_PROJECT) {
+    let exp = data
+        .claims
+        .exp
+        .as_ref()
+        .ok_or_else(|| ApiError::forbidden("project JWT has no exp claim"))?;
+    let exp = claims::numeric_date(exp)
+        .ok_or_else(|| ApiError::forbidden("project JWT's exp is not a date"))?;
+    if exp <= jsonwebtoken::get_current_timestamp() {
+        return Err(ApiError::forbidden("project JWT has expired"));
+    }
+    let project_ist =
+        |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()) == Some(ISSUER_TYPE_PROJECT);
+    let header = claims::header_json(token);
+    if !project_ist(data.claims.ist.as_ref())
+        && !project_ist(header.as_ref().and_then(|h| h.get("ist")))
+    {
         return Err(ApiError::forbidden(
             "project JWT needs the claim ist = \"project\"",
         ));
@@ -214,8 +224,8 @@ pub fn mint_rest_token(project: &Project, lifetime: Duration) -> Result<String, 
     let claims = ProjectClaims {
         iss: serde_json::Value::String(project.api_key.clone()),
         ist: Some(ISSUER_TYPE_PROJECT.into()),
-        iat: Some(now),
-        exp: now + lifetime.as_secs(),
+        iat: Some(now.into()),
+        exp: Some((now + lifetime.as_secs()).into()),
         jti: Some(format!("{:016x}", rand::rng().random::<u64>()).into()),
         scope: None,
         session_id: None,

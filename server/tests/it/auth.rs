@@ -350,3 +350,237 @@ async fn foreign_subprotocol_is_refused() {
     ));
     server.shutdown().await;
 }
+
+/// A JWT with exactly these claims and header fields, signed HS256.
+fn raw_jwt(secret: &str, typ: Option<&str>, claims: serde_json::Value) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    header.typ = typ.map(str::to_string);
+    jsonwebtoken::encode(
+        &header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("encode")
+}
+
+/// A T1 token over `form` (already url-encoded), with `engine`'s base64.
+fn raw_t1(key: &str, secret: &str, form: &str, engine: &impl Engine) -> String {
+    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(secret.as_bytes()).expect("key");
+    mac.update(form.as_bytes());
+    let sig = hex::encode(mac.finalize().into_bytes());
+    format!(
+        "T1=={}",
+        engine.encode(format!("partner_id={key}&sig={sig}:{form}"))
+    )
+}
+
+/// Client tokens as each official server SDK writes them (claim types,
+/// extras and omissions taken from their token code): every one joins.
+#[tokio::test]
+async fn tokens_as_every_official_sdk_writes_them_are_accepted() {
+    use base64::engine::general_purpose::URL_SAFE;
+    use serde_json::json;
+    let server = start_dev().await;
+    let p = dev();
+    let (key, secret) = (p.api_key.as_str(), p.api_secret.as_str());
+    let sid = create_session_id(&p);
+    let t = now();
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "Node 2.x: float nonce, layout string, create/expire_time, no data",
+            raw_jwt(secret, Some("JWT"), json!({
+                "iss": key, "ist": "project", "iat": t, "exp": t + 86400,
+                "nonce": 0.160_192_935_4, "role": "publisher", "scope": "session.connect",
+                "session_id": sid, "initial_layout_class_list": "",
+                "create_time": t + 1, "expire_time": t + 86400,
+            })),
+            "",
+        ),
+        (
+            "Node 2.x with expire_time: a float exp",
+            raw_jwt(secret, Some("JWT"), json!({
+                "iss": key, "ist": "project", "iat": t, "exp": (t + 600) as f64 + 0.25,
+                "nonce": 0.5, "role": "moderator", "scope": "session.connect",
+                "session_id": sid, "connection_data": "name=node",
+            })),
+            "name=node",
+        ),
+        (
+            "Ruby: float nonce, no exp",
+            raw_jwt(secret, Some("JWT"), json!({
+                "iss": key, "ist": "project", "iat": t, "nonce": 0.93,
+                "role": "subscriber", "scope": "session.connect", "session_id": sid,
+                "connection_data": "",
+            })),
+            "",
+        ),
+        (
+            "PHP: numeric iss, no exp, data/expireTime null, url-encoded layout",
+            raw_jwt(secret, Some("JWT"), json!({
+                "iss": key.parse::<u64>().expect("numeric dev key"), "ist": "project",
+                "iat": t, "nonce": 1_897_234_211u64, "role": "publisher",
+                "scope": "session.connect", "session_id": sid, "data": null,
+                "expireTime": null, "initial_layout_class_list": "focus+main",
+                "connection_data": "name=php",
+            })),
+            "name=php",
+        ),
+        (
+            "PHP: exp as a numeric string",
+            raw_jwt(secret, Some("JWT"), json!({
+                "iss": key, "ist": "project", "iat": t, "exp": format!("{}", t + 600),
+                "nonce": 7, "role": "publisher", "scope": "session.connect", "session_id": sid,
+            })),
+            "",
+        ),
+        (
+            "Java: no typ, negative nonce, jti",
+            raw_jwt(secret, None, json!({
+                "session_id": sid, "nonce": -1_234_567_890, "role": "publisher",
+                "scope": "session.connect", "connection_data": "name=java", "ist": "project",
+                "iss": key, "jti": "q8Kp3xkP1Xq0t3u5mXaZ2g", "exp": t + 86400, "iat": t,
+            })),
+            "name=java",
+        ),
+        (
+            ".NET 3.16: nbf, initial_layout_list, null data, base64 jti",
+            raw_jwt(secret, Some("JWT"), json!({
+                "iss": key, "ist": "project", "iat": t, "nbf": t, "exp": t + 300,
+                "nonce": 99, "role": "publisher", "scope": "session.connect",
+                "session_id": sid, "initial_layout_list": "", "connection_data": null,
+                "jti": "aGVsbG8+d29ybGQ/Zm9vYmFy==",
+            })),
+            "",
+        ),
+        (
+            "Java T1: URL-safe base64, negative nonce, scope, raw spaces in the layout",
+            raw_t1(key, secret, &format!(
+                "create_time={t}&expire_time={}&session_id={sid}&nonce=-42&role=publisher\
+                 &scope=session.connect&initial_layout_class_list=a b&connection_data=name%3Djava-t1",
+                t + 600
+            ), &URL_SAFE),
+            "name=java-t1",
+        ),
+        (
+            "Ruby/PHP T1: float nonce, no expire_time",
+            raw_t1(key, secret, &format!(
+                "session_id={sid}&create_time={t}&role=moderator&nonce=1796172384.4267"
+            ), &STANDARD),
+            "",
+        ),
+    ];
+    for (what, token, data) in cases {
+        let mut ws = connect_raw(&server, connect_msg(&sid, &token, false)).await;
+        match next_msg(&mut ws).await {
+            ServerMessage::Connected { connection, .. } => {
+                assert_eq!(connection.data, data, "{what}");
+            }
+            other => panic!("{what}: expected connected, got {other:?}"),
+        }
+        send(&mut ws, &ClientMessage::Disconnect).await;
+        expect_close(&mut ws).await;
+    }
+    server.shutdown().await;
+}
+
+/// Dates are still enforced in every shape, and what the client is told
+/// depends on whether the signature was good (see auth/token.rs).
+#[tokio::test]
+async fn token_dates_and_refusal_messages() {
+    use serde_json::json;
+    let server = start_dev().await;
+    let p = dev();
+    let (key, secret) = (p.api_key.as_str(), p.api_secret.as_str());
+    let sid = create_session_id(&p);
+    let other_sid = create_session_id(&p);
+    let t = now();
+    let claims = |extra: serde_json::Value| {
+        let mut c = json!({"iss": key, "ist": "project", "role": "publisher",
+            "scope": "session.connect", "session_id": sid, "nonce": 0.25});
+        for (k, v) in extra.as_object().expect("object") {
+            c[k] = v.clone();
+        }
+        c
+    };
+    let jwt = |extra| raw_jwt(secret, Some("JWT"), claims(extra));
+    let generic = |m: &str| m.contains("not a token of this project");
+    type Says = fn(&str) -> bool;
+    let refused: Vec<(&str, String, Says)> = vec![
+        (
+            "no exp, iat two days ago",
+            jwt(json!({"iat": t - 2 * 86400})),
+            |m| m.contains("expired"),
+        ),
+        (
+            "float exp in the past",
+            jwt(json!({"iat": t - 100, "exp": (t - 1) as f64 + 0.9})),
+            |m| m.contains("expired"),
+        ),
+        ("neither exp nor iat", jwt(json!({})), |m| {
+            m.contains("neither an expiry")
+        }),
+        (
+            "exp is not a date",
+            jwt(json!({"iat": t, "exp": "soon"})),
+            |m| m.contains("exp"),
+        ),
+        (
+            "nbf a day ahead",
+            jwt(json!({"iat": t, "exp": t + 2 * 86400, "nbf": t + 86400})),
+            |m| m.contains("not valid before"),
+        ),
+        (
+            "T1 without expire_time, created two days ago",
+            raw_t1(
+                key,
+                secret,
+                &format!(
+                    "session_id={sid}&create_time={}&role=publisher&nonce=1",
+                    t - 2 * 86400
+                ),
+                &STANDARD,
+            ),
+            |m| m.contains("expired"),
+        ),
+        (
+            "another session",
+            raw_jwt(
+                secret,
+                Some("JWT"),
+                json!({"iss": key, "scope": "session.connect",
+            "session_id": other_sid, "iat": t, "exp": t + 60}),
+            ),
+            |m| m.contains("another session"),
+        ),
+        (
+            "wrong secret",
+            raw_jwt(
+                "not-the-secret",
+                Some("JWT"),
+                claims(json!({"iat": t, "exp": t + 60})),
+            ),
+            generic,
+        ),
+        ("not a JWT", "a.b.c".to_string(), generic),
+        (
+            "T1 with a bad signature",
+            raw_t1(
+                key,
+                "not-the-secret",
+                &format!("session_id={sid}&create_time={t}&role=publisher"),
+                &STANDARD,
+            ),
+            generic,
+        ),
+    ];
+    for (what, token, says) in refused {
+        let mut ws = connect_raw(&server, connect_msg(&sid, &token, false)).await;
+        let msg = expect_refusal(&mut ws, ErrorCode::AuthorizationFailure).await;
+        assert!(says(&msg), "{what}: told {msg:?}");
+        if !generic(&msg) {
+            // Reasons are only told for genuine tokens; never "signature".
+            assert!(!msg.contains("signature"), "{what}: {msg}");
+        }
+    }
+    server.shutdown().await;
+}
