@@ -55,7 +55,7 @@ STAGE      := $(BUILD_DIR)/stage-$(PROFILE_DIR)
 export CARGO_TERM_COLOR ?= never
 
 .PHONY: all lib server examples stage install install-lib install-server \
-        test test-tools test-build test-rust test-c test-python check-header header \
+        test test-tools test-build test-rust test-c test-python test-node check-header header \
         lint demo bench clean help
 
 all: lib server examples
@@ -134,7 +134,7 @@ install-server: $(INSTALL_SERVER_DEPS)
 # --- testing ----------------------------------------------------------------
 
 # Everything CI runs. Add further suites as prerequisites here.
-test: test-tools test-build test-rust test-c test-python
+test: test-tools test-build test-rust test-c test-python test-node
 	@echo "make test: all suites passed"
 
 # The debug library (libopentok.so, which tests/ffi_header.rs inspects; a
@@ -164,6 +164,12 @@ test-c: test-build
 # makes) against a running otc-server and the C chat example.
 test-python:
 	PROFILE=$(TEST_PROFILE) bash tests/python/run.sh
+
+# The official OpenTok Node server SDK (pinned, from npm, installed by the
+# script into tests/node/node_modules) against a running otc-server and the
+# C chat example, under Node's built-in test runner.
+test-node:
+	PROFILE=$(TEST_PROFILE) bash tests/node/run.sh
 
 lint:
 	$(CARGO) fmt --all -- --check
