@@ -658,6 +658,18 @@ impl Session {
                     self.emit(Event::ConnectionCreated(c));
                 }
             }
+            ServerMessage::Connections { connections } => {
+                // The rest of a participant list too long for `connected`.
+                for info in connections {
+                    let known = inner.peers.contains_key(&info.id)
+                        || inner.own.as_ref().is_some_and(|o| o.id_str() == info.id);
+                    if !known {
+                        let c = Arc::new(Connection::from_info(&info, &self.session_id));
+                        inner.peers.insert(info.id, c.clone());
+                        self.emit(Event::ConnectionCreated(c));
+                    }
+                }
+            }
             ServerMessage::ConnectionDestroyed { connection_id, .. } => {
                 let c = inner.peers.remove(&connection_id).unwrap_or_else(|| {
                     Arc::new(Connection::id_only(&connection_id, &self.session_id))

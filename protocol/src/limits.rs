@@ -24,7 +24,13 @@ pub const MAX_SIGNAL_TARGETS: usize = 1000;
 pub const MAX_ID_BYTES: usize = 512;
 
 /// Longest token accepted on the wire, in bytes.
-pub const MAX_TOKEN_BYTES: usize = 8192;
+///
+/// Sized for the largest token an official SDK mints: a legacy `T1==`
+/// token url-encodes its connection data, so [`MAX_CONNECTION_DATA_CHARS`]
+/// characters of four UTF-8 bytes each become 12,000 bytes, and base64
+/// grows that by a third (about 16.4 KB with the other fields); a JWT's
+/// JSON escapes a control character to six bytes (8 KB in base64).
+pub const MAX_TOKEN_BYTES: usize = 24 * 1024;
 
 /// Largest WebSocket frame or message either side accepts, in bytes.
 ///
@@ -32,6 +38,14 @@ pub const MAX_TOKEN_BYTES: usize = 8192;
 /// escapes control characters, plus up to [`MAX_SIGNAL_TARGETS`] ids. Anything
 /// larger is refused by the WebSocket layer before it is buffered.
 pub const MAX_FRAME_BYTES: usize = 128 * 1024;
+
+/// Most bytes of connection list in one `connected` or `connections`
+/// frame. A session's participant list is paged by this bound, so a session
+/// of any size (up to its connection cap) can be joined without a frame
+/// over [`MAX_FRAME_BYTES`]: one entry is at most a 32-character id and
+/// [`MAX_CONNECTION_DATA_CHARS`] characters that JSON escaping may grow six
+/// times, about 6 KB, so a page always fits.
+pub const CONNECTION_LIST_PAGE_BYTES: usize = 64 * 1024;
 
 /// TCP port `otc-server` listens on when given no `--listen` address.
 pub const DEFAULT_PORT: u16 = 4443;

@@ -133,7 +133,10 @@ pub enum ServerMessage {
         /// This client's own connection.
         connection: ConnectionInfo,
         /// The other connections present now (empty when events are
-        /// suppressed).
+        /// suppressed), or the first of them: when they do not fit in
+        /// [`crate::limits::CONNECTION_LIST_PAGE_BYTES`], the rest follow
+        /// at once in [`ServerMessage::Connections`] frames, before any
+        /// event.
         connections: Vec<ConnectionInfo>,
         /// Secret needed to resume this connection after a drop.
         resume_secret: String,
@@ -144,6 +147,12 @@ pub enum ServerMessage {
         ping_interval_ms: u64,
         /// How long the server keeps a dropped connection, in milliseconds.
         reconnect_grace_ms: u64,
+    },
+    /// More of the connections that were present at `connected` (a session
+    /// too large for one frame). Only ever right after `connected`; not an
+    /// event (no seq): each listed connection is reported as created.
+    Connections {
+        connections: Vec<ConnectionInfo>,
     },
     /// Answer to a successful `resume`; replayed events follow it.
     Resumed {

@@ -260,6 +260,30 @@ impl Session {
     }
 }
 
+/// Splits a participant list into pages of at most
+/// [`protocol::limits::CONNECTION_LIST_PAGE_BYTES`] of JSON each (a page
+/// holds at least one entry, and one entry always fits in a frame).
+fn pages(infos: Vec<ConnectionInfo>) -> Vec<Vec<ConnectionInfo>> {
+    let limit = protocol::limits::CONNECTION_LIST_PAGE_BYTES;
+    let mut out: Vec<Vec<ConnectionInfo>> = Vec::new();
+    let mut page = Vec::new();
+    let mut bytes = 0;
+    for info in infos {
+        // Its exact size in the frame, plus the separating comma.
+        let size = serde_json::to_vec(&info).map_or(limit, |v| v.len()) + 1;
+        if !page.is_empty() && bytes + size > limit {
+            out.push(std::mem::take(&mut page));
+            bytes = 0;
+        }
+        bytes += size;
+        page.push(info);
+    }
+    if !page.is_empty() {
+        out.push(page);
+    }
+    out
+}
+
 fn eviction(session: &str, id: &str, why: Eviction) -> (String, DisconnectReason, Option<Closing>) {
     let (reason, message) = match why {
         Eviction::SlowConsumer => (
@@ -426,23 +450,31 @@ impl Hub {
             data: req.connection_data.clone(),
         };
         let resume_secret = random_hex(32);
+        let mut pages = if req.suppress_connection_events {
+            Vec::new()
+        } else {
+            pages(s.infos_except(&id))
+        }
+        .into_iter();
         let connected = ServerMessage::Connected {
             version: PROTOCOL_VERSION,
             session_id: s.id.clone(),
             connection: info.clone(),
-            connections: if req.suppress_connection_events {
-                Vec::new()
-            } else {
-                s.infos_except(&id)
-            },
+            connections: pages.next().unwrap_or_default(),
             resume_secret: resume_secret.clone(),
             last_seq: s.next_seq,
             ping_interval_ms: u64::try_from(limits.ping_interval.as_millis()).unwrap_or(u64::MAX),
             reconnect_grace_ms: u64::try_from(limits.reconnect_grace.as_millis())
                 .unwrap_or(u64::MAX),
         };
-        link.push(frame(&connected))
-            .map_err(|_| HubError::new(ErrorCode::ConnectionFailed, "link closed while joining"))?;
+        let gone = |_| HubError::new(ErrorCode::ConnectionFailed, "link closed while joining");
+        link.push(frame(&connected)).map_err(gone)?;
+        // The rest of the list, before any event (the link's queue has room
+        // for a whole replay buffer beyond the live limit).
+        for connections in pages {
+            link.push_replay(frame(&ServerMessage::Connections { connections }))
+                .map_err(gone)?;
+        }
         let created = info.clone();
         let evicted = s.deliver(
             limits,

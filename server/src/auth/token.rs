@@ -486,6 +486,32 @@ mod tests {
         assert!(mint_token(&p, "1_bogus", &TokenOptions::default()).is_err());
     }
 
+    /// The longest connection data, in the characters that grow most in
+    /// each format, still makes a token the server accepts.
+    #[test]
+    fn maximal_connection_data_fits_in_a_token() {
+        let p = dev();
+        let sid = create_session_id(&p);
+        let max = protocol::limits::MAX_CONNECTION_DATA_CHARS;
+        for data in [
+            "\u{1}".repeat(max),
+            "\u{1F600}".repeat(max),
+            "\"".repeat(max),
+        ] {
+            for legacy in [false, true] {
+                let opts = TokenOptions {
+                    data: Some(data.clone()),
+                    legacy,
+                    ..Default::default()
+                };
+                let t = mint_token(&p, &sid, &opts).expect("mint");
+                assert!(t.len() <= protocol::limits::MAX_TOKEN_BYTES, "{}", t.len());
+                let g = verify_token(&p, &sid, &t).expect("verify");
+                assert_eq!(g.connection_data, data);
+            }
+        }
+    }
+
     #[test]
     fn tokens_are_bound_to_their_session() {
         let p = dev();
