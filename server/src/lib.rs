@@ -6,6 +6,7 @@
 //! * [`config`] — projects, limits, the TOML file and the dev project;
 //! * [`auth`] — session ids and tokens (OpenTok formats);
 //! * [`server`] — the listener (WebSocket + HTTP), start and graceful shutdown;
+//! * `admission` — bounds on connections not yet authenticated;
 //! * [`connection`] — one WebSocket link: handshake, reader and writer;
 //! * [`link`] — the hub's handle on a link: bounded queue and close switch;
 //! * [`hub`] — sessions, membership, routing, slow consumers, resume;
@@ -26,6 +27,7 @@
 //! # Ok(()) }
 //! ```
 
+mod admission;
 pub mod auth;
 pub mod cli;
 pub mod config;
