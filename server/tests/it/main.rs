@@ -10,3 +10,4 @@ mod binary;
 mod connect;
 mod lifecycle;
 mod signals;
+mod slow_clients;
