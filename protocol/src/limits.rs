@@ -93,3 +93,55 @@ pub const MAX_UNANSWERED_SIGNALS: usize = 8_192;
 
 /// Time the client waits for the server's answer to `connect`.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+// Connections that have not authenticated yet ("pending": from TCP accept
+// until the server accepted their WebSocket `connect` or `resume`). Without
+// these bounds a peer that opens sockets and then says nothing, or drips one
+// header line every few seconds, holds a file descriptor forever; the server
+// runs with a budget of about 20,000 descriptors per process, shared with the
+// authenticated links it exists to serve.
+
+/// Largest HTTP request head (request line and headers) the server accepts,
+/// in bytes; a larger one is refused with status 431 and the connection
+/// closed. It also bounds what a peer that never finishes its head makes the
+/// server buffer (about this much per pending connection). An upgrade or
+/// REST request head is well under a kilobyte.
+pub const MAX_HTTP_REQUEST_HEAD_BYTES: usize = 32 * 1024;
+
+/// Default longest wait for a complete HTTP request head: counted from the
+/// TCP accept, and on a kept-alive HTTP connection again from the end of each
+/// response, so it is also the idle timeout of keep-alive connections. A real
+/// client sends its few hundred bytes of headers in one round trip; ten
+/// seconds leaves room for a very slow mobile link while a slow-loris peer
+/// (one header line every few seconds) is cut off after ten seconds whatever
+/// it sends.
+pub const DEFAULT_HTTP_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Default longest time from the TCP accept until the server accepted the
+/// WebSocket `connect` (or `resume`). Bounds every pending connection,
+/// whatever it does meanwhile: an upgraded WebSocket that only sends pings,
+/// a slow request body, or plain HTTP requests kept coming on one connection
+/// (which is closed, after its current response, at this deadline). It is
+/// longer than [`DEFAULT_HTTP_HEADER_TIMEOUT`] plus the round trip of
+/// `connect`, and longer than the [`DEFAULT_CONNECT_TIMEOUT`] a client waits
+/// for the answer to `connect`, so a client slow enough to hit it has already
+/// given up.
+pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Default most pending connections in total; one more is closed as soon as
+/// it is accepted. With a budget of 20,000 descriptors, 4,096 (about a fifth)
+/// leaves some 15,900 for authenticated links, the listener and the process's
+/// own files, so slow or silent peers can never starve the links. A real
+/// client is pending for a round trip or two, so even a reconnect storm of
+/// thousands of clients per second stays far below it.
+pub const DEFAULT_MAX_PENDING_CONNECTIONS: usize = 4_096;
+
+/// Default most pending connections from one address (one IPv4 address, or
+/// one IPv6 /64 network, which a single host can usually draw addresses
+/// from); one more is closed as soon as it is accepted. An eighth of
+/// [`DEFAULT_MAX_PENDING_CONNECTIONS`]: one host alone cannot fill the total,
+/// while a NAT or a client opening a few hundred connections at once (the
+/// benchmark opens 256 concurrently from one address) stays under it. Behind
+/// a reverse proxy every client has the proxy's address: raise it to the
+/// total there.
+pub const DEFAULT_MAX_PENDING_PER_IP: usize = 512;

@@ -244,12 +244,21 @@ mod tests {
             "127.0.0.1:9999",
             "--signal-rate",
             "3",
+            "--http-header-timeout-ms",
+            "700",
+            "--max-pending-connections",
+            "100",
         ])
         .expect("parse");
         assert!(cli.command.is_none());
         let r = resolve(&cli.common, &cli.serve).expect("resolve");
         assert!(!r.using_dev_project);
         assert_eq!(r.config.limits.signal_rate_per_sec, 3);
+        assert_eq!(
+            r.config.limits.http_header_timeout,
+            Duration::from_millis(700)
+        );
+        assert_eq!(r.config.limits.max_pending_connections, 100);
         assert_eq!(r.config.listen.port(), 9999);
 
         let sid = create_session(&cli.common).expect("session");

@@ -86,6 +86,18 @@ pub struct ServerLimits {
     pub reconnect_grace: Duration,
     /// Un-acknowledged events kept per connection for replay.
     pub replay_buffer_frames: usize,
+    // Connections not authenticated yet (see `protocol::limits`).
+    /// Longest wait for a complete HTTP request head, from the accept and,
+    /// on a kept-alive connection, from the end of each response (so also
+    /// the keep-alive idle timeout).
+    pub http_header_timeout: Duration,
+    /// Longest time from the accept until the WebSocket `connect` or
+    /// `resume` is accepted; a connection still pending then is closed.
+    pub auth_timeout: Duration,
+    /// Most pending (not yet authenticated) connections in total.
+    pub max_pending_connections: usize,
+    /// Most pending connections from one IPv4 address or IPv6 /64.
+    pub max_pending_per_ip: usize,
 }
 
 impl Default for ServerLimits {
@@ -99,6 +111,10 @@ impl Default for ServerLimits {
             idle_timeout: limits::DEFAULT_IDLE_TIMEOUT,
             reconnect_grace: limits::DEFAULT_RECONNECT_GRACE,
             replay_buffer_frames: limits::DEFAULT_REPLAY_BUFFER_FRAMES,
+            http_header_timeout: limits::DEFAULT_HTTP_HEADER_TIMEOUT,
+            auth_timeout: limits::DEFAULT_AUTH_TIMEOUT,
+            max_pending_connections: limits::DEFAULT_MAX_PENDING_CONNECTIONS,
+            max_pending_per_ip: limits::DEFAULT_MAX_PENDING_PER_IP,
         }
     }
 }
@@ -129,6 +145,18 @@ impl ServerLimits {
         }
         if self.idle_timeout.is_zero() {
             return bad("idle_timeout");
+        }
+        if self.http_header_timeout.is_zero() {
+            return bad("http_header_timeout");
+        }
+        if self.auth_timeout.is_zero() {
+            return bad("auth_timeout");
+        }
+        if self.max_pending_connections == 0 {
+            return bad("max_pending_connections");
+        }
+        if self.max_pending_per_ip == 0 {
+            return bad("max_pending_per_ip");
         }
         Ok(())
     }
@@ -209,7 +237,20 @@ pub enum ConfigError {
 /// idle_timeout_ms = 15000
 /// reconnect_grace_ms = 30000
 /// replay_buffer_frames = 8192
+/// http_header_timeout_ms = 10000
+/// auth_timeout_ms = 15000
+/// max_pending_connections = 4096
+/// max_pending_per_ip = 512
 /// ```
+///
+/// The last four bound connections that have not authenticated yet (TCP
+/// accepted, WebSocket `connect` not yet accepted), so silent or slow-loris
+/// peers cannot use up the file descriptors: the HTTP request head must be
+/// complete within `http_header_timeout_ms` (also the idle timeout of a
+/// kept-alive HTTP connection), the whole way to an accepted `connect`
+/// within `auth_timeout_ms`, and beyond `max_pending_connections` in total
+/// or `max_pending_per_ip` from one address (IPv4, or IPv6 /64) a new
+/// connection is closed as soon as it is accepted.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
@@ -252,6 +293,21 @@ pub struct LimitOverrides {
     /// Un-acknowledged events kept per connection for replay.
     #[arg(long, env = "OTC_REPLAY_BUFFER_FRAMES")]
     pub replay_buffer_frames: Option<usize>,
+    /// Longest wait for a complete HTTP request head (also the keep-alive
+    /// idle timeout), in milliseconds.
+    #[arg(long, env = "OTC_HTTP_HEADER_TIMEOUT_MS")]
+    pub http_header_timeout_ms: Option<u64>,
+    /// Longest time from TCP accept to an accepted WebSocket `connect`, in
+    /// milliseconds.
+    #[arg(long, env = "OTC_AUTH_TIMEOUT_MS")]
+    pub auth_timeout_ms: Option<u64>,
+    /// Most connections not yet authenticated, in total.
+    #[arg(long, env = "OTC_MAX_PENDING_CONNECTIONS")]
+    pub max_pending_connections: Option<usize>,
+    /// Most connections not yet authenticated from one IPv4 address or IPv6
+    /// /64.
+    #[arg(long, env = "OTC_MAX_PENDING_PER_IP")]
+    pub max_pending_per_ip: Option<usize>,
 }
 
 impl LimitOverrides {
@@ -281,6 +337,18 @@ impl LimitOverrides {
         }
         if let Some(v) = self.replay_buffer_frames {
             l.replay_buffer_frames = v;
+        }
+        if let Some(v) = self.http_header_timeout_ms {
+            l.http_header_timeout = ms(v);
+        }
+        if let Some(v) = self.auth_timeout_ms {
+            l.auth_timeout = ms(v);
+        }
+        if let Some(v) = self.max_pending_connections {
+            l.max_pending_connections = v;
+        }
+        if let Some(v) = self.max_pending_per_ip {
+            l.max_pending_per_ip = v;
         }
     }
 }
@@ -322,6 +390,8 @@ mod tests {
             [limits]
             signal_rate_per_sec = 7
             reconnect_grace_ms = 250
+            auth_timeout_ms = 1500
+            max_pending_per_ip = 9
             "#,
         )
         .expect("parse");
@@ -332,6 +402,13 @@ mod tests {
         assert_eq!(l.signal_rate_per_sec, 7);
         assert_eq!(l.reconnect_grace, Duration::from_millis(250));
         assert_eq!(l.signal_burst, limits::DEFAULT_SIGNAL_BURST);
+        assert_eq!(l.auth_timeout, Duration::from_millis(1500));
+        assert_eq!(l.max_pending_per_ip, 9);
+        assert_eq!(
+            l.max_pending_connections,
+            limits::DEFAULT_MAX_PENDING_CONNECTIONS
+        );
+        assert_eq!(l.http_header_timeout, limits::DEFAULT_HTTP_HEADER_TIMEOUT);
     }
 
     #[test]
@@ -345,6 +422,12 @@ mod tests {
         assert!(c.validate().is_err(), "key with ~");
         let mut c = Config::dev();
         c.limits.send_queue_frames = 0;
+        assert!(c.validate().is_err());
+        let mut c = Config::dev();
+        c.limits.max_pending_per_ip = 0;
+        assert!(c.validate().is_err());
+        let mut c = Config::dev();
+        c.limits.http_header_timeout = Duration::ZERO;
         assert!(c.validate().is_err());
         assert!(Config::dev().validate().is_ok());
     }

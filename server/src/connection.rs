@@ -24,6 +24,7 @@ use protocol::messages::DisconnectReason;
 use protocol::{ClientMessage, ErrorCode, ServerMessage, PROTOCOL_VERSION};
 use tokio::sync::mpsc;
 
+use crate::admission::Pending;
 use crate::auth::{verify_session_id, verify_token};
 use crate::hub::{JoinRequest, Membership};
 use crate::link::{close_code, frame, Closing, Frame, Link, LinkCtl};
@@ -32,8 +33,10 @@ use crate::server::App;
 /// Longest time spent sending the last frames of a closing link.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Drives one upgraded WebSocket until it ends.
-pub(crate) async fn run(socket: WebSocket, app: Arc<App>) {
+/// Drives one upgraded WebSocket until it ends. `pending` is the
+/// connection's not-yet-authenticated slot: the handshake must succeed by its
+/// deadline, and the slot is given back once it has.
+pub(crate) async fn run(socket: WebSocket, app: Arc<App>, pending: Option<Pending>) {
     let (sink, mut stream) = socket.split();
     let limits = app.hub.limits().clone();
     let generation = app.hub.next_generation();
@@ -51,7 +54,21 @@ pub(crate) async fn run(socket: WebSocket, app: Arc<App>) {
         limits.ping_interval,
     ));
 
-    if let Some(who) = handshake(&mut stream, &link, &app).await {
+    let joined = match pending.as_ref().map(Pending::deadline) {
+        None => handshake(&mut stream, &link, &app).await,
+        Some(deadline) => tokio::time::timeout_at(deadline, handshake(&mut stream, &link, &app))
+            .await
+            .unwrap_or_else(|_| {
+                let within = app.hub.limits().auth_timeout.as_millis();
+                let message = format!("no connect accepted within {within} ms of connecting");
+                refuse(&link, ErrorCode::TimedOut, message, close_code::POLICY);
+                None
+            }),
+    };
+    if let Some(who) = joined {
+        if let Some(p) = &pending {
+            p.authenticated();
+        }
         session_loop(&mut stream, &link, &who, &app).await;
     }
     // Whatever happened, the writer must end; if nobody asked for a

@@ -6,6 +6,7 @@
 //! * [`config`] — projects, limits, the TOML file and the dev project;
 //! * [`auth`] — session ids and tokens (OpenTok formats);
 //! * [`server`] — the listener (WebSocket + HTTP), start and graceful shutdown;
+//! * `admission` — bounds on connections not yet authenticated;
 //! * [`connection`] — one WebSocket link: handshake, reader and writer;
 //! * [`linger`] — lingering close: drain before closing, so the peer gets the last frames;
 //! * [`link`] — the hub's handle on a link: bounded queue and close switch;
@@ -28,6 +29,7 @@
 //! # Ok(()) }
 //! ```
 
+mod admission;
 pub mod auth;
 pub mod cli;
 pub mod client_seq;

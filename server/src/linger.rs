@@ -26,7 +26,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::serve::Listener;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 /// Longest time a closed connection is drained.
@@ -139,21 +138,4 @@ async fn drain<T: AsyncRead + AsyncWrite + Unpin>(mut io: T) {
         }
     };
     let _ = tokio::time::timeout(LINGER_TIME, work).await;
-}
-
-/// A listener whose streams linger (wraps any axum listener).
-pub struct LingeringListener<L>(pub L);
-
-impl<L: Listener> Listener for LingeringListener<L> {
-    type Io = Lingering<L::Io>;
-    type Addr = L::Addr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (io, addr) = self.0.accept().await;
-        (Lingering::new(io), addr)
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.0.local_addr()
-    }
 }

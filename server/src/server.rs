@@ -2,10 +2,18 @@
 //! ([`protocol::WS_PATH`]) and the HTTP (REST) routes, and its graceful
 //! shutdown.
 //!
+//! Connections are accepted and served here (hyper's HTTP/1 server, the
+//! axum router as its service) rather than by `axum::serve`, which cannot
+//! bound how long a peer takes to send its request: every accepted
+//! connection takes a pending slot ([`crate::admission`]) or is closed at
+//! once, its request head must arrive within
+//! [`ServerLimits::http_header_timeout`](crate::ServerLimits), and its HTTP
+//! phase ends at its authentication deadline.
+//!
 //! Shutdown happens in a fixed order so nothing is cut mid-frame:
-//! stop accepting (axum's graceful shutdown), tell every client
-//! (`disconnected { server_shutdown }` after the frames already queued for it),
-//! then wait — bounded — for every link task to finish.
+//! stop accepting (HTTP connections finish their current response), tell
+//! every client (`disconnected { server_shutdown }` after the frames already
+//! queued for it), then wait — bounded — for every link task to finish.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,19 +21,24 @@ use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
-use axum::Router;
-use protocol::limits::MAX_FRAME_BYTES;
+use axum::{Extension, Router};
+use hyper::body::Incoming;
+use hyper::service::Service as _;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use protocol::limits::{MAX_FRAME_BYTES, MAX_HTTP_REQUEST_HEAD_BYTES};
 use protocol::{SUBPROTOCOL, WS_PATH};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::admission::{Gate, Pending, Refusal};
 use crate::config::{Config, ConfigError, Project};
 use crate::hub::Hub;
 use crate::rest::ApiError;
@@ -41,12 +54,33 @@ const READ_BUFFER_BYTES: usize = 4 * 1024;
 /// Longest wait for links to finish during a graceful shutdown.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Connections the kernel completes and queues for `accept` before it drops
+/// new ones (clamped to `net.core.somaxconn`). The standard library's 128
+/// overflows as soon as a few hundred clients connect at once (say, all
+/// reconnecting after a restart, or a flood of sockets that will be refused
+/// anyway), and a dropped SYN costs the client a one-second retransmit.
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// Pause after a failed `accept` (typically: out of file descriptors, which
+/// fails every accept until one is closed) instead of retrying at once.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Longest time an HTTP connection told to close (its deadline passed, or
+/// the server is shutting down) gets to finish the request it is serving,
+/// at most; shorter if the header timeout is.
+const HTTP_CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// At most one warning per this interval about refused connections (and one
+/// about failed accepts), each with the number it stands for.
+const WARN_INTERVAL: Duration = Duration::from_secs(1);
+
 /// State shared by every handler.
 pub struct App {
     pub config: Config,
     pub hub: Arc<Hub>,
     pub(crate) shutdown: CancellationToken,
     pub(crate) links: TaskTracker,
+    pub(crate) pending: Arc<Gate>,
 }
 
 impl App {
@@ -80,50 +114,199 @@ pub struct ServerHandle {
 pub async fn start(config: Config) -> Result<ServerHandle, ServerError> {
     config.validate()?;
     let listen = config.listen;
-    let listener = TcpListener::bind(listen)
-        .await
-        .map_err(|source| ServerError::Bind {
-            addr: listen,
-            source,
-        })?;
+    let listener = bind(listen).map_err(|source| ServerError::Bind {
+        addr: listen,
+        source,
+    })?;
     let addr = listener.local_addr().map_err(|source| ServerError::Bind {
         addr: listen,
         source,
     })?;
     let app = Arc::new(App {
         hub: Arc::new(Hub::new(config.limits.clone())),
+        pending: Gate::new(&config.limits),
         config,
         shutdown: CancellationToken::new(),
         links: TaskTracker::new(),
     });
     let router = router(Arc::clone(&app));
-    let stop = app.shutdown.clone();
-    // Signaling frames are small and latency-bound: without TCP_NODELAY a
-    // frame written while an earlier one is still unacknowledged waits for
-    // the peer's delayed ACK (tens of milliseconds). (The library's client
-    // sockets set it too: `connect_async_with_config(.., true)`.)
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY on an accepted socket: {e}");
-        }
-    });
-    // Every connection the server ends is drained before its socket
-    // closes, so the peer reads the last frames instead of a reset.
-    let listener = crate::linger::LingeringListener(listener);
-    let serve = tokio::spawn(async move {
-        let r = axum::serve(listener, router)
-            .with_graceful_shutdown(stop.cancelled_owned())
-            .await;
-        if let Err(e) = r {
-            tracing::error!("server stopped: {e}");
-        }
-    });
+    let serve = tokio::spawn(accept_loop(listener, router, Arc::clone(&app)));
     tracing::info!(%addr, "listening (WebSocket at {WS_PATH})");
     Ok(ServerHandle { addr, app, serve })
 }
 
-/// All routes: the WebSocket endpoint plus the REST API.
-/// Unknown paths (404) and known paths with another method (405) answer
+/// Binds `addr` like [`TcpListener::bind`] (address reuse on Unix), with a
+/// [`LISTEN_BACKLOG`] long accept queue.
+fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+/// Rate-limits a repeated warning: [`Throttle::due`] says when to log, and
+/// how many occurrences the message stands for.
+struct Throttle {
+    last: Option<Instant>,
+    count: u64,
+}
+
+impl Throttle {
+    fn new() -> Self {
+        Throttle {
+            last: None,
+            count: 0,
+        }
+    }
+
+    /// Counts one occurrence at `now`; `Some(n)` (occurrences since the
+    /// last log, this one included) if it is time to log again.
+    fn due(&mut self, now: Instant) -> Option<u64> {
+        self.count += 1;
+        if self.last.is_some_and(|t| now < t + WARN_INTERVAL) {
+            return None;
+        }
+        self.last = Some(now);
+        Some(std::mem::take(&mut self.count))
+    }
+}
+
+/// Accepts connections until shutdown, then waits for the HTTP phase of
+/// every connection to end (upgraded links are waited for separately, see
+/// [`ServerHandle::shutdown`]).
+async fn accept_loop(listener: TcpListener, router: Router, app: Arc<App>) {
+    let stop = app.shutdown.clone();
+    let connections = TaskTracker::new();
+    let mut refused = Throttle::new();
+    let mut failed = Throttle::new();
+    loop {
+        let accepted = tokio::select! {
+            biased;
+            _ = stop.cancelled() => break,
+            r = listener.accept() => r,
+        };
+        let (tcp, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                if let Some(n) = failed.due(Instant::now()) {
+                    tracing::warn!("accept failed ({n} times since the last warning): {e}");
+                }
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = tokio::time::sleep(ACCEPT_BACKOFF) => continue,
+                }
+            }
+        };
+        match app.pending.admit(peer.ip()) {
+            Ok(pending) => {
+                connections.spawn(serve_connection(
+                    tcp,
+                    pending,
+                    router.clone(),
+                    Arc::clone(&app),
+                ));
+            }
+            Err(why) => {
+                // Closed at once: the peer learns right away, and the slot
+                // it would hold is not taken.
+                drop(tcp);
+                if let Some(n) = refused.due(Instant::now()) {
+                    let limits = &app.config.limits;
+                    let bound = match why {
+                        Refusal::Total => format!(
+                            "max_pending_connections ({}) reached",
+                            limits.max_pending_connections
+                        ),
+                        Refusal::PerAddress => format!(
+                            "max_pending_per_ip ({}) reached for {}",
+                            limits.max_pending_per_ip,
+                            peer.ip()
+                        ),
+                    };
+                    tracing::warn!(
+                        "closed {n} new connection(s) at once since the last warning, the latest as {bound}"
+                    );
+                }
+            }
+        }
+    }
+    drop(listener);
+    connections.close();
+    connections.wait().await;
+}
+
+/// Serves one accepted connection's HTTP phase: requests until it is
+/// upgraded to a WebSocket (the link then runs on its own task, see
+/// [`ws_upgrade`]), closes, breaks the header timeout, or reaches its
+/// authentication deadline.
+async fn serve_connection(tcp: TcpStream, pending: Pending, router: Router, app: Arc<App>) {
+    // Signaling frames are small and latency-bound: without TCP_NODELAY a
+    // frame written while an earlier one is still unacknowledged waits for
+    // the peer's delayed ACK (tens of milliseconds). (The library's client
+    // sockets set it too: `connect_async_with_config(.., true)`.)
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!("cannot set TCP_NODELAY on an accepted socket: {e}");
+    }
+    let limits = &app.config.limits;
+    let deadline = pending.deadline();
+    // Every request carries the connection's slot, so the WebSocket handler
+    // can hand it to the link.
+    let service = TowerToHyperService::new(router);
+    let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+        req.extensions_mut().insert(pending.clone());
+        service.call(req)
+    });
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.http_header_timeout)
+        // Also bounds what a slow peer makes the server buffer: a request
+        // head that does not fit is refused (431).
+        .max_header_size(MAX_HTTP_REQUEST_HEAD_BYTES)
+        .keep_alive(true);
+    // Every connection the server ends is drained before its socket
+    // closes, so the peer reads the last frames instead of a reset.
+    let io = TokioIo::new(crate::linger::Lingering::new(tcp));
+    let conn = http.serve_connection(io, service).with_upgrades();
+    tokio::pin!(conn);
+    let stop = app.shutdown.clone();
+    // Once told to close, the connection finishes its current response (an
+    // idle one closes at once), within a grace period.
+    let mut closing: Option<Instant> = None;
+    loop {
+        let told = async {
+            match closing {
+                None => tokio::select! {
+                    _ = stop.cancelled() => {}
+                    _ = tokio::time::sleep_until(deadline) => {
+                        tracing::debug!("HTTP connection reached its authentication deadline");
+                    }
+                },
+                Some(at) => tokio::time::sleep_until(at).await,
+            }
+        };
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!("HTTP connection ended: {e}");
+                }
+                return;
+            }
+            _ = told => {}
+        }
+        if closing.is_some() {
+            tracing::debug!("HTTP connection closed at the end of its grace period");
+            return;
+        }
+        conn.as_mut().graceful_shutdown();
+        closing = Some(Instant::now() + HTTP_CLOSE_GRACE.min(limits.http_header_timeout));
+    }
+}
+
+/// All routes: the WebSocket endpoint plus the REST API. Unknown paths (404) and known paths with another method (405) answer
 /// with the REST API's JSON error body too.
 fn router(app: Arc<App>) -> Router {
     Router::new()
@@ -146,6 +329,7 @@ async fn ws_upgrade(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     headers: HeaderMap,
     State(app): State<Arc<App>>,
+    pending: Option<Extension<Pending>>,
 ) -> Response {
     if app.shutdown.is_cancelled() || app.hub.is_shutting_down() {
         return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down")
@@ -183,7 +367,7 @@ async fn ws_upgrade(
         .read_buffer_size(READ_BUFFER_BYTES)
         .on_failed_upgrade(|e| tracing::debug!("WebSocket upgrade failed: {e}"))
         .on_upgrade(move |socket| async move {
-            crate::connection::run(socket, app).await;
+            crate::connection::run(socket, app, pending.map(|Extension(p)| p)).await;
             drop(tracked);
         })
 }
@@ -209,6 +393,12 @@ impl ServerHandle {
         &self.app.config
     }
 
+    /// Connections accepted but not yet authenticated (the WebSocket
+    /// `connect` not yet accepted), HTTP ones included.
+    pub fn pending_connections(&self) -> usize {
+        self.app.pending.pending()
+    }
+
     /// Graceful shutdown: stop accepting, tell every client, drain, wait for
     /// the links (bounded by a timeout), return.
     pub async fn shutdown(self) {
@@ -224,5 +414,23 @@ impl ServerHandle {
         }
         let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, self.serve).await;
         tracing::info!("stopped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttle_logs_at_most_once_per_interval_and_counts_the_rest() {
+        let t0 = Instant::now();
+        let mut t = Throttle::new();
+        assert_eq!(t.due(t0), Some(1), "the first one is logged");
+        for i in 1..=5 {
+            assert_eq!(t.due(t0 + Duration::from_millis(i * 100)), None);
+        }
+        assert_eq!(t.due(t0 + WARN_INTERVAL), Some(6), "then the count");
+        assert_eq!(t.due(t0 + WARN_INTERVAL), None);
+        assert_eq!(t.due(t0 + WARN_INTERVAL * 5), Some(2));
     }
 }

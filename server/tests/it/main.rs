@@ -11,3 +11,4 @@ mod connect;
 mod lifecycle;
 mod raw_ws;
 mod signals;
+mod slow_clients;
