@@ -553,3 +553,44 @@ fn session_getters() {
         assert_eq!(otc_connection_delete(copy), OTC_SUCCESS);
     }
 }
+
+/// A newcomer to a session whose participant list does not fit in one
+/// frame (here 60 participants with the longest connection data, in
+/// characters JSON escapes to six bytes: about 360 KB of list, the frame
+/// limit is 128 KB) joins and is told about every one of them.
+#[test]
+fn joining_a_session_whose_participant_list_exceeds_a_frame() {
+    let sid = server().new_session_id();
+    let data = "\u{1}".repeat(protocol::limits::MAX_CONNECTION_DATA_CHARS);
+    let present: Vec<Client> = (0..60)
+        .map(|_| {
+            Client::join(
+                &sid,
+                Opts {
+                    data: Some(&data),
+                    suppress: true,
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    let newcomer = Client::join(&sid, Opts::default());
+    let evs = newcomer
+        .rec
+        .wait_until("told about all 60", |e| created_ids(e).len() >= 60);
+    let mut want: Vec<String> = present.iter().map(|c| c.id.clone()).collect();
+    let mut got = created_ids(&evs);
+    assert_eq!(got.len(), 60, "each one once");
+    want.sort();
+    got.sort();
+    assert_eq!(got, want);
+    assert!(evs
+        .iter()
+        .all(|e| !matches!(e, Ev::Created { data: d, .. } if *d != data)));
+    // And the session works as usual.
+    assert_eq!(present[0].broadcast("after", "list"), OTC_SUCCESS);
+    newcomer.rec.wait_until("the broadcast", |e| {
+        e.iter()
+            .any(|x| matches!(x, Ev::Signal { d, .. } if d == "list"))
+    });
+}
