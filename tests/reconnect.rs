@@ -125,6 +125,15 @@ fn numbers_from(rec: &Recorder, from: &str) -> Vec<u64> {
         .collect()
 }
 
+/// The numbered signals `rec` got from the application server (no sender).
+fn numbers_from_server(rec: &Recorder) -> Vec<u64> {
+    rec.signals()
+        .into_iter()
+        .filter(|(t, _, f)| t == "n" && f.is_none())
+        .map(|(_, d, _)| d.parse().expect("numbered signal"))
+        .collect()
+}
+
 /// Sends numbered broadcasts until told to stop; returns the numbers whose
 /// send call was accepted.
 fn spawn_sender(c: Arc<Client>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Vec<u64>> {
@@ -564,28 +573,19 @@ fn replay_buffer_overflow_is_reported_to_the_client_and_its_peers() {
         e.iter().any(|x| matches!(x, Ev::Created { .. }))
     });
     // r keeps hearing the server but its acknowledgements never arrive, so
-    // the server must keep everything it sends r for a replay.
+    // the server must keep everything it sends r for a replay. The signals
+    // come from the application server: one participant alone could fill
+    // only its share of r's buffer (it would be held back, then refused).
     pr.set_all(Dir::Up, Mode::Stall);
-    let to_r = cs(&r.id);
-    let t = cs("n");
+    let hub = net.server.as_ref().expect("server").hub();
     for n in 0..40 {
-        let d = cs(&n.to_string());
-        let st = unsafe {
-            otc_session_send_signal_to_connections(
-                sender.session,
-                t.as_ptr(),
-                d.as_ptr(),
-                [to_r.as_ptr()].as_ptr(),
-                1,
-                otc_signal_options {
-                    retry_after_reconnect: OTC_TRUE,
-                },
-                None,
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-            )
-        };
-        assert_eq!(st, OTC_SUCCESS);
+        let to = Some(vec![r.id.clone()]);
+        if hub
+            .signal_from_server(otc_server::DEV_API_KEY, &sid, to, "n", &n.to_string())
+            .is_err()
+        {
+            break; // r is gone
+        }
     }
     sender
         .rec
@@ -602,7 +602,7 @@ fn replay_buffer_overflow_is_reported_to_the_client_and_its_peers() {
     // What r did receive is a gap-free prefix, each once. (It may be empty:
     // the server ends an evicted link without writing what was still queued
     // for it, and says why instead.)
-    let got = numbers_from(&r.rec, &sender.id);
+    let got = numbers_from_server(&r.rec);
     assert!(
         got.len() <= 16,
         "r got {} signals before the overflow (replay buffer 16): {got:?}; r's events: {evs:?}",

@@ -266,6 +266,17 @@ impl Programs {
             // flushes; see docs/performance.md.)
             "--replay-buffer-frames",
             "65536",
+            // One sender's signals may take a quarter of a recipient's
+            // queue and replay buffer (SENDER_SHARE_DIVISOR); the 1->1 runs
+            // keep 2,048 signals of up to 8 KB in flight to one receiver, so
+            // the queue bounds are raised to make that share 4,096 frames
+            // and 64 MiB.
+            "--send-queue-frames",
+            "16384",
+            "--send-queue-bytes",
+            "268435456",
+            "--replay-buffer-bytes",
+            "536870912",
         ]
         .iter()
         .map(|s| s.to_string())

@@ -83,6 +83,39 @@ pub const DEFAULT_RECONNECT_GRACE: Duration = Duration::from_secs(30);
 /// for replay after a resume.
 pub const DEFAULT_REPLAY_BUFFER_FRAMES: usize = 8_192;
 
+/// Default most bytes of frames queued for one link (see
+/// [`DEFAULT_SEND_QUEUE_FRAMES`]): a queue is full at either bound.
+pub const DEFAULT_SEND_QUEUE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Default most bytes of un-acknowledged frames kept per connection (see
+/// [`DEFAULT_REPLAY_BUFFER_FRAMES`]): 8,192 maximal signals whose data
+/// escapes to 48 KB each would otherwise pin 400 MB. A quarter of the
+/// smaller of this and [`DEFAULT_SEND_QUEUE_BYTES`] (a sender's share,
+/// 4 MiB) is more than a loopback TCP connection holds in flight, so a bulk
+/// sender to a reader that keeps up is not held back.
+pub const DEFAULT_REPLAY_BUFFER_BYTES: usize = 32 * 1024 * 1024;
+
+/// Default most bytes of un-acknowledged frames kept for all the
+/// connections of one session together. Past it, the connections holding
+/// the most are ended (`replay_overflow`), largest first.
+pub const DEFAULT_SESSION_BUFFER_BYTES: usize = 512 * 1024 * 1024;
+
+/// One sender's signals may take at most 1/`SENDER_SHARE_DIVISOR` of a
+/// recipient's send queue and replay buffer (in frames and in bytes, each
+/// bound the smaller of the two). A signal that would take more of any
+/// recipient is held back, and the sender is not read meanwhile, until the
+/// recipient acknowledges enough (back-pressure: the sender goes at the
+/// pace of its slowest recipient), for at most
+/// [`DEFAULT_SENDER_SHARE_WAIT`]; then it is refused to its sender with
+/// 1603, whole. So one participant flooding another, however fast, is
+/// slowed down or refused and never fills a reader's queue, and it takes
+/// this many flooders at once to end a recipient that keeps reading. (The
+/// server's `hub` module has the full rule.)
+pub const SENDER_SHARE_DIVISOR: usize = 4;
+
+/// Default longest time a signal is held back by its sender's share.
+pub const DEFAULT_SENDER_SHARE_WAIT: Duration = Duration::from_secs(2);
+
 /// Most signals one connection may have sent (or queued) and not yet seen
 /// answered. The client library's outbox holds at most this many (one more
 /// send fails with 1603), and the server remembers the outcome of the last

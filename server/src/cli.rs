@@ -53,6 +53,8 @@ pub struct CommonArgs {
     pub log_level: Option<String>,
 }
 
+// Parsed once at start-up; the size of the `serve` variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (the default).

@@ -86,6 +86,17 @@ pub struct ServerLimits {
     pub reconnect_grace: Duration,
     /// Un-acknowledged events kept per connection for replay.
     pub replay_buffer_frames: usize,
+    // Bounds in bytes, beside the ones in frames (see `protocol::limits`).
+    /// Bytes of frames queued for one link before its client is judged too
+    /// slow and disconnected.
+    pub send_queue_bytes: usize,
+    /// Bytes of un-acknowledged frames kept per connection for replay.
+    pub replay_buffer_bytes: usize,
+    /// Bytes of un-acknowledged frames kept for one whole session.
+    pub session_buffer_bytes: usize,
+    /// Longest time a signal is held back while a recipient holds its
+    /// sender's share; then it is refused with 1603.
+    pub sender_share_wait: Duration,
     // Connections not authenticated yet (see `protocol::limits`).
     /// Longest wait for a complete HTTP request head, from the accept and,
     /// on a kept-alive connection, from the end of each response (so also
@@ -111,6 +122,10 @@ impl Default for ServerLimits {
             idle_timeout: limits::DEFAULT_IDLE_TIMEOUT,
             reconnect_grace: limits::DEFAULT_RECONNECT_GRACE,
             replay_buffer_frames: limits::DEFAULT_REPLAY_BUFFER_FRAMES,
+            send_queue_bytes: limits::DEFAULT_SEND_QUEUE_BYTES,
+            replay_buffer_bytes: limits::DEFAULT_REPLAY_BUFFER_BYTES,
+            session_buffer_bytes: limits::DEFAULT_SESSION_BUFFER_BYTES,
+            sender_share_wait: limits::DEFAULT_SENDER_SHARE_WAIT,
             http_header_timeout: limits::DEFAULT_HTTP_HEADER_TIMEOUT,
             auth_timeout: limits::DEFAULT_AUTH_TIMEOUT,
             max_pending_connections: limits::DEFAULT_MAX_PENDING_CONNECTIONS,
@@ -120,6 +135,18 @@ impl Default for ServerLimits {
 }
 
 impl ServerLimits {
+    /// Most un-acknowledged frames of one sender's signals a recipient
+    /// holds before that sender's next signal to it is refused (1603).
+    pub fn sender_share_frames(&self) -> usize {
+        (self.send_queue_frames.min(self.replay_buffer_frames) / limits::SENDER_SHARE_DIVISOR)
+            .max(1)
+    }
+
+    /// The same bound in bytes.
+    pub fn sender_share_bytes(&self) -> usize {
+        self.send_queue_bytes.min(self.replay_buffer_bytes) / limits::SENDER_SHARE_DIVISOR
+    }
+
     /// Refuses values that would make the server useless (zero queues, zero
     /// intervals).
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -139,6 +166,20 @@ impl ServerLimits {
         }
         if self.replay_buffer_frames == 0 {
             return bad("replay_buffer_frames");
+        }
+        // Room for at least one maximal frame in each.
+        let frame = limits::MAX_FRAME_BYTES;
+        for (name, v) in [
+            ("send_queue_bytes", self.send_queue_bytes),
+            ("replay_buffer_bytes", self.replay_buffer_bytes),
+            ("session_buffer_bytes", self.session_buffer_bytes),
+        ] {
+            if v < frame * limits::SENDER_SHARE_DIVISOR {
+                return Err(ConfigError::Invalid(format!(
+                    "{name} must be at least {} (room for one maximal frame in a sender's share)",
+                    frame * limits::SENDER_SHARE_DIVISOR
+                )));
+            }
         }
         if self.ping_interval.is_zero() {
             return bad("ping_interval");
@@ -237,6 +278,10 @@ pub enum ConfigError {
 /// idle_timeout_ms = 15000
 /// reconnect_grace_ms = 30000
 /// replay_buffer_frames = 8192
+/// send_queue_bytes = 16777216
+/// replay_buffer_bytes = 33554432
+/// session_buffer_bytes = 536870912
+/// sender_share_wait_ms = 2000
 /// http_header_timeout_ms = 10000
 /// auth_timeout_ms = 15000
 /// max_pending_connections = 4096
@@ -293,6 +338,20 @@ pub struct LimitOverrides {
     /// Un-acknowledged events kept per connection for replay.
     #[arg(long, env = "OTC_REPLAY_BUFFER_FRAMES")]
     pub replay_buffer_frames: Option<usize>,
+    /// Bytes of frames queued per link before its client is disconnected as
+    /// too slow.
+    #[arg(long, env = "OTC_SEND_QUEUE_BYTES")]
+    pub send_queue_bytes: Option<usize>,
+    /// Bytes of un-acknowledged events kept per connection for replay.
+    #[arg(long, env = "OTC_REPLAY_BUFFER_BYTES")]
+    pub replay_buffer_bytes: Option<usize>,
+    /// Bytes of un-acknowledged events kept for one whole session.
+    #[arg(long, env = "OTC_SESSION_BUFFER_BYTES")]
+    pub session_buffer_bytes: Option<usize>,
+    /// Longest time a signal is held back while a recipient holds its
+    /// sender's share, in milliseconds; then it is refused with 1603.
+    #[arg(long, env = "OTC_SENDER_SHARE_WAIT_MS")]
+    pub sender_share_wait_ms: Option<u64>,
     /// Longest wait for a complete HTTP request head (also the keep-alive
     /// idle timeout), in milliseconds.
     #[arg(long, env = "OTC_HTTP_HEADER_TIMEOUT_MS")]
@@ -337,6 +396,18 @@ impl LimitOverrides {
         }
         if let Some(v) = self.replay_buffer_frames {
             l.replay_buffer_frames = v;
+        }
+        if let Some(v) = self.send_queue_bytes {
+            l.send_queue_bytes = v;
+        }
+        if let Some(v) = self.replay_buffer_bytes {
+            l.replay_buffer_bytes = v;
+        }
+        if let Some(v) = self.session_buffer_bytes {
+            l.session_buffer_bytes = v;
+        }
+        if let Some(v) = self.sender_share_wait_ms {
+            l.sender_share_wait = ms(v);
         }
         if let Some(v) = self.http_header_timeout_ms {
             l.http_header_timeout = ms(v);

@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 
 use crate::admission::Pending;
 use crate::auth::{verify_session_id, verify_token};
+use crate::held::Held;
 use crate::hub::{JoinRequest, Membership};
 use crate::link::{close_code, frame, Closing, Frame, Link, LinkCtl};
 use crate::server::App;
@@ -44,6 +45,7 @@ pub(crate) async fn run(socket: WebSocket, app: Arc<App>, pending: Option<Pendin
     // a resume can queue its backlog at once.
     let (link, rx) = Link::new(
         limits.send_queue_frames,
+        limits.send_queue_bytes,
         limits.replay_buffer_frames + 1,
         generation,
     );
@@ -349,6 +351,8 @@ async fn session_loop(
 ) {
     let idle = app.hub.limits().idle_timeout;
     let generation = link.generation;
+    // Signals waiting for room at their recipients (back-pressure).
+    let mut held = Held::default();
     loop {
         let incoming = tokio::select! {
             biased;
@@ -361,7 +365,12 @@ async fn session_loop(
                 // force disconnect) and has already dealt with the member.
                 return;
             }
-            m = next_frame(stream, idle) => m,
+            _ = held.wake() => {
+                held.release(&app.hub, who, false);
+                continue;
+            }
+            // A full hold stops reading this link until its front moves.
+            m = next_frame(stream, idle), if !held.is_full() => m,
         };
         let msg = match incoming {
             Incoming::Nothing => continue,
@@ -382,11 +391,13 @@ async fn session_loop(
                 signal_type,
                 data,
                 to,
-            } => app.hub.signal(who, seq, &signal_type, &data, to.as_deref()),
+            } => held.signal(&app.hub, who, seq, signal_type, data, to),
             ClientMessage::Ack { seq } => app.hub.ack(who, seq),
             ClientMessage::Ping { id } => app.hub.send_control(who, &ServerMessage::Pong { id }),
             ClientMessage::Pong { .. } => {}
             ClientMessage::Disconnect => {
+                // What the client sent before its goodbye is answered first.
+                held.release(&app.hub, who, true);
                 app.hub.leave(
                     who,
                     generation,
@@ -467,7 +478,10 @@ async fn send_batch(
         sink.feed(first).await?;
         for _ in 1..MAX_BATCH {
             match rx.try_recv() {
-                Ok(f) => sink.feed(Message::Text(f)).await?,
+                Ok(f) => {
+                    ctl.taken(&f);
+                    sink.feed(Message::Text(f)).await?
+                }
                 Err(_) => break,
             }
         }
@@ -504,7 +518,10 @@ async fn writer(
             biased;
             _ = ctl.token().cancelled() => break,
             f = rx.recv() => match f {
-                Some(f) => Message::Text(f),
+                Some(f) => {
+                    ctl.taken(&f);
+                    Message::Text(f)
+                }
                 None => break,
             },
             _ = ping.tick() => {
@@ -525,6 +542,7 @@ async fn writer(
             // (which also writes what an interrupted batch left buffered).
             if c.drain {
                 while let Ok(f) = rx.try_recv() {
+                    ctl.taken(&f);
                     sink.feed(Message::Text(f)).await?;
                 }
             }

@@ -48,7 +48,7 @@
 //! seq out of order is refused, never acknowledged (see
 //! [`crate::client_seq`]).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -57,12 +57,14 @@ use protocol::messages::DisconnectReason;
 use protocol::{validate, ConnectionInfo, ErrorCode, ServerMessage, PROTOCOL_VERSION};
 use rand::RngCore;
 use subtle::ConstantTimeEq;
+use tokio::sync::Notify;
 
 use crate::auth::Role;
 use crate::client_seq::{ClientSeqs, Verdict};
 use crate::config::ServerLimits;
 use crate::link::{close_code, frame, Closing, Frame, Link, PushError};
 use crate::rate::TokenBucket;
+use crate::replay::{ReplayBuffer, Sender};
 
 /// A request to join a session (after the token was verified).
 #[derive(Debug, Clone)]
@@ -90,7 +92,7 @@ pub struct HubError {
 }
 
 impl HubError {
-    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         HubError {
             code,
             message: message.into(),
@@ -108,8 +110,9 @@ struct Member {
     link: Option<Link>,
     /// Generation of the link whose loss started the current grace period.
     lost_generation: Option<u64>,
-    /// Events sent but not acknowledged, oldest first.
-    replay: VecDeque<(u64, Frame)>,
+    /// Events sent but not acknowledged, oldest first, with their weight
+    /// and senders (see [`crate::replay`]).
+    replay: ReplayBuffer,
     acked: u64,
     /// Which client seqs were processed, and how (see [`crate::client_seq`]).
     seqs: ClientSeqs,
@@ -135,6 +138,11 @@ struct Session {
     next_seq: u64,
     next_join: u64,
     members: HashMap<String, Member>,
+    /// Bytes held in all the members' replay buffers together.
+    retained_bytes: usize,
+    /// Woken whenever a member's acknowledgement (or departure) frees room
+    /// in a replay buffer: senders held back by their share wait on it.
+    room: Arc<Notify>,
     /// Set once the session is removed from the map; joiners then retry.
     closed: bool,
 }
@@ -148,19 +156,40 @@ impl Session {
         make: impl FnOnce(u64) -> ServerMessage,
         to: impl Fn(&str, &Member) -> bool,
     ) -> Vec<(String, Eviction)> {
-        self.next_seq += 1;
-        let f = frame(&make(self.next_seq));
-        let seq = self.next_seq;
+        let seq = self.next_seq + 1;
+        let f = frame(&make(seq));
+        self.deliver_frame(limits, seq, f, None, to)
+    }
+
+    /// Sends event `seq` (the next one), already serialized, from `from`,
+    /// to the members `to` selects. A member whose replay buffer cannot take
+    /// it, in frames or bytes, or whose queue is full, is returned to be
+    /// evicted; so are the largest holders when the session as a whole
+    /// holds more than `session_buffer_bytes`.
+    fn deliver_frame(
+        &mut self,
+        limits: &ServerLimits,
+        seq: u64,
+        f: Frame,
+        from: Sender,
+        to: impl Fn(&str, &Member) -> bool,
+    ) -> Vec<(String, Eviction)> {
+        debug_assert_eq!(seq, self.next_seq + 1);
+        self.next_seq = seq;
+        let len = f.len();
         let mut evicted = Vec::new();
         for (id, m) in self.members.iter_mut() {
             if !to(id, m) {
                 continue;
             }
-            if m.replay.len() >= limits.replay_buffer_frames {
+            if m.replay.len() >= limits.replay_buffer_frames
+                || m.replay.bytes() + len > limits.replay_buffer_bytes
+            {
                 evicted.push((id.clone(), Eviction::ReplayOverflow));
                 continue;
             }
-            m.replay.push_back((seq, f.clone()));
+            m.replay.push(seq, f.clone(), from);
+            self.retained_bytes += len;
             if let Some(link) = &m.link {
                 match link.push(f.clone()) {
                     Ok(()) => {}
@@ -171,7 +200,69 @@ impl Session {
                 }
             }
         }
+        if self.retained_bytes > limits.session_buffer_bytes {
+            self.largest_holders(limits, &mut evicted);
+        }
         evicted
+    }
+
+    /// Adds to `evicted` the members holding the most, largest first, until
+    /// what the others hold fits in `session_buffer_bytes`.
+    fn largest_holders(&self, limits: &ServerLimits, evicted: &mut Vec<(String, Eviction)>) {
+        let mut excess = self.retained_bytes - limits.session_buffer_bytes;
+        let mut holders: Vec<(&String, usize)> = self
+            .members
+            .iter()
+            .filter(|(id, _)| !evicted.iter().any(|(e, _)| e == *id))
+            .map(|(id, m)| (id, m.replay.bytes()))
+            .collect();
+        holders.sort_unstable_by_key(|h| std::cmp::Reverse(h.1));
+        for (id, bytes) in holders {
+            if excess == 0 || bytes == 0 {
+                break;
+            }
+            tracing::warn!(session = %self.id, connection = %id, bytes, "the session holds more than session_buffer_bytes of un-acknowledged events");
+            evicted.push((id.clone(), Eviction::ReplayOverflow));
+            excess = excess.saturating_sub(bytes);
+        }
+    }
+
+    /// Drops `id`'s events up to `acked` from its replay buffer.
+    fn release(&mut self, id: &str, acked: u64) {
+        if let Some(m) = self.members.get_mut(id) {
+            m.acked = m.acked.max(acked);
+            let freed = m.replay.release_through(m.acked);
+            self.retained_bytes -= freed;
+            if freed > 0 {
+                self.room.notify_waiters();
+            }
+        }
+    }
+
+    /// Would a signal of about `len` bytes from `from` to `to` (everyone
+    /// when `None`) find a recipient already holding its sender's share?
+    fn share_full(
+        &self,
+        limits: &ServerLimits,
+        from: &str,
+        to: Option<&[String]>,
+        len: usize,
+    ) -> bool {
+        let Some(sender) = self.members.get(from).map(|m| m.joined) else {
+            return false;
+        };
+        let (max_frames, max_bytes) = (limits.sender_share_frames(), limits.sender_share_bytes());
+        // A sender's copies of its own broadcasts are bounded by its own
+        // reading (its queue), not by a share: it acknowledges them on the
+        // link whose signals would wait.
+        let full = |m: &Member| {
+            let share = m.replay.share_of(sender);
+            m.joined != sender && (share.frames >= max_frames || share.bytes + len > max_bytes)
+        };
+        match to {
+            None => self.members.values().any(full),
+            Some(ids) => ids.iter().filter_map(|id| self.members.get(id)).any(full),
+        }
     }
 
     /// Removes `id`, closes its link with `closing` and tells the others.
@@ -189,6 +280,8 @@ impl Session {
             let Some(m) = self.members.remove(&id) else {
                 continue;
             };
+            self.retained_bytes -= m.replay.bytes();
+            self.room.notify_waiters();
             if let (Some(link), Some(c)) = (&m.link, closing) {
                 link.close(c);
             }
@@ -227,7 +320,9 @@ impl Session {
     }
 
     /// Routes a signal to everyone (`to == None`) or to the listed members,
-    /// all-or-nothing.
+    /// all-or-nothing. A signal from a member (`from`) is refused whole
+    /// with [`ErrorCode::BufferFull`] if any recipient already holds its
+    /// sender's share (see the module docs); a server signal has no share.
     fn route(
         &mut self,
         limits: &ServerLimits,
@@ -245,16 +340,38 @@ impl Session {
                 ));
             }
         }
-        let evicted = self.deliver(
-            limits,
-            |seq| ServerMessage::Signal {
-                seq,
-                from: from.map(str::to_string),
-                signal_type: signal_type.to_string(),
-                data: data.to_string(),
-            },
-            |id, _| targets.as_ref().is_none_or(|t| t.contains(id)),
-        );
+        let is_target = |id: &str| targets.as_ref().is_none_or(|t| t.contains(id));
+        let seq = self.next_seq + 1;
+        let f = frame(&ServerMessage::Signal {
+            seq,
+            from: from.map(str::to_string),
+            signal_type: signal_type.to_string(),
+            data: data.to_string(),
+        });
+        let sender = from.and_then(|id| self.members.get(id)).map(|m| m.joined);
+        if let Some(sender) = sender {
+            let (max_frames, max_bytes) =
+                (limits.sender_share_frames(), limits.sender_share_bytes());
+            let over = self.members.iter().find(|(id, m)| {
+                let share = m.replay.share_of(sender);
+                is_target(id)
+                    && m.joined != sender
+                    && (share.frames >= max_frames || share.bytes + f.len() > max_bytes)
+            });
+            if let Some((id, m)) = over {
+                let share = m.replay.share_of(sender);
+                return Err(HubError::new(
+                    ErrorCode::BufferFull,
+                    format!(
+                        "connection {id} has not yet acknowledged {} of your signals ({} bytes); \
+                         one sender may have at most {max_frames} signals or {max_bytes} bytes \
+                         waiting at a recipient: send again once it has caught up",
+                        share.frames, share.bytes
+                    ),
+                ));
+            }
+        }
+        let evicted = self.deliver_frame(limits, seq, f, sender, |id, _| is_target(id));
         self.handle_evictions(limits, evicted);
         Ok(())
     }
@@ -404,6 +521,8 @@ impl Hub {
                             next_seq: 0,
                             next_join: 0,
                             members: HashMap::new(),
+                            retained_bytes: 0,
+                            room: Arc::new(Notify::new()),
                             closed: false,
                         }))
                     })
@@ -495,7 +614,7 @@ impl Hub {
                 resume_secret,
                 link: Some(link),
                 lost_generation: None,
-                replay: VecDeque::new(),
+                replay: ReplayBuffer::default(),
                 acked: s.next_seq,
                 seqs: ClientSeqs::default(),
                 bucket: TokenBucket::new(limits.signal_rate_per_sec, limits.signal_burst),
@@ -547,16 +666,16 @@ impl Hub {
             });
         }
         m.lost_generation = None;
-        m.acked = m.acked.max(last_seq);
-        let acked = m.acked;
-        while m.replay.front().is_some_and(|(seq, _)| *seq <= acked) {
-            m.replay.pop_front();
-        }
+        let top = s.next_seq;
+        s.release(connection_id, last_seq.min(top));
+        let Some(m) = s.members.get_mut(connection_id) else {
+            return Err(refused());
+        };
         let resumed = ServerMessage::Resumed {
             last_client_seq: m.seqs.last(),
         };
         let mut ok = link.push_replay(frame(&resumed)).is_ok();
-        for (_, f) in &m.replay {
+        for f in m.replay.frames() {
             ok = ok && link.push_replay(f.clone()).is_ok();
         }
         if !ok {
@@ -576,6 +695,27 @@ impl Hub {
         })
     }
 
+    /// Back-pressure for one sender: `Some` (a notifier to wait on) while a
+    /// signal of `data_len` bytes from `who` to `to` would find a recipient
+    /// holding its sender's share (see the module docs), so the caller holds
+    /// the signal, and stops reading the sender, until there is room or
+    /// `sender_share_wait` has passed; [`Hub::signal`] then refuses what
+    /// still does not fit.
+    pub fn share_wait(
+        &self,
+        who: &Membership,
+        to: Option<&[String]>,
+        data_len: usize,
+    ) -> Option<Arc<Notify>> {
+        let s = self.session(&who.session_id)?;
+        let s = lock(&s);
+        // The data plus what a frame adds around it (an estimate: escaping
+        // can make the frame larger, which the check in `route` catches).
+        let len = data_len + 256;
+        s.share_full(&self.limits, &who.connection_id, to, len)
+            .then(|| Arc::clone(&s.room))
+    }
+
     /// Handles signal `seq` from a member and queues its answer
     /// (`signal_ack` or `signal_error`) on the member's link.
     pub fn signal(
@@ -585,6 +725,22 @@ impl Hub {
         signal_type: &str,
         data: &str,
         to: Option<&[String]>,
+    ) {
+        self.answer_signal(who, seq, Ok((signal_type, data, to)));
+    }
+
+    /// Answers signal `seq` from a member with `why`, without routing it
+    /// (unless it was processed before: then as the first time). For a
+    /// signal the link could not even hold (see [`crate::held`]).
+    pub fn refuse_signal(&self, who: &Membership, seq: u64, why: HubError) {
+        self.answer_signal(who, seq, Err(why));
+    }
+
+    fn answer_signal(
+        &self,
+        who: &Membership,
+        seq: u64,
+        body: Result<(&str, &str, Option<&[String]>), HubError>,
     ) {
         let Some(s) = self.session(&who.session_id) else {
             return;
@@ -607,11 +763,15 @@ impl Hub {
                 Err(HubError::new(ErrorCode::ProtocolError, message))
             }
             Verdict::Next => {
-                let checked = validate::signal(signal_type, data, to)
-                    .map_err(|e| HubError::new(e.code(), e.to_string()))
-                    .and_then(|()| {
+                let checked = body
+                    .and_then(|(signal_type, data, to)| {
+                        validate::signal(signal_type, data, to)
+                            .map_err(|e| HubError::new(e.code(), e.to_string()))
+                            .map(|()| (signal_type, data, to))
+                    })
+                    .and_then(|b| {
                         if m.role.may_signal() {
-                            Ok(())
+                            Ok(b)
                         } else {
                             Err(HubError::new(
                                 ErrorCode::PermissionDenied,
@@ -619,9 +779,9 @@ impl Hub {
                             ))
                         }
                     })
-                    .and_then(|()| {
+                    .and_then(|b| {
                         if m.bucket.try_take() {
-                            Ok(())
+                            Ok(b)
                         } else {
                             Err(HubError::new(
                                 ErrorCode::RateLimited,
@@ -632,7 +792,7 @@ impl Hub {
                             ))
                         }
                     });
-                let result = checked.and_then(|()| {
+                let result = checked.and_then(|(signal_type, data, to)| {
                     s.route(limits, Some(&who.connection_id), signal_type, data, to)
                 });
                 if let Err(e) = &result {
@@ -677,13 +837,7 @@ impl Hub {
         };
         let mut s = lock(&s);
         let top = s.next_seq;
-        if let Some(m) = s.members.get_mut(&who.connection_id) {
-            m.acked = m.acked.max(seq.min(top));
-            let acked = m.acked;
-            while m.replay.front().is_some_and(|(q, _)| *q <= acked) {
-                m.replay.pop_front();
-            }
-        }
+        s.release(&who.connection_id, seq.min(top));
     }
 
     /// Queues a control frame (e.g. a pong) on the member's current link.
@@ -894,6 +1048,13 @@ impl Hub {
             Ok(s) => lock(&s).infos_except(""),
             Err(_) => Vec::new(),
         }
+    }
+
+    /// Bytes of un-acknowledged events the session holds for all its
+    /// members together (`None` for no such session): what
+    /// `session_buffer_bytes` bounds. For metrics and tests.
+    pub fn session_buffer_bytes(&self, session_id: &str) -> Option<usize> {
+        self.session(session_id).map(|s| lock(&s).retained_bytes)
     }
 
     /// Number of live sessions (for logs and tests).

@@ -11,7 +11,9 @@
 //! * [`linger`] — lingering close: drain before closing, so the peer gets the last frames;
 //! * [`link`] — the hub's handle on a link: bounded queue and close switch;
 //! * [`client_seq`] — the client seq rules: route, answer again, or refuse;
+//! * [`held`] — signals held back by their sender's share (back-pressure);
 //! * [`hub`] — sessions, membership, routing, slow consumers, resume;
+//! * [`replay`] — one member's un-acknowledged events, their bytes and senders;
 //! * [`rate`] — the per-connection signal rate limit;
 //! * [`rest`] — the REST API routes;
 //! * [`cli`] — the command line of the `otc-server` binary.
@@ -35,10 +37,12 @@ pub mod cli;
 pub mod client_seq;
 pub mod config;
 mod connection;
+pub mod held;
 pub mod hub;
 pub mod linger;
 pub mod link;
 pub mod rate;
+pub mod replay;
 pub mod rest;
 pub mod server;
 

@@ -14,7 +14,7 @@
 //! and wakes the link's writer task, which sends it best-effort and ends the
 //! link.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::Utf8Bytes;
@@ -59,6 +59,8 @@ pub struct LinkCtl {
     token: CancellationToken,
     requested: AtomicBool,
     closing: Mutex<Option<Closing>>,
+    /// Bytes of the frames queued and not yet taken by the writer.
+    queued_bytes: AtomicUsize,
 }
 
 impl LinkCtl {
@@ -78,6 +80,16 @@ impl LinkCtl {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take()
+    }
+
+    /// The writer took `f` from the queue.
+    pub fn taken(&self, f: &Frame) {
+        self.queued_bytes.fetch_sub(f.len(), Ordering::AcqRel);
+    }
+
+    /// Bytes queued and not yet taken by the writer.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued_bytes.load(Ordering::Acquire)
     }
 
     /// Marks the link dead without a closing message (its writer failed).
@@ -102,17 +114,22 @@ pub struct Link {
     /// Most frames live traffic may have queued; the channel itself is
     /// larger so that a resume can queue a whole replay at once.
     live_limit: usize,
+    /// The same bound in bytes.
+    live_limit_bytes: usize,
     ctl: Arc<LinkCtl>,
     /// Identifies this link among the successive links of one connection.
     pub generation: u64,
 }
 
 impl Link {
-    /// A link whose queue holds `live_limit` frames of live traffic plus
-    /// `replay_room` frames of replay, and the receiving end for its writer
-    /// task. (The channel allocates only for what it holds.)
+    /// A link whose queue holds `live_limit` frames (and `live_limit_bytes`
+    /// bytes) of live traffic plus `replay_room` frames of replay, and the
+    /// receiving end for its writer task, which reports each frame it takes
+    /// with [`LinkCtl::taken`]. (The channel allocates only for what it
+    /// holds.)
     pub fn new(
         live_limit: usize,
+        live_limit_bytes: usize,
         replay_room: usize,
         generation: u64,
     ) -> (Link, mpsc::Receiver<Frame>) {
@@ -121,6 +138,7 @@ impl Link {
         let link = Link {
             tx,
             live_limit,
+            live_limit_bytes,
             ctl: Arc::new(LinkCtl::default()),
             generation,
         };
@@ -138,12 +156,15 @@ impl Link {
     }
 
     /// Queues a frame of live traffic without waiting; `Full` once
-    /// `live_limit` frames are waiting.
+    /// `live_limit` frames, or `live_limit_bytes` bytes with this one, are
+    /// waiting.
     pub fn push(&self, f: Frame) -> Result<(), PushError> {
         if self.ctl.token.is_cancelled() {
             return Err(PushError::Closed);
         }
-        if self.queued() >= self.live_limit {
+        if self.queued() >= self.live_limit
+            || self.ctl.queued_bytes() + f.len() > self.live_limit_bytes
+        {
             return Err(PushError::Full);
         }
         self.push_replay(f)
@@ -155,9 +176,14 @@ impl Link {
         if self.ctl.token.is_cancelled() {
             return Err(PushError::Closed);
         }
-        self.tx.try_send(f).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => PushError::Full,
-            mpsc::error::TrySendError::Closed(_) => PushError::Closed,
+        let len = f.len();
+        self.ctl.queued_bytes.fetch_add(len, Ordering::AcqRel);
+        self.tx.try_send(f).map_err(|e| {
+            self.ctl.queued_bytes.fetch_sub(len, Ordering::AcqRel);
+            match e {
+                mpsc::error::TrySendError::Full(_) => PushError::Full,
+                mpsc::error::TrySendError::Closed(_) => PushError::Closed,
+            }
         })
     }
 

@@ -54,27 +54,28 @@ async fn slow_consumer_is_dropped_and_others_are_not_held_up() {
             }
         }
     });
-    // `slow` never reads while the sender fills its socket buffers and
-    // then its queue. Bounded: 40 MB at most.
+    // `slow` never reads while the application server (REST signals: one
+    // participant alone cannot fill another's queue, see the flood test)
+    // fills its socket buffers and then its queue. Bounded: 40 MB at most.
     let pad = "x".repeat(8000);
     let mut sent = 0usize;
     while !evicted.load(Ordering::SeqCst) && sent < 5000 {
-        let seq = sender
-            .signal(
-                "bulk",
-                &format!("{sent}:{pad}"),
-                Some(vec![fast_id.clone(), slow.id.clone()]),
-            )
-            .await;
-        match sender.answer(seq).await {
-            ServerMessage::SignalAck { .. } => sent += 1,
+        let to = Some(vec![fast_id.clone(), slow.id.clone()]);
+        let data = format!("{sent}:{pad}");
+        match server
+            .hub()
+            .signal_from_server(otc_server::DEV_API_KEY, &sid, to, "bulk", &data)
+        {
+            Ok(()) => sent += 1,
             // Once slow is gone it is no longer a valid target.
-            ServerMessage::SignalError { code, .. } => {
-                assert_eq!(code, ErrorCode::SignalTargetNotConnected);
+            Err(e) => {
+                assert_eq!(e.code, ErrorCode::SignalTargetNotConnected);
                 break;
             }
-            other => panic!("{other:?}"),
         }
+        // Paced like a REST caller (one request at a time), so `fast`,
+        // which reads, keeps up.
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let (mut fast, got) = reader.await.expect("reader");
     assert!(sent < 5000, "the slow consumer was dropped");
@@ -311,17 +312,20 @@ async fn replay_overflow_is_reported() {
     let mut b = Client::join(&server, &sid).await;
     let mut overflowed = false;
     for i in 0..20 {
-        let seq = b
-            .signal("s", &i.to_string(), Some(vec![lazy.id.clone()]))
-            .await;
-        match b.answer(seq).await {
-            ServerMessage::SignalAck { .. } => {}
-            ServerMessage::SignalError { code, .. } => {
-                assert_eq!(code, ErrorCode::SignalTargetNotConnected);
+        let to = Some(vec![lazy.id.clone()]);
+        match server.hub().signal_from_server(
+            otc_server::DEV_API_KEY,
+            &sid,
+            to,
+            "s",
+            &i.to_string(),
+        ) {
+            Ok(()) => {}
+            Err(e) => {
+                assert_eq!(e.code, ErrorCode::SignalTargetNotConnected);
                 overflowed = true;
                 break;
             }
-            other => panic!("{other:?}"),
         }
     }
     assert!(overflowed, "lazy was dropped");
