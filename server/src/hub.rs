@@ -23,11 +23,39 @@
 //! An event is serialized once into a [`Frame`] (shared bytes) and the same
 //! frame goes to every recipient's queue and replay buffer.
 //!
+//! # Flow control: a flood costs the flooder
+//!
+//! One sender's signals may take at most a share of each recipient: a
+//! quarter ([`protocol::limits::SENDER_SHARE_DIVISOR`]) of the smaller of
+//! its send queue and replay buffer, in frames and in bytes
+//! ([`ServerLimits::sender_share_frames`], [`ServerLimits::sender_share_bytes`]),
+//! counted over the recipient's un-acknowledged events ([`crate::replay`]),
+//! which include everything its link still has queued. A signal that would
+//! pass a recipient's share is held back, in order, by the sender's link
+//! ([`crate::held`]) until that recipient acknowledges enough, for at most
+//! `sender_share_wait`; whatever still does not fit is refused to its
+//! sender with 1603, whole, and the recipient is untouched. So a sender
+//! goes at the pace of its slowest recipient, a participant flooding
+//! another (targeted or by broadcast) is slowed down and then refused, and
+//! a recipient that keeps reading is never pushed out by someone else: it
+//! takes `SENDER_SHARE_DIVISOR` flooders at once to fill its queue. A
+//! sender's copies of its own broadcasts are not counted against it (it
+//! acknowledges them on the same link), and the application server's
+//! signals have no share.
+//!
+//! # Bounds in bytes
+//!
+//! Besides frames, each queue is bounded in bytes (`send_queue_bytes`),
+//! each replay buffer too (`replay_buffer_bytes`), and one session's replay
+//! buffers together (`session_buffer_bytes`): past that, the members
+//! holding the most are ended first (`replay_overflow`). Memory goes back
+//! as acknowledgements arrive and when a member leaves.
+//!
 //! # Slow consumers
 //!
-//! Each link has a bounded queue of `send_queue_frames` frames. If a
-//! recipient's queue is full when an event is pushed, that recipient — and
-//! only it — is disconnected: it is sent `disconnected { reason:
+//! Each link has a bounded queue of `send_queue_frames` frames (and
+//! `send_queue_bytes`). If a recipient's queue is full when an event is
+//! pushed, that recipient — and only it — is disconnected: it is sent `disconnected { reason:
 //! "slow_consumer" }` (best effort; its queue is full, so the frame goes
 //! through the link's separate close path), its link is closed, a warning is
 //! logged, and the others see it leave with `connection_destroyed { reason:
@@ -42,7 +70,7 @@
 //! member's secret attaches a new link, which first gets the events the
 //! client had not acknowledged. Every event a member receives stays in its
 //! replay buffer until the client acknowledges it; a buffer that would exceed
-//! `replay_buffer_frames` ends the member with `disconnected { reason:
+//! `replay_buffer_frames` or `replay_buffer_bytes` ends the member with `disconnected { reason:
 //! "replay_overflow" }` (logged), because exactly-once delivery could no
 //! longer be promised. Client signals are de-duplicated by client seq, and a
 //! seq out of order is refused, never acknowledged (see
