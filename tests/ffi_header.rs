@@ -197,11 +197,27 @@ fn callback_struct_has_the_sdk_layout() {
     assert_eq!(&z.reserved as *const _ as usize - base, 17 * p);
 }
 
-/// The cdylib next to this test binary (target/<profile>/libopentok.so).
+/// The cdylib next to this test binary (target/<profile>/libopentok.so),
+/// as `make test` builds it. A plain `cargo test` builds only the rlib, so
+/// when it is missing it is built here, into a target directory of its own
+/// (no wait on the lock of the one this test runs from).
 fn cdylib() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(Path::parent).unwrap();
     let so = dir.join("libopentok.so");
+    if so.exists() {
+        return so;
+    }
+    let own = dir.join("ffi-header-check");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "-p", "opentok", "--lib", "--quiet"])
+        .env("CARGO_TARGET_DIR", &own)
+        .current_dir(root())
+        .status()
+        .expect("run cargo build");
+    assert!(status.success(), "cargo build -p opentok --lib failed");
+    let so = own.join("debug").join("libopentok.so");
     assert!(so.exists(), "{} was not built", so.display());
     so
 }

@@ -463,6 +463,8 @@ mod tests {
             reconnect_grace_ms = 250
             auth_timeout_ms = 1500
             max_pending_per_ip = 9
+            replay_buffer_bytes = 2097152
+            sender_share_wait_ms = 40
             "#,
         )
         .expect("parse");
@@ -475,6 +477,20 @@ mod tests {
         assert_eq!(l.signal_burst, limits::DEFAULT_SIGNAL_BURST);
         assert_eq!(l.auth_timeout, Duration::from_millis(1500));
         assert_eq!(l.max_pending_per_ip, 9);
+        assert_eq!(l.replay_buffer_bytes, 2 * 1024 * 1024);
+        assert_eq!(l.sender_share_wait, Duration::from_millis(40));
+        // A sender's share: a quarter of the smaller queue bound.
+        assert_eq!(l.sender_share_bytes(), 512 * 1024);
+        assert_eq!(
+            l.sender_share_frames(),
+            limits::DEFAULT_SEND_QUEUE_FRAMES / 4
+        );
+        let mut tiny = l.clone();
+        tiny.replay_buffer_bytes = 1024;
+        assert!(
+            tiny.validate().is_err(),
+            "a byte bound below one frame per share"
+        );
         assert_eq!(
             l.max_pending_connections,
             limits::DEFAULT_MAX_PENDING_CONNECTIONS
