@@ -514,15 +514,42 @@ impl Hub {
     }
 
     /// Drops the session from the map if it has no members left.
+    ///
+    /// Never waits for a session's lock while holding the map's: every
+    /// session's lookups share the map lock, so waiting there for a busy
+    /// session (a join in a large session, an eviction cascade) would stall
+    /// all the others. The map lock is taken only with a `try_lock` of the
+    /// session inside; if the session is busy, the check is tried again a
+    /// few times and otherwise left to the next caller (an empty session
+    /// left in the map costs a little memory and is reused by the next
+    /// join).
     fn gc(&self, session_id: &str) {
-        let mut map = lock(&self.sessions);
-        if let Some(s) = map.get(session_id) {
-            let mut s = lock(s);
-            if s.members.is_empty() {
-                s.closed = true;
-                drop(s);
-                map.remove(session_id);
+        for _ in 0..4 {
+            let Some(s) = self.session(session_id) else {
+                return;
+            };
+            if !lock(&s).members.is_empty() {
+                return;
             }
+            let mut map = lock(&self.sessions);
+            if !map.get(session_id).is_some_and(|c| Arc::ptr_eq(c, &s)) {
+                return; // removed or replaced meanwhile
+            }
+            let locked = match s.try_lock() {
+                Ok(g) => Some(g),
+                Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            };
+            if let Some(mut g) = locked {
+                if g.members.is_empty() {
+                    g.closed = true;
+                    drop(g);
+                    map.remove(session_id);
+                }
+                return;
+            }
+            drop(map);
+            std::thread::yield_now();
         }
     }
 
@@ -560,7 +587,13 @@ impl Hub {
             if s.closed {
                 continue;
             }
-            return self.join_locked(&mut s, &req, link);
+            let joined = self.join_locked(&mut s, &req, link);
+            if joined.is_err() && s.members.is_empty() {
+                // A session created for this join only: do not keep it.
+                drop(s);
+                self.gc(&req.session_id);
+            }
+            return joined;
         }
         Err(HubError::new(
             ErrorCode::InternalError,
@@ -886,6 +919,11 @@ impl Hub {
                 limits,
                 vec![(who.connection_id.clone(), Eviction::SlowConsumer)],
             );
+            let empty = s.members.is_empty();
+            drop(s);
+            if empty {
+                self.gc(&who.session_id);
+            }
         }
     }
 
