@@ -43,6 +43,17 @@ fn jwt_with(claims: Value, secret: &str) -> String {
     .expect("encode")
 }
 
+/// A server with the development project and a second one, `777`.
+async fn start_with_project_777() -> (ServerHandle, Project) {
+    let other = Project {
+        api_key: "777".into(),
+        api_secret: "other-secret-777-0123456789abcdef".into(),
+    };
+    let mut config = Config::dev();
+    config.projects.push(other.clone());
+    (client::start(config).await, other)
+}
+
 fn now() -> u64 {
     jsonwebtoken::get_current_timestamp()
 }
@@ -833,13 +844,7 @@ async fn project_jwts_as_every_sdk_writes_them() {
 /// `ist: "project"` too).
 #[tokio::test]
 async fn only_a_project_jwt_calls_rest() {
-    let other = Project {
-        api_key: "777".into(),
-        api_secret: "other-secret-777-0123456789abcdef".into(),
-    };
-    let mut config = Config::dev();
-    config.projects.push(other.clone());
-    let server = client::start(config).await;
+    let (server, other) = start_with_project_777().await;
     let secret = otc_server::DEV_API_SECRET;
     let sid = client::session();
     let mut a = Client::join(&server, &sid).await;
@@ -1025,13 +1030,7 @@ async fn only_a_project_jwt_calls_rest() {
 
 #[tokio::test]
 async fn projects_stay_apart() {
-    let other = Project {
-        api_key: "777".into(),
-        api_secret: "other-secret-777".into(),
-    };
-    let mut config = Config::dev();
-    config.projects.push(other.clone());
-    let server = client::start(config).await;
+    let (server, other) = start_with_project_777().await;
     let sid = client::session(); // the dev project's
     let _a = Client::join(&server, &sid).await;
     let other_jwt =
