@@ -5,6 +5,8 @@
 #   make test            every test: Rust (cargo test --workspace, which also
 #                        checks the header is fresh), C tests against an
 #                        installed copy
+#   make fuzz [FUZZ_SECONDS=300]  each fuzz target (fuzz/, cargo-fuzz) that
+#                        long; make test runs each for 10 s (test-fuzz)
 #   make demo            two C chat clients talk through a local otc-server
 #   make install PREFIX=DIR [DESTDIR=...]
 #   make header          regenerate include/opentok.h (cbindgen, via build.rs)
@@ -55,8 +57,8 @@ STAGE      := $(BUILD_DIR)/stage-$(PROFILE_DIR)
 export CARGO_TERM_COLOR ?= never
 
 .PHONY: all lib server examples stage install install-lib install-server \
-        test test-tools test-build test-rust test-c test-python test-node check-header header \
-        lint demo bench clean help
+        test test-tools test-build test-rust test-c test-python test-node test-fuzz check-header header \
+        lint demo bench fuzz clean help
 
 all: lib server examples
 
@@ -134,7 +136,7 @@ install-server: $(INSTALL_SERVER_DEPS)
 # --- testing ----------------------------------------------------------------
 
 # Everything CI runs. Add further suites as prerequisites here.
-test: test-tools test-build test-rust test-c test-python test-node
+test: test-tools test-build test-rust test-c test-python test-node test-fuzz
 	@echo "make test: all suites passed"
 
 # The debug library (libopentok.so, which tests/ffi_header.rs inspects; a
@@ -170,6 +172,19 @@ test-python:
 # C chat example, under Node's built-in test runner.
 test-node:
 	PROFILE=$(TEST_PROFILE) bash tests/node/run.sh
+
+# Fuzzing (cargo-fuzz with the nightly toolchain; scripts/fuzz.sh installs
+# cargo-fuzz when it is missing). Every target of fuzz/ runs on a temporary
+# copy of its seeds; a crash fails the run and names the input. make test
+# runs a bounded pass; make fuzz a longer one.
+FUZZ_SECONDS ?= 300
+TEST_FUZZ_SECONDS ?= 10
+
+test-fuzz:
+	scripts/fuzz.sh $(TEST_FUZZ_SECONDS)
+
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 lint:
 	$(CARGO) fmt --all -- --check

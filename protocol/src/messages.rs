@@ -309,7 +309,10 @@ impl ServerMessage {
 /// parse, or the frame is another kind, they fall back to the enum, so every
 /// other frame — and every error — is decoded exactly as before. The flat
 /// structs mirror the enum variants' fields and serde attributes; the tests
-/// below check that both paths agree.
+/// below check that both paths agree. They deny unknown fields: serde_json
+/// skips an unknown field without checking its escapes (a lone surrogate
+/// passes) while the enum buffers and so decodes every field, so a frame
+/// with extra fields is left to the enum. (Our peers send none.)
 ///
 /// Encoding has a fast path too, for `signal` frames: serde_json escapes a
 /// string byte by byte, which for 8 KB of data was the largest single cost
@@ -328,6 +331,7 @@ mod fast {
 
     /// The fields of a client `signal` frame.
     #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct ClientSignal<'a> {
         #[serde(borrow)]
         kind: Cow<'a, str>,
@@ -342,6 +346,7 @@ mod fast {
 
     /// The fields of a server `signal` or `signal_ack` frame.
     #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct ServerSignal<'a> {
         #[serde(borrow)]
         kind: Cow<'a, str>,
@@ -655,6 +660,40 @@ mod tests {
                 object(slow, text),
                 "decode differs from the enum on {text}"
             );
+        }
+    }
+
+    /// Found by the `client_frame` fuzz target (fuzz/): serde_json skips an
+    /// unknown field without decoding its string escapes, so the flat
+    /// struct of the fast path took a frame whose unknown field holds a lone
+    /// surrogate (`\ude00`), which the tagged enum (which buffers every
+    /// field) refuses. Both paths must refuse it.
+    #[test]
+    fn fast_decode_refuses_a_lone_surrogate_in_an_unknown_field() {
+        let found = r#"{"kind":"signal","seq":1,"tyxe":"t","datea":"a\"b\\c\u20e9\\nud83d\ude00","|o":["c-0","c-2"]}"#;
+        let client = [
+            found,
+            r#"{"kind":"signal","seq":1,"x":"\ude00"}"#,
+            r#"{"kind":"signal","seq":1,"x":["\ud800"],"data":"d"}"#,
+            r#"{"kind":"signal","seq":1,"x":{"\udfff":1}}"#,
+        ];
+        for text in client {
+            assert!(
+                serde_json::from_str::<ClientMessage>(text).is_err(),
+                "{text}"
+            );
+            assert!(ClientMessage::decode(text).is_err(), "{text}");
+        }
+        let server = [
+            r#"{"kind":"signal","seq":1,"x":"\ude00"}"#,
+            r#"{"kind":"signal_ack","seq":1,"x":"\ud800"}"#,
+        ];
+        for text in server {
+            assert!(
+                serde_json::from_str::<ServerMessage>(text).is_err(),
+                "{text}"
+            );
+            assert!(ServerMessage::decode(text).is_err(), "{text}");
         }
     }
 

@@ -110,18 +110,10 @@ fn create_dt(now: std::time::SystemTime) -> String {
     }
 }
 
-/// `POST /session/create`. The form fields the SDKs send (`location`,
-/// `p2p.preference`, `archiveMode`, `e2ee`, ...) are checked for valid
-/// values; they choose media features this signaling server does not have,
-/// so they change nothing else.
-pub async fn create_session(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let project = project_from_jwt(&app.config, &headers, None)?;
-    let body = body.map_err(|e| ApiError::from_body_rejection(&e))?;
-    for (k, v) in url::form_urlencoded::parse(&body) {
+/// Checks the form body of `POST /session/create` (400 on a bad value).
+/// Public so that the fuzz targets (`fuzz/`) run exactly the route's check.
+pub fn check_create_form(body: &[u8]) -> Result<(), ApiError> {
+    for (k, v) in url::form_urlencoded::parse(body) {
         let ok = match k.as_ref() {
             "location" => v.parse::<std::net::Ipv4Addr>().is_ok(),
             "p2p.preference" => matches!(v.as_ref(), "enabled" | "disabled"),
@@ -133,6 +125,33 @@ pub async fn create_session(
             return Err(ApiError::bad_request(format!("invalid value for {k}")));
         }
     }
+    Ok(())
+}
+
+/// The `(type, data)` of a signal route's JSON body, absent or `null`
+/// fields read as "" (400 when the body is not such an object). The limits
+/// are checked later, by the hub. Public so that the fuzz targets (`fuzz/`)
+/// run exactly the route's parsing.
+pub fn parse_signal_body(body: &[u8]) -> Result<(String, String), ApiError> {
+    let parsed: SignalBody = super::json_object(body, "{\"type\": string, \"data\": string}")?;
+    Ok((
+        parsed.signal_type.unwrap_or_default(),
+        parsed.data.unwrap_or_default(),
+    ))
+}
+
+/// `POST /session/create`. The form fields the SDKs send (`location`,
+/// `p2p.preference`, `archiveMode`, `e2ee`, ...) are checked for valid
+/// values; they choose media features this signaling server does not have,
+/// so they change nothing else.
+pub async fn create_session(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let project = project_from_jwt(&app.config, &headers, None)?;
+    let body = body.map_err(|e| ApiError::from_body_rejection(&e))?;
+    check_create_form(&body)?;
     let sid = create_session_id(project);
     tracing::info!(project = %project.api_key, session = %sid, "session created over REST");
     let created = CreatedSession {
@@ -155,13 +174,11 @@ async fn signal(
 ) -> Result<StatusCode, ApiError> {
     let project = project_from_jwt(&app.config, headers, Some(key))?;
     let body = body.map_err(|e| ApiError::from_body_rejection(&e))?;
-    let parsed: SignalBody = super::json_object(&body, "{\"type\": string, \"data\": string}")?;
+    let (signal_type, data) = parse_signal_body(&body)?;
     check_session(project, sid)?;
     if let Some(c) = &cid {
         check_connection_id(c)?;
     }
-    let signal_type = parsed.signal_type.unwrap_or_default();
-    let data = parsed.data.unwrap_or_default();
     app.hub
         .signal_from_server(
             &project.api_key,
@@ -253,5 +270,22 @@ mod tests {
     fn create_dt_reads_like_opentok() {
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_704_207_845);
         assert_eq!(create_dt(t), "Tue Jan 02 15:04:05 UTC 2024");
+    }
+
+    #[test]
+    fn body_readers_take_objects_and_valid_form_values() {
+        let ok = parse_signal_body(br#"{"type":"chat","data":"hi","extra":1}"#);
+        assert_eq!(ok, Ok(("chat".into(), "hi".into())));
+        assert_eq!(
+            parse_signal_body(br#"{"type":null}"#),
+            Ok((String::new(), String::new()))
+        );
+        for bad in [&br#"["chat","hi"]"#[..], b"", b"{", br#"{"data":5}"#] {
+            let e = parse_signal_body(bad).expect_err("refused");
+            assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        }
+        assert!(check_create_form(b"location=10.0.0.1&e2ee=true&other=x").is_ok());
+        let e = check_create_form(b"archiveMode=sometimes").expect_err("refused");
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
     }
 }

@@ -35,6 +35,34 @@ struct SignalBody {
     data: Option<String>,
 }
 
+/// A parsed body of `POST /openvidu/api/signal`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedSignal {
+    pub session: String,
+    /// `None` for everyone (`to` absent, `null` or empty).
+    pub to: Option<Vec<String>>,
+    /// "" when absent or `null`.
+    pub signal_type: String,
+    /// "" when absent or `null`.
+    pub data: String,
+}
+
+/// Parses the route's JSON body (400 when it is not such an object). The
+/// session and the limits are checked later, by the route and the hub.
+/// Public so that the fuzz targets (`fuzz/`) run exactly the route's parsing.
+pub fn parse_signal_body(body: &[u8]) -> Result<ParsedSignal, ApiError> {
+    let parsed: SignalBody = super::json_object(
+        body,
+        "{\"session\": string, \"to\": [string], \"type\": string, \"data\": string}",
+    )?;
+    Ok(ParsedSignal {
+        session: parsed.session,
+        to: parsed.to.filter(|t| !t.is_empty()),
+        signal_type: parsed.signal_type.unwrap_or_default(),
+        data: parsed.data.unwrap_or_default(),
+    })
+}
+
 /// `POST /openvidu/api/signal`.
 pub async fn signal(
     State(app): State<Arc<App>>,
@@ -43,18 +71,18 @@ pub async fn signal(
 ) -> Result<StatusCode, ApiError> {
     let project = project_from_basic(&app.config, &headers)?;
     let body = body.map_err(|e| ApiError::from_body_rejection(&e))?;
-    let parsed: SignalBody = super::json_object(
-        &body,
-        "{\"session\": string, \"to\": [string], \"type\": string, \"data\": string}",
-    )?;
+    let parsed = parse_signal_body(&body)?;
     if verify_session_id(project, &parsed.session).is_err() {
         return Err(ApiError::not_found("no such session"));
     }
-    let to = parsed.to.filter(|t| !t.is_empty());
-    let signal_type = parsed.signal_type.unwrap_or_default();
-    let data = parsed.data.unwrap_or_default();
     app.hub
-        .signal_from_server(&project.api_key, &parsed.session, to, &signal_type, &data)
+        .signal_from_server(
+            &project.api_key,
+            &parsed.session,
+            parsed.to,
+            &parsed.signal_type,
+            &parsed.data,
+        )
         .map_err(|e| match e.code {
             ErrorCode::InvalidSession => ApiError::new(
                 StatusCode::NOT_ACCEPTABLE,
@@ -68,4 +96,33 @@ pub async fn signal(
             _ => ApiError::from_hub(e),
         })?;
     Ok(StatusCode::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_reader_defaults_and_refusals() {
+        let p = parse_signal_body(br#"{"session":"s","to":[],"data":null}"#).expect("parsed");
+        assert_eq!(
+            p,
+            ParsedSignal {
+                session: "s".into(),
+                to: None,
+                signal_type: String::new(),
+                data: String::new(),
+            }
+        );
+        let p = parse_signal_body(br#"{"session":"s","to":["c"]}"#).expect("parsed");
+        assert_eq!(p.to, Some(vec!["c".to_string()]));
+        for bad in [
+            &br#"{"to":["c"]}"#[..],
+            br#"["s"]"#,
+            br#"{"session":"s","to":"c"}"#,
+        ] {
+            let e = parse_signal_body(bad).expect_err("refused");
+            assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        }
+    }
 }
