@@ -13,8 +13,8 @@
 //! * [`wsclient`] — raw WebSocket load generators for both systems;
 //! * [`pair`] — the 1→1 sender/receiver: library sessions through the C ABI
 //!   (ours) or raw relay clients (baseline);
-//! * [`one_to_one`], [`fanout`], [`connections`], [`client_scale`] — the
-//!   scenarios;
+//! * [`one_to_one`], [`fanout`], [`connections`], [`client_scale`],
+//!   [`isolation`] — the scenarios;
 //! * [`report`] — rows, the table and the JSON file.
 //!
 //! Servers run as child processes so that their CPU time and memory can be
@@ -23,6 +23,7 @@
 mod client_scale;
 mod connections;
 mod fanout;
+mod isolation;
 mod one_to_one;
 mod pair;
 mod procfs;
@@ -31,8 +32,8 @@ mod report;
 mod wsclient;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
+use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -86,6 +87,7 @@ enum Scenario {
     Fanout,
     Connections,
     ClientScale,
+    Isolation,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -114,6 +116,7 @@ struct Plan {
     fanout: Vec<fanout::Plan>,
     connection_levels: Vec<usize>,
     client_sessions: usize,
+    isolation: isolation::Plan,
 }
 
 impl Plan {
@@ -143,6 +146,15 @@ impl Plan {
                 ],
                 connection_levels: vec![10_000],
                 client_sessions: 1_000,
+                isolation: isolation::Plan {
+                    participants: 600,
+                    alone: Duration::from_millis(1_500),
+                    load_for: Duration::from_secs(5),
+                    after_joins: Duration::from_secs(3),
+                    sender_rate: 200.0,
+                    signal_bytes: 1_000,
+                    send_queue_frames: 256,
+                },
             }
         } else {
             Plan {
@@ -166,6 +178,15 @@ impl Plan {
                 ],
                 connection_levels: vec![10_000, a.max_connections.clamp(10_000, most)],
                 client_sessions: 1_000,
+                isolation: isolation::Plan {
+                    participants: 1_900,
+                    alone: Duration::from_secs(3),
+                    load_for: Duration::from_secs(22),
+                    after_joins: Duration::from_secs(6),
+                    sender_rate: 100.0,
+                    signal_bytes: 1_000,
+                    send_queue_frames: 1_024,
+                },
             }
         }
     }
@@ -238,6 +259,12 @@ impl Programs {
     }
 
     fn start_ours(&self) -> Result<ChildServer, String> {
+        self.start_ours_with(&[], Stdio::inherit())
+    }
+
+    /// Our server with the benchmark's flags, then `extra` flags; its
+    /// standard error goes to `stderr`.
+    fn start_ours_with(&self, extra: &[String], stderr: Stdio) -> Result<ChildServer, String> {
         let addr: SocketAddr = (
             [127, 0, 0, 1],
             procfs::free_port().map_err(|e| e.to_string())?,
@@ -280,8 +307,10 @@ impl Programs {
         ]
         .iter()
         .map(|s| s.to_string())
+        .chain(extra.iter().cloned())
         .collect();
-        ChildServer::spawn("otc-server", &self.server, &args, addr).map_err(|e| e.to_string())
+        ChildServer::spawn_with("otc-server", &self.server, &args, addr, stderr)
+            .map_err(|e| e.to_string())
     }
 
     fn start_relay(&self) -> Result<ChildServer, String> {
@@ -376,6 +405,35 @@ fn run(args: &RunArgs) -> Result<(), String> {
         let o = fresh_levels(&programs, &rt, System::Ours, &plan.connection_levels);
         let b = fresh_levels(&programs, &rt, System::Baseline, &plan.connection_levels);
         rows.extend(connection_rows(&plan.connection_levels, o, b));
+    }
+
+    if wants(Scenario::Isolation) {
+        let p = &plan.isolation;
+        progress(&format!(
+            "6 isolation (B alone, then while A fills with {} non-readers)",
+            p.participants
+        ));
+        // A fresh server: A's half-dead sockets must not linger into, or
+        // come from, another scenario. Its standard error goes to a file:
+        // every eviction is logged, and A's can be many.
+        let log = args.out.with_file_name("isolation-server.log");
+        let r = std::fs::create_dir_all(log.parent().unwrap_or(Path::new(".")))
+            .and_then(|()| std::fs::File::create(&log))
+            .map_err(|e| format!("cannot create {}: {e}", log.display()))
+            .and_then(|file| {
+                let extra = [
+                    "--send-queue-frames".to_string(),
+                    p.send_queue_frames.to_string(),
+                ];
+                programs.start_ours_with(&extra, Stdio::from(file))
+            })
+            .and_then(|server| {
+                let r = rt.block_on(isolation::run(&server, p));
+                server.stop(Duration::from_secs(10));
+                r
+            })
+            .map(|r| (r, isolation::LogCount::read(&log)));
+        rows.extend(isolation_rows(p, r, &log));
     }
 
     let wall = started.elapsed().as_secs_f64();
@@ -566,6 +624,114 @@ fn client_scale_rows(
             Target::None,
         ),
     ]
+}
+
+fn isolation_rows(
+    p: &isolation::Plan,
+    r: Result<(isolation::Isolation, isolation::LogCount), String>,
+    log: &Path,
+) -> Vec<Row> {
+    let s = format!("6 isolation, A: {} non-readers", p.participants);
+    let (r, logged) = match r {
+        Ok(r) => r,
+        Err(e) => return vec![failed_row(&s, "B round trip", &e)],
+    };
+    let mut rows = Vec::new();
+    for (phase, f, time) in [
+        ("B alone", &r.alone, p.alone.as_secs_f64()),
+        ("B while A fills", &r.load, r.load_seconds),
+    ] {
+        let ms = |us: f64| Some(us / 1000.0);
+        let row = |figure: &str, v: f64| {
+            Row::new(
+                &s,
+                &format!("{phase}: round trip {figure}"),
+                "ms",
+                ms(v),
+                None,
+                Target::None,
+            )
+        };
+        rows.push(row("p50", f.p50_us).note(format!(
+            "{} rounds in {time:.1} s, {} over 100 ms",
+            f.rounds, f.stalls
+        )));
+        rows.push(row("p99", f.p99_us));
+        rows.push(row("max", f.max_us));
+    }
+    if let Some(e) = &r.probe_error {
+        rows.push(failed_row(&s, "B stopped early", e));
+    }
+    let mut joined = format!(
+        "{} of {} joined in {:.1} s",
+        r.joined, p.participants, r.join_seconds
+    );
+    if let Some(e) = &r.first_join_error {
+        joined.push_str(&format!("; {} failed, first: {e}", r.join_errors));
+    }
+    rows.push(
+        Row::new(
+            &s,
+            "A join rate",
+            "/s",
+            Some(r.joined as f64 / r.join_seconds.max(1e-9)),
+            None,
+            Target::None,
+        )
+        .note(joined),
+    );
+    // The server's log names every evicted connection (several times
+    // over, in a cascade); A's reading member sees each departure, unless
+    // it is evicted itself.
+    rows.push(
+        Row::new(
+            &s,
+            "A slow-consumer evictions",
+            "",
+            Some(logged.evicted as f64),
+            None,
+            Target::None,
+        )
+        .note(format!(
+            "connections named in the server's warnings; A's reading member saw {}{}; \
+             it broadcast {} signals of {} B at {}/s; server send queue {} frames",
+            r.evictions,
+            if r.sender_alive {
+                ""
+            } else {
+                " before it was evicted too"
+            },
+            r.broadcasts,
+            p.signal_bytes,
+            p.sender_rate,
+            p.send_queue_frames
+        )),
+    );
+    rows.push(Row::new(
+        &s,
+        "server CPU while A fills",
+        "s",
+        Some(r.load_cpu_seconds),
+        None,
+        Target::None,
+    ));
+    rows.push(
+        Row::new(
+            &s,
+            "server log lines",
+            "",
+            Some(logged.lines as f64),
+            None,
+            Target::None,
+        )
+        .note(format!(
+            "{:.1} MB in {}, {} of them slow-consumer warnings",
+            logged.bytes as f64 / 1e6,
+            log.display(),
+            logged.eviction_warnings
+        )),
+    );
+    rows
 }
 
 fn fresh_levels(

@@ -98,11 +98,23 @@ impl ChildServer {
         args: &[String],
         addr: SocketAddr,
     ) -> io::Result<ChildServer> {
+        Self::spawn_with(name, program, args, addr, Stdio::inherit())
+    }
+
+    /// [`ChildServer::spawn`] with the child's standard error sent to
+    /// `stderr` (e.g. a log file).
+    pub fn spawn_with(
+        name: &'static str,
+        program: &Path,
+        args: &[String],
+        addr: SocketAddr,
+        stderr: Stdio,
+    ) -> io::Result<ChildServer> {
         let child = Command::new(program)
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .map_err(|e| io::Error::new(e.kind(), format!("cannot start {program:?}: {e}")))?;
         let mut me = ChildServer { addr, child };

@@ -89,7 +89,21 @@ pub async fn open(
     source: Option<IpAddr>,
     lean: bool,
 ) -> Result<Ws, String> {
+    open_with(addr, path, system, source, lean, |_| Ok(())).await
+}
+
+/// [`open`], with `configure` applied to the socket before it connects
+/// (socket options such as the receive buffer).
+pub async fn open_with(
+    addr: SocketAddr,
+    path: &str,
+    system: System,
+    source: Option<IpAddr>,
+    lean: bool,
+    configure: impl FnOnce(&TcpSocket) -> std::io::Result<()>,
+) -> Result<Ws, String> {
     let sock = TcpSocket::new_v4().map_err(|e| format!("socket: {e}"))?;
+    configure(&sock).map_err(|e| format!("socket options: {e}"))?;
     if let Some(ip) = source {
         // Let connect() pick the port (IP_BIND_ADDRESS_NO_PORT): binding
         // port 0 first makes the kernel search the port space on every bind,
