@@ -307,8 +307,16 @@ impl Programs {
         ]
         .iter()
         .map(|s| s.to_string())
-        .chain(extra.iter().cloned())
         .collect();
+        // `extra` overrides: a flag given there is dropped from the above
+        // (every flag above takes one value).
+        let mut args: Vec<String> = args
+            .chunks(2)
+            .filter(|pair| !extra.contains(&pair[0]))
+            .flatten()
+            .cloned()
+            .collect();
+        args.extend(extra.iter().cloned());
         ChildServer::spawn_with("otc-server", &self.server, &args, addr, stderr)
             .map_err(|e| e.to_string())
     }

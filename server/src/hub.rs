@@ -302,8 +302,22 @@ impl Session {
         reason: DisconnectReason,
         closing: Option<Closing>,
     ) {
-        let mut work = vec![(id.to_string(), reason, closing)];
-        // Every round removes one member, so this ends.
+        self.remove_all(limits, vec![(id.to_string(), reason, closing)]);
+    }
+
+    /// Removes every member of `work` and those its departures evict, each
+    /// once: a member found unable to take a notification is queued (and
+    /// logged) the first time only. (In a session full of members that do
+    /// not read, one departure finds all of them full; queueing them again
+    /// for each departure made a cascade quadratic in log lines and work.)
+    fn remove_all(
+        &mut self,
+        limits: &ServerLimits,
+        mut work: Vec<(String, DisconnectReason, Option<Closing>)>,
+    ) {
+        let mut queued: HashSet<String> = work.iter().map(|(id, _, _)| id.clone()).collect();
+        // Every round removes one member or skips one that is gone, and
+        // each member is queued at most once, so this ends.
         while let Some((id, reason, closing)) = work.pop() {
             let Some(m) = self.members.remove(&id) else {
                 continue;
@@ -321,19 +335,24 @@ impl Session {
                     connection_id: id.clone(),
                     reason,
                 },
-                |_, m| m.receives_connection_events(),
+                |victim, m| m.receives_connection_events() && !queued.contains(victim),
             );
             for (victim, why) in evicted {
-                work.push(eviction(&self.id, &victim, why));
+                if queued.insert(victim.clone()) {
+                    work.push(eviction(&self.id, &victim, why));
+                }
             }
         }
     }
 
     fn handle_evictions(&mut self, limits: &ServerLimits, evicted: Vec<(String, Eviction)>) {
-        for (victim, why) in evicted {
-            let (id, reason, closing) = eviction(&self.id, &victim, why);
-            self.remove(limits, &id, reason, closing);
-        }
+        let mut seen = HashSet::new();
+        let work = evicted
+            .into_iter()
+            .filter(|(victim, _)| seen.insert(victim.clone()))
+            .map(|(victim, why)| eviction(&self.id, &victim, why))
+            .collect();
+        self.remove_all(limits, work);
     }
 
     fn infos_except(&self, id: &str) -> Vec<ConnectionInfo> {
