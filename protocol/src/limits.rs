@@ -89,11 +89,12 @@ pub const DEFAULT_SEND_QUEUE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Default most bytes of un-acknowledged frames kept per connection (see
 /// [`DEFAULT_REPLAY_BUFFER_FRAMES`]): 8,192 maximal signals whose data
-/// escapes to 48 KB each would otherwise pin 400 MB. A quarter of the
-/// smaller of this and [`DEFAULT_SEND_QUEUE_BYTES`] (a sender's share,
-/// 4 MiB) is more than a loopback TCP connection holds in flight, so a bulk
-/// sender to a reader that keeps up is not held back.
-pub const DEFAULT_REPLAY_BUFFER_BYTES: usize = 32 * 1024 * 1024;
+/// escapes to 48 KB each would otherwise pin 400 MB. It must still hold a
+/// sender's own broadcast burst: [`MAX_UNANSWERED_SIGNALS`] signals of 8 KB
+/// come back to it before its acks, queued behind them on its link, can
+/// arrive (8,192 x ~8.3 KB = 68 MB). A sender's share of others is bounded
+/// by [`DEFAULT_SEND_QUEUE_BYTES`] (the smaller of the two).
+pub const DEFAULT_REPLAY_BUFFER_BYTES: usize = 96 * 1024 * 1024;
 
 /// Default most bytes of un-acknowledged frames kept for all the
 /// connections of one session together. Past it, the connections holding

@@ -279,7 +279,7 @@ pub enum ConfigError {
 /// reconnect_grace_ms = 30000
 /// replay_buffer_frames = 8192
 /// send_queue_bytes = 16777216
-/// replay_buffer_bytes = 33554432
+/// replay_buffer_bytes = 100663296
 /// session_buffer_bytes = 536870912
 /// sender_share_wait_ms = 2000
 /// http_header_timeout_ms = 10000

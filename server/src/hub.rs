@@ -283,9 +283,14 @@ impl Session {
         // A sender's copies of its own broadcasts are bounded by its own
         // reading (its queue), not by a share: it acknowledges them on the
         // link whose signals would wait.
+        // A member waiting for a resume (no link) reads nothing until it
+        // is back: its replay bounds, not a share, apply to it, or every
+        // sender would wait on it for the whole grace period.
         let full = |m: &Member| {
             let share = m.replay.share_of(sender);
-            m.joined != sender && (share.frames >= max_frames || share.bytes + len > max_bytes)
+            m.joined != sender
+                && m.link.is_some()
+                && (share.frames >= max_frames || share.bytes + len > max_bytes)
         };
         match to {
             None => self.members.values().any(full),
@@ -403,6 +408,7 @@ impl Session {
                 let share = m.replay.share_of(sender);
                 is_target(id)
                     && m.joined != sender
+                    && m.link.is_some()
                     && (share.frames >= max_frames || share.bytes + f.len() > max_bytes)
             });
             if let Some((id, m)) = over {
@@ -505,7 +511,25 @@ pub struct Hub {
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding a hub lock leaves data that is still
     // structurally valid; keep serving rather than poison every session.
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    match m.try_lock() {
+        Ok(g) => return g,
+        Err(std::sync::TryLockError::Poisoned(e)) => return e.into_inner(),
+        Err(std::sync::TryLockError::WouldBlock) => {}
+    }
+    // Held by someone else, maybe for long (a join or an eviction cascade
+    // in a big session). Waiting here would park this runtime worker and
+    // every task queued on it, whatever session they belong to: on two
+    // workers one busy session stalled all the others (otc-bench
+    // isolation). So hand the worker's other tasks to another thread first
+    // (multi-threaded runtime only; elsewhere there is nobody to hand them
+    // to).
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi_thread {
+        tokio::task::block_in_place(|| m.lock().unwrap_or_else(|e| e.into_inner()))
+    } else {
+        m.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl Hub {

@@ -288,7 +288,7 @@ async fn the_send_queue_is_bounded_in_bytes() {
         // Let the writer move what it can into the socket buffers.
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    // The replay bound (32 MiB: 680 such frames) was not what ended it.
+    // The replay bound (96 MiB: 2,000 such frames) was not what ended it.
     assert!(sent < 330, "still connected after {sent} frames");
     assert_eq!(
         destroyed(&b.event().await),
