@@ -151,6 +151,21 @@ impl Member {
     fn receives_connection_events(&self) -> bool {
         !self.suppress_events
     }
+
+    /// Would a frame of `len` bytes from `sender` pass the sender's share
+    /// of this member (see the module docs)? The one place the rule is
+    /// written, for the back-pressure check and the refusal alike. A
+    /// sender's copies of its own broadcasts are not counted (it
+    /// acknowledges them on the link whose signals would wait), nor is a
+    /// member waiting for a resume (its replay bounds apply; otherwise every
+    /// sender would wait on it for the whole grace period).
+    fn holds_share_of(&self, sender: u64, len: usize, limits: &ServerLimits) -> bool {
+        let share = self.replay.share_of(sender);
+        self.joined != sender
+            && self.link.is_some()
+            && (share.frames >= limits.sender_share_frames()
+                || share.bytes + len > limits.sender_share_bytes())
+    }
 }
 
 /// Why a member must go.
@@ -279,19 +294,7 @@ impl Session {
         let Some(sender) = self.members.get(from).map(|m| m.joined) else {
             return false;
         };
-        let (max_frames, max_bytes) = (limits.sender_share_frames(), limits.sender_share_bytes());
-        // A sender's copies of its own broadcasts are bounded by its own
-        // reading (its queue), not by a share: it acknowledges them on the
-        // link whose signals would wait.
-        // A member waiting for a resume (no link) reads nothing until it
-        // is back: its replay bounds, not a share, apply to it, or every
-        // sender would wait on it for the whole grace period.
-        let full = |m: &Member| {
-            let share = m.replay.share_of(sender);
-            m.joined != sender
-                && m.link.is_some()
-                && (share.frames >= max_frames || share.bytes + len > max_bytes)
-        };
+        let full = |m: &Member| m.holds_share_of(sender, len, limits);
         match to {
             None => self.members.values().any(full),
             Some(ids) => ids.iter().filter_map(|id| self.members.get(id)).any(full),
@@ -404,13 +407,10 @@ impl Session {
         if let Some(sender) = sender {
             let (max_frames, max_bytes) =
                 (limits.sender_share_frames(), limits.sender_share_bytes());
-            let over = self.members.iter().find(|(id, m)| {
-                let share = m.replay.share_of(sender);
-                is_target(id)
-                    && m.joined != sender
-                    && m.link.is_some()
-                    && (share.frames >= max_frames || share.bytes + f.len() > max_bytes)
-            });
+            let over = self
+                .members
+                .iter()
+                .find(|(id, m)| is_target(id) && m.holds_share_of(sender, f.len(), limits));
             if let Some((id, m)) = over {
                 let share = m.replay.share_of(sender);
                 return Err(HubError::new(
