@@ -36,6 +36,20 @@ impl Error {
         Error::new(ErrorCode::NotConnected, reason)
     }
 
+    /// Something went wrong inside the library (a caught panic, ...).
+    pub fn internal(reason: impl Into<String>) -> Self {
+        Error::new(ErrorCode::InternalError, reason)
+    }
+
+    /// A function that needs the media engine, which this library does not
+    /// have (publishing, subscribing, devices).
+    pub fn media_unavailable() -> Self {
+        Error::new(
+            ErrorCode::MediaUnavailable,
+            "media is not part of this library (it implements the signaling part of the SDK)",
+        )
+    }
+
     /// Calls made before `otc_init` or after `otc_destroy`.
     pub fn not_initialized() -> Self {
         Error::illegal_state("the library is not initialized (call otc_init first)")

@@ -127,9 +127,10 @@ macro_rules! log_at {
     };
 }
 macro_rules! error { ($($arg:tt)*) => { $crate::log::log_at!($crate::log::Level::Error, $($arg)*) }; }
+macro_rules! warning { ($($arg:tt)*) => { $crate::log::log_at!($crate::log::Level::Warn, $($arg)*) }; }
 macro_rules! info { ($($arg:tt)*) => { $crate::log::log_at!($crate::log::Level::Info, $($arg)*) }; }
 macro_rules! debug { ($($arg:tt)*) => { $crate::log::log_at!($crate::log::Level::Debug, $($arg)*) }; }
-pub(crate) use {debug, error, info, log_at};
+pub(crate) use {debug, error, info, log_at, warning};
 
 /// Messages held back until a lock is released.
 ///

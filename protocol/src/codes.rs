@@ -53,11 +53,14 @@ pub enum ErrorCode {
     ProtocolError = 1604,
     /// Something went wrong inside the library or the server.
     InternalError = 2000,
+    /// The call needs the media engine, which this project does not have
+    /// (the SDK's `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE`).
+    MediaUnavailable = 5000,
 }
 
 impl ErrorCode {
     /// All codes, for exhaustive tests and lookup.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::AuthorizationFailure,
         ErrorCode::InvalidSession,
         ErrorCode::ConnectionFailed,
@@ -77,6 +80,7 @@ impl ErrorCode {
         ErrorCode::BufferFull,
         ErrorCode::ProtocolError,
         ErrorCode::InternalError,
+        ErrorCode::MediaUnavailable,
     ];
 
     /// The numeric value.

@@ -2,9 +2,12 @@
 
 use std::ffi::c_char;
 
-use super::{borrow, ffi_boundary, into_owned, otc_connection, otc_status, status, take_owned};
+use super::boundary::ffi;
+use super::castable::{castable, to_c, try_ref, try_take};
+use super::{otc_connection, otc_status, OTC_SUCCESS};
 use crate::connection::Connection;
-use crate::log;
+
+castable!(otc_connection => Connection);
 
 /// The connection's id (valid as long as the connection pointer), or NULL
 /// if `connection` is NULL.
@@ -14,15 +17,7 @@ use crate::log;
 /// still valid.
 #[no_mangle]
 pub unsafe extern "C" fn otc_connection_get_id(connection: *const otc_connection) -> *const c_char {
-    ffi_boundary!("otc_connection_get_id", {
-        match unsafe { borrow::<_, Connection>(connection, "connection") } {
-            Ok(c) => c.id().as_ptr(),
-            Err(e) => {
-                log::error!("otc_connection_get_id: {e}");
-                std::ptr::null()
-            }
-        }
-    })
+    ffi!({ Ok(unsafe { try_ref(connection) }?.id().as_ptr()) })
 }
 
 /// When the connection was created, in milliseconds since the Unix epoch
@@ -34,15 +29,7 @@ pub unsafe extern "C" fn otc_connection_get_id(connection: *const otc_connection
 pub unsafe extern "C" fn otc_connection_get_creation_time(
     connection: *const otc_connection,
 ) -> i64 {
-    ffi_boundary!("otc_connection_get_creation_time", {
-        match unsafe { borrow::<_, Connection>(connection, "connection") } {
-            Ok(c) => c.created_at_ms(),
-            Err(e) => {
-                log::error!("otc_connection_get_creation_time: {e}");
-                0
-            }
-        }
-    })
+    ffi!(or 0, { Ok(unsafe { try_ref(connection) }?.created_at_ms()) })
 }
 
 /// The connection data of the token it connected with ("" if none), or
@@ -54,15 +41,7 @@ pub unsafe extern "C" fn otc_connection_get_creation_time(
 pub unsafe extern "C" fn otc_connection_get_data(
     connection: *const otc_connection,
 ) -> *const c_char {
-    ffi_boundary!("otc_connection_get_data", {
-        match unsafe { borrow::<_, Connection>(connection, "connection") } {
-            Ok(c) => c.data().as_ptr(),
-            Err(e) => {
-                log::error!("otc_connection_get_data: {e}");
-                std::ptr::null()
-            }
-        }
-    })
+    ffi!({ Ok(unsafe { try_ref(connection) }?.data().as_ptr()) })
 }
 
 /// The id of the session the connection belongs to, or NULL if
@@ -74,15 +53,7 @@ pub unsafe extern "C" fn otc_connection_get_data(
 pub unsafe extern "C" fn otc_connection_get_session_id(
     connection: *const otc_connection,
 ) -> *const c_char {
-    ffi_boundary!("otc_connection_get_session_id", {
-        match unsafe { borrow::<_, Connection>(connection, "connection") } {
-            Ok(c) => c.session_id().as_ptr(),
-            Err(e) => {
-                log::error!("otc_connection_get_session_id: {e}");
-                std::ptr::null()
-            }
-        }
-    })
+    ffi!({ Ok(unsafe { try_ref(connection) }?.session_id().as_ptr()) })
 }
 
 /// A copy that stays valid until `otc_connection_delete` (for example of a
@@ -94,15 +65,7 @@ pub unsafe extern "C" fn otc_connection_get_session_id(
 pub unsafe extern "C" fn otc_connection_copy(
     connection: *const otc_connection,
 ) -> *mut otc_connection {
-    ffi_boundary!("otc_connection_copy", {
-        match unsafe { borrow::<_, Connection>(connection, "connection") } {
-            Ok(c) => into_owned::<otc_connection, Connection>(c.clone()),
-            Err(e) => {
-                log::error!("otc_connection_copy: {e}");
-                std::ptr::null_mut()
-            }
-        }
-    })
+    ffi!({ Ok(to_c(unsafe { try_ref(connection) }?.clone())) })
 }
 
 /// Frees a copy made by `otc_connection_copy`. Only copies may be deleted,
@@ -113,8 +76,8 @@ pub unsafe extern "C" fn otc_connection_copy(
 /// afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn otc_connection_delete(connection: *mut otc_connection) -> otc_status {
-    ffi_boundary!("otc_connection_delete", {
-        let r = unsafe { take_owned::<_, Connection>(connection, "connection") }.map(drop);
-        status("otc_connection_delete", r)
+    ffi!({
+        drop(unsafe { try_take(connection) }?);
+        Ok(OTC_SUCCESS)
     })
 }

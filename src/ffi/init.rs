@@ -2,7 +2,8 @@
 
 use std::ffi::c_void;
 
-use super::{ffi_boundary, otc_status, status};
+use super::boundary::ffi;
+use super::{otc_status, success};
 use crate::runtime;
 
 /// Initializes the library: starts its I/O and callback threads. Call it
@@ -12,7 +13,7 @@ use crate::runtime;
 #[no_mangle]
 pub extern "C" fn otc_init(reserved: *mut c_void) -> otc_status {
     let _ = reserved;
-    ffi_boundary!("otc_init", { status("otc_init", runtime::init()) })
+    ffi!({ success(runtime::init()) })
 }
 
 /// Shuts the library down: deletes every session still alive (no callback
@@ -22,5 +23,5 @@ pub extern "C" fn otc_init(reserved: *mut c_void) -> otc_status {
 /// `otc_init` is called again.
 #[no_mangle]
 pub extern "C" fn otc_destroy() -> otc_status {
-    ffi_boundary!("otc_destroy", { status("otc_destroy", runtime::destroy()) })
+    ffi!({ success(runtime::destroy()) })
 }

@@ -1,6 +1,7 @@
 //! `otc_log_*`: the application controls the library's logging.
 
-use super::{ffi_boundary, otc_log_level, otc_log_level_arg, otc_logger_callback};
+use super::boundary::ffi;
+use super::{otc_log_level, otc_log_level_arg, otc_logger_callback};
 use crate::log;
 
 const LEVELS: [otc_log_level; 9] = [
@@ -20,8 +21,9 @@ const LEVELS: [otc_log_level; 9] = [
 /// NULL sends them back to stderr. May be called before `otc_init`.
 #[no_mangle]
 pub extern "C" fn otc_log_set_logger_callback(callback: otc_logger_callback) {
-    ffi_boundary!("otc_log_set_logger_callback", {
+    ffi!({
         log::set_callback(callback);
+        Ok(())
     })
 }
 
@@ -31,24 +33,25 @@ pub extern "C" fn otc_log_set_logger_callback(callback: otc_logger_callback) {
 /// May be called before `otc_init`.
 #[no_mangle]
 pub extern "C" fn otc_log_enable(log_level: otc_log_level_arg) {
-    ffi_boundary!("otc_log_enable", {
+    ffi!({
         if LEVELS.iter().any(|l| *l as i32 == log_level) {
             log::set_threshold(log_level);
         } else {
             eprintln!("opentok: otc_log_enable: {log_level} is not an otc_log_level; ignored");
         }
+        Ok(())
     })
 }
 
 /// The current verbosity.
 #[no_mangle]
 pub extern "C" fn otc_get_log_level() -> otc_log_level {
-    ffi_boundary!("otc_get_log_level", {
+    ffi!(or otc_log_level::OTC_LOG_LEVEL_DISABLED, {
         let current = log::threshold();
-        LEVELS
+        Ok(LEVELS
             .iter()
             .copied()
             .find(|l| *l as i32 == current)
-            .unwrap_or(otc_log_level::OTC_LOG_LEVEL_DISABLED)
+            .unwrap_or(otc_log_level::OTC_LOG_LEVEL_DISABLED))
     })
 }

@@ -10,11 +10,12 @@ use std::sync::Arc;
 
 use protocol::limits::MAX_SIGNAL_TARGETS;
 
+use super::boundary::ffi;
+use super::castable::{as_c, try_copy, try_opt_str, try_ref, try_session, try_str};
 use super::{
-    borrow, fail, ffi_boundary, opt_str_arg, otc_connection, otc_session, otc_session_callbacks,
-    otc_session_capabilities, otc_session_settings, otc_signal_completion_callback,
-    otc_signal_options, otc_status, ptr_or_null, session_arg, status, str_arg, OTC_FALSE,
-    OTC_SUCCESS,
+    otc_connection, otc_session, otc_session_callbacks, otc_session_capabilities,
+    otc_session_settings, otc_signal_completion_callback, otc_signal_options, otc_status, success,
+    OTC_FALSE, OTC_SUCCESS,
 };
 use crate::connection::Connection;
 use crate::dispatch::{Completion, Event, EventSink};
@@ -34,7 +35,7 @@ unsafe impl Send for CallbackSink {}
 unsafe impl Sync for CallbackSink {}
 
 fn conn_ptr(c: &Arc<Connection>) -> *const otc_connection {
-    Arc::as_ptr(c) as *const otc_connection
+    as_c::<otc_connection>(c)
 }
 
 impl EventSink for CallbackSink {
@@ -131,17 +132,14 @@ unsafe fn new_session(
     if !runtime::is_initialized() {
         return Err(Error::not_initialized());
     }
-    let api_key = unsafe { str_arg(apikey, "apikey") }?;
-    let session_id = unsafe { str_arg(session_id, "session_id") }?;
-    if callbacks.is_null() {
-        return Err(Error::invalid("callbacks is NULL"));
-    }
-    // SAFETY: non-NULL; the struct is copied, the caller may free it.
-    let cb = unsafe { *callbacks };
+    let api_key = unsafe { try_str(apikey, "apikey") }?;
+    let session_id = unsafe { try_str(session_id, "session_id") }?;
+    // Copied: the caller may free its struct.
+    let cb = unsafe { try_copy(callbacks, "callbacks") }?;
     let settings = if settings.is_null() {
         Settings::default()
     } else {
-        unsafe { borrow::<_, Settings>(settings, "settings") }?.clone()
+        unsafe { try_ref(settings) }?.clone()
     };
     let addr =
         runtime::create_session(api_key, session_id, settings, Box::new(CallbackSink { cb }))?;
@@ -160,11 +158,7 @@ pub unsafe extern "C" fn otc_session_new(
     session_id: *const c_char,
     callbacks: *const otc_session_callbacks,
 ) -> *mut otc_session {
-    ffi_boundary!("otc_session_new", {
-        ptr_or_null("otc_session_new", unsafe {
-            new_session(apikey, session_id, callbacks, std::ptr::null_mut())
-        })
-    })
+    ffi!({ unsafe { new_session(apikey, session_id, callbacks, std::ptr::null_mut()) } })
 }
 
 /// As `otc_session_new`, with settings (copied; NULL means defaults).
@@ -179,11 +173,7 @@ pub unsafe extern "C" fn otc_session_new_with_settings(
     callbacks: *const otc_session_callbacks,
     settings: *mut otc_session_settings,
 ) -> *mut otc_session {
-    ffi_boundary!("otc_session_new_with_settings", {
-        ptr_or_null("otc_session_new_with_settings", unsafe {
-            new_session(apikey, session_id, callbacks, settings)
-        })
-    })
+    ffi!({ unsafe { new_session(apikey, session_id, callbacks, settings) } })
 }
 
 /// Deletes a session, disconnecting it if needed. When it returns, no
@@ -193,13 +183,11 @@ pub unsafe extern "C" fn otc_session_new_with_settings(
 /// session.
 #[no_mangle]
 pub extern "C" fn otc_session_delete(session: *mut otc_session) -> otc_status {
-    ffi_boundary!("otc_session_delete", {
-        let r = if session.is_null() {
-            Err(Error::invalid("session is NULL"))
-        } else {
-            runtime::delete_session(session as usize)
-        };
-        status("otc_session_delete", r)
+    ffi!({
+        if session.is_null() {
+            return Err(Error::invalid("otc_session pointer is NULL"));
+        }
+        success(runtime::delete_session(session as usize))
     })
 }
 
@@ -214,10 +202,9 @@ pub unsafe extern "C" fn otc_session_connect(
     session: *mut otc_session,
     token: *const c_char,
 ) -> otc_status {
-    ffi_boundary!("otc_session_connect", {
-        let r = session_arg(session)
-            .and_then(|s| unsafe { str_arg(token, "token") }.and_then(|t| s.connect(t)));
-        status("otc_session_connect", r)
+    ffi!({
+        let s = try_session(session)?;
+        success(s.connect(unsafe { try_str(token, "token") }?))
     })
 }
 
@@ -225,53 +212,72 @@ pub unsafe extern "C" fn otc_session_connect(
 /// `OTC_SESSION_NOT_CONNECTED` if it is neither connected nor connecting.
 #[no_mangle]
 pub extern "C" fn otc_session_disconnect(session: *mut otc_session) -> otc_status {
-    ffi_boundary!("otc_session_disconnect", {
-        status(
-            "otc_session_disconnect",
-            session_arg(session).and_then(|s| s.disconnect()),
-        )
-    })
+    ffi!({ success(try_session(session)?.disconnect()) })
 }
 
-/// Checks the arguments common to every send function and sends.
-#[allow(clippy::too_many_arguments)]
-unsafe fn send(
+/// One signal as C describes it, before it is checked.
+struct SignalArgs {
     session: *const otc_session,
     r#type: *const c_char,
     signal: *const c_char,
-    to: Option<Vec<String>>,
     options: otc_signal_options,
     on_complete: otc_signal_completion_callback,
     completion_data: *mut c_void,
-) -> Result<u64> {
-    let s = session_arg(session)?;
-    let signal_type = unsafe { opt_str_arg(r#type, "type") }?;
-    let data = unsafe { opt_str_arg(signal, "signal") }?;
-    let user_data = user_data_of(&s);
-    s.send_signal(Outgoing {
-        signal_type: signal_type.to_string(),
-        data: data.to_string(),
-        to,
-        retry_after_reconnect: options.retry_after_reconnect != OTC_FALSE,
-        completion: completion(session, user_data, on_complete, completion_data),
-    })
 }
 
-unsafe fn target_of(connection: *const otc_connection) -> Result<Vec<String>> {
-    let c = unsafe { borrow::<_, Connection>(connection, "connection") }?;
-    Ok(vec![c.id_str().to_string()])
+impl SignalArgs {
+    fn new(session: *const otc_session, r#type: *const c_char, signal: *const c_char) -> Self {
+        SignalArgs {
+            session,
+            r#type,
+            signal,
+            options: DEFAULT_OPTIONS,
+            on_complete: None,
+            completion_data: std::ptr::null_mut(),
+        }
+    }
+
+    fn with_options(mut self, options: otc_signal_options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Checks the arguments and sends to `to` (`None`: the whole session).
+    ///
+    /// # Safety
+    /// The strings are NULL or NUL-terminated.
+    unsafe fn send(self, to: Option<Vec<String>>) -> Result<u64> {
+        let s = try_session(self.session)?;
+        let signal_type = unsafe { try_opt_str(self.r#type, "type") }?;
+        let data = unsafe { try_opt_str(self.signal, "signal") }?;
+        let user_data = user_data_of(&s);
+        s.send_signal(Outgoing {
+            signal_type: signal_type.to_string(),
+            data: data.to_string(),
+            to,
+            retry_after_reconnect: self.options.retry_after_reconnect != OTC_FALSE,
+            completion: completion(
+                self.session,
+                user_data,
+                self.on_complete,
+                self.completion_data,
+            ),
+        })
+    }
+}
+
+/// The one target of the `*_to_connection` functions.
+///
+/// # Safety
+/// `connection` is NULL or a valid connection pointer.
+unsafe fn target_of(connection: *const otc_connection) -> Result<Option<Vec<String>>> {
+    let c = unsafe { try_ref(connection) }?;
+    Ok(Some(vec![c.id_str().to_string()]))
 }
 
 const DEFAULT_OPTIONS: otc_signal_options = otc_signal_options {
     retry_after_reconnect: 1,
 };
-
-fn sent(name: &str, r: Result<u64>) -> otc_status {
-    match r {
-        Ok(_) => OTC_SUCCESS,
-        Err(e) => fail(name, &e),
-    }
-}
 
 /// Sends a signal to every connection of the session, the sender included.
 /// `type` (NULL = "") is at most 128 bytes of `A-Z a-z 0-9 - _ ~`; `signal`
@@ -287,19 +293,9 @@ pub unsafe extern "C" fn otc_session_send_signal(
     r#type: *const c_char,
     signal: *const c_char,
 ) -> otc_status {
-    ffi_boundary!("otc_session_send_signal", {
-        let r = unsafe {
-            send(
-                session,
-                r#type,
-                signal,
-                None,
-                DEFAULT_OPTIONS,
-                None,
-                std::ptr::null_mut(),
-            )
-        };
-        sent("otc_session_send_signal", r)
+    ffi!({
+        unsafe { SignalArgs::new(session, r#type, signal).send(None) }?;
+        Ok(OTC_SUCCESS)
     })
 }
 
@@ -316,21 +312,11 @@ pub unsafe extern "C" fn otc_session_send_signal_to_connection(
     signal: *const c_char,
     connection: *const otc_connection,
 ) -> otc_status {
-    ffi_boundary!("otc_session_send_signal_to_connection", {
-        let r = session_arg(session)
-            .and_then(|_| unsafe { target_of(connection) })
-            .and_then(|to| unsafe {
-                send(
-                    session,
-                    r#type,
-                    signal,
-                    Some(to),
-                    DEFAULT_OPTIONS,
-                    None,
-                    std::ptr::null_mut(),
-                )
-            });
-        sent("otc_session_send_signal_to_connection", r)
+    ffi!({
+        try_session(session)?;
+        let to = unsafe { target_of(connection) }?;
+        unsafe { SignalArgs::new(session, r#type, signal).send(to) }?;
+        Ok(OTC_SUCCESS)
     })
 }
 
@@ -345,19 +331,10 @@ pub unsafe extern "C" fn otc_session_send_signal_with_options(
     signal: *const c_char,
     signal_options: otc_signal_options,
 ) -> otc_status {
-    ffi_boundary!("otc_session_send_signal_with_options", {
-        let r = unsafe {
-            send(
-                session,
-                r#type,
-                signal,
-                None,
-                signal_options,
-                None,
-                std::ptr::null_mut(),
-            )
-        };
-        sent("otc_session_send_signal_with_options", r)
+    ffi!({
+        let args = SignalArgs::new(session, r#type, signal).with_options(signal_options);
+        unsafe { args.send(None) }?;
+        Ok(OTC_SUCCESS)
     })
 }
 
@@ -373,24 +350,19 @@ pub unsafe extern "C" fn otc_session_send_signal_to_connection_with_options(
     connection: *const otc_connection,
     signal_options: otc_signal_options,
 ) -> otc_status {
-    ffi_boundary!("otc_session_send_signal_to_connection_with_options", {
-        let r = session_arg(session)
-            .and_then(|_| unsafe { target_of(connection) })
-            .and_then(|to| unsafe {
-                send(
-                    session,
-                    r#type,
-                    signal,
-                    Some(to),
-                    signal_options,
-                    None,
-                    std::ptr::null_mut(),
-                )
-            });
-        sent("otc_session_send_signal_to_connection_with_options", r)
+    ffi!({
+        try_session(session)?;
+        let to = unsafe { target_of(connection) }?;
+        let args = SignalArgs::new(session, r#type, signal).with_options(signal_options);
+        unsafe { args.send(to) }?;
+        Ok(OTC_SUCCESS)
     })
 }
 
+/// The targets of `otc_session_send_signal_to_connections`.
+///
+/// # Safety
+/// `ids` is NULL or points to `count` string pointers.
 unsafe fn targets_of(ids: *const *const c_char, count: usize) -> Result<Option<Vec<String>>> {
     if count == 0 {
         return Ok(None);
@@ -409,7 +381,7 @@ unsafe fn targets_of(ids: *const *const c_char, count: usize) -> Result<Option<V
     let ids = unsafe { std::slice::from_raw_parts(ids, count) };
     ids.iter()
         .enumerate()
-        .map(|(i, p)| unsafe { str_arg(*p, &format!("connection_ids[{i}]")) }.map(str::to_string))
+        .map(|(i, p)| unsafe { try_str(*p, &format!("connection_ids[{i}]")) }.map(str::to_string))
         .collect::<Result<Vec<_>>>()
         .map(Some)
 }
@@ -445,27 +417,20 @@ pub unsafe extern "C" fn otc_session_send_signal_to_connections(
     completion_data: *mut c_void,
     signal_id_out: *mut u64,
 ) -> otc_status {
-    ffi_boundary!("otc_session_send_signal_to_connections", {
-        let r = session_arg(session)
-            .and_then(|_| unsafe { targets_of(connection_ids, connection_count) })
-            .and_then(|to| unsafe {
-                send(
-                    session,
-                    r#type,
-                    signal,
-                    to,
-                    signal_options,
-                    on_complete,
-                    completion_data,
-                )
-            });
-        if let Ok(id) = r {
-            if !signal_id_out.is_null() {
-                // SAFETY: non-NULL and writable per the contract.
-                unsafe { *signal_id_out = id };
-            }
+    ffi!({
+        try_session(session)?;
+        let to = unsafe { targets_of(connection_ids, connection_count) }?;
+        let args = SignalArgs {
+            on_complete,
+            completion_data,
+            ..SignalArgs::new(session, r#type, signal).with_options(signal_options)
+        };
+        let id = unsafe { args.send(to) }?;
+        // SAFETY: NULL or writable per the contract.
+        if let Some(out) = unsafe { signal_id_out.as_mut() } {
+            *out = id;
         }
-        sent("otc_session_send_signal_to_connections", r)
+        Ok(OTC_SUCCESS)
     })
 }
 
@@ -473,24 +438,16 @@ pub unsafe extern "C" fn otc_session_send_signal_to_connections(
 /// NULL for an invalid session.
 #[no_mangle]
 pub extern "C" fn otc_session_get_id(session: *const otc_session) -> *mut c_char {
-    ffi_boundary!("otc_session_get_id", {
-        ptr_or_null(
-            "otc_session_get_id",
-            session_arg(session).map(|s| s.session_id_c().as_ptr() as *mut c_char),
-        )
-    })
+    ffi!({ Ok(try_session(session)?.session_id_c().as_ptr() as *mut c_char) })
 }
 
 /// This client's own connection while connected (valid until the session is
 /// deleted; do not delete it), else NULL.
 #[no_mangle]
 pub extern "C" fn otc_session_get_connection(session: *const otc_session) -> *mut otc_connection {
-    ffi_boundary!("otc_session_get_connection", {
-        ptr_or_null(
-            "otc_session_get_connection",
-            session_arg(session)
-                .map(|s| s.own_connection().map_or(std::ptr::null(), |c| c) as *mut otc_connection),
-        )
+    ffi!({
+        let s = try_session(session)?;
+        Ok(s.own_connection().map_or(std::ptr::null(), |c| c) as *mut otc_connection)
     })
 }
 
@@ -499,11 +456,10 @@ pub extern "C" fn otc_session_get_connection(session: *const otc_session) -> *mu
 pub extern "C" fn otc_session_get_capabilities(
     session: *const otc_session,
 ) -> otc_session_capabilities {
-    ffi_boundary!("otc_session_get_capabilities", {
-        if let Err(e) = session_arg(session) {
-            crate::log::error!("otc_session_get_capabilities: {e}");
-        }
-        otc_session_capabilities { publish: OTC_FALSE }
+    const NONE: otc_session_capabilities = otc_session_capabilities { publish: OTC_FALSE };
+    ffi!(or NONE, {
+        try_session(session)?;
+        Ok(NONE)
     })
 }
 
@@ -518,10 +474,5 @@ fn user_data_of(s: &Session) -> *mut c_void {
 /// session.
 #[no_mangle]
 pub extern "C" fn otc_session_get_user_data(session: *const otc_session) -> *mut c_void {
-    ffi_boundary!("otc_session_get_user_data", {
-        ptr_or_null(
-            "otc_session_get_user_data",
-            session_arg(session).map(|s| user_data_of(&s)),
-        )
-    })
+    ffi!({ Ok(user_data_of(&*try_session(session)?)) })
 }

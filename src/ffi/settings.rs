@@ -3,21 +3,20 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use super::{
-    borrow_mut, ffi_boundary, into_owned, opt_str_arg, otc_bool, otc_session_settings, otc_status,
-    status, take_owned, OTC_FALSE,
-};
+use super::boundary::ffi;
+use super::castable::{castable, to_c, try_mut, try_str, try_take};
+use super::{otc_bool, otc_session_settings, otc_status, success, OTC_FALSE, OTC_SUCCESS};
 use crate::error::Error;
 use crate::session::Settings;
+
+castable!(otc_session_settings => Settings);
 
 /// Creates settings with the defaults (connection events sent, server from
 /// `OTC_SERVER_URL` or the default address). Free with
 /// `otc_session_settings_delete`; a session keeps its own copy.
 #[no_mangle]
 pub extern "C" fn otc_session_settings_new() -> *mut otc_session_settings {
-    ffi_boundary!("otc_session_settings_new", {
-        into_owned::<otc_session_settings, Settings>(Settings::default())
-    })
+    ffi!({ Ok(to_c(Settings::default())) })
 }
 
 /// With `suppress` true the server sends this client no
@@ -30,11 +29,9 @@ pub unsafe extern "C" fn otc_session_settings_set_connection_events_suppressed(
     settings: *mut otc_session_settings,
     suppress: otc_bool,
 ) -> otc_status {
-    ffi_boundary!("otc_session_settings_set_connection_events_suppressed", {
-        let r = unsafe { borrow_mut::<_, Settings>(settings, "settings") }.map(|s| {
-            s.suppress_connection_events = suppress != OTC_FALSE;
-        });
-        status("otc_session_settings_set_connection_events_suppressed", r)
+    ffi!({
+        unsafe { try_mut(settings) }?.suppress_connection_events = suppress != OTC_FALSE;
+        Ok(OTC_SUCCESS)
     })
 }
 
@@ -52,20 +49,17 @@ pub unsafe extern "C" fn otc_session_settings_set_server_url(
     settings: *mut otc_session_settings,
     url: *const c_char,
 ) -> otc_status {
-    ffi_boundary!("otc_session_settings_set_server_url", {
-        let r = (|| {
-            let s = unsafe { borrow_mut::<_, Settings>(settings, "settings") }?;
-            if url.is_null() {
-                s.server_url = None;
-                return Ok(());
-            }
-            let url = unsafe { opt_str_arg(url, "url") }?;
-            if url.is_empty() {
-                return Err(Error::invalid("url is empty"));
-            }
-            s.set_server_url(url)
-        })();
-        status("otc_session_settings_set_server_url", r)
+    ffi!({
+        let s = unsafe { try_mut(settings) }?;
+        if url.is_null() {
+            s.server_url = None;
+            return Ok(OTC_SUCCESS);
+        }
+        let url = unsafe { try_str(url, "url") }?;
+        if url.is_empty() {
+            return Err(Error::invalid("url is empty"));
+        }
+        success(s.set_server_url(url))
     })
 }
 
@@ -86,14 +80,12 @@ pub unsafe extern "C" fn otc_session_settings_set_reconnection_window_ms(
     settings: *mut otc_session_settings,
     window_ms: i64,
 ) -> otc_status {
-    ffi_boundary!("otc_session_settings_set_reconnection_window_ms", {
-        let r = unsafe { borrow_mut::<_, Settings>(settings, "settings") }.and_then(|s| {
-            let ms = u64::try_from(window_ms)
-                .map_err(|_| Error::invalid(format!("window_ms is negative ({window_ms})")))?;
-            s.reconnection_window = Some(Duration::from_millis(ms));
-            Ok(())
-        });
-        status("otc_session_settings_set_reconnection_window_ms", r)
+    ffi!({
+        let s = unsafe { try_mut(settings) }?;
+        let ms = u64::try_from(window_ms)
+            .map_err(|_| Error::invalid(format!("window_ms is negative ({window_ms})")))?;
+        s.reconnection_window = Some(Duration::from_millis(ms));
+        Ok(OTC_SUCCESS)
     })
 }
 
@@ -106,8 +98,8 @@ pub unsafe extern "C" fn otc_session_settings_set_reconnection_window_ms(
 pub unsafe extern "C" fn otc_session_settings_delete(
     settings: *mut otc_session_settings,
 ) -> otc_status {
-    ffi_boundary!("otc_session_settings_delete", {
-        let r = unsafe { take_owned::<_, Settings>(settings, "settings") }.map(drop);
-        status("otc_session_settings_delete", r)
+    ffi!({
+        drop(unsafe { try_take(settings) }?);
+        Ok(OTC_SUCCESS)
     })
 }

@@ -1,0 +1,179 @@
+//! The one pattern every `extern "C"` body follows.
+//!
+//! A C function's signature is written out (cbindgen reads it), and its body
+//! is a single `ffi!({ ... })` block that returns `Result<R>`:
+//!
+//! ```ignore
+//! #[no_mangle]
+//! pub unsafe extern "C" fn otc_connection_get_id(c: *const otc_connection) -> *const c_char {
+//!     ffi!({ Ok(try_ref(c)?.id().as_ptr()) })
+//! }
+//! ```
+//!
+//! The macro finds the function's own name (so a log line can never name the
+//! wrong function), stops panics at the boundary, logs an `Err` as
+//! `"<function>: <reason> (error <code>)"`, and turns it into the C failure
+//! value of the return type ([`CReturn`]): the error code for `otc_status`,
+//! NULL for pointers. Functions whose SDK failure value is something else
+//! (`OTC_FALSE`, `-1`, `0`) say so: `ffi!(or OTC_FALSE, { ... })`.
+//!
+//! Media functions, which cannot do their job in this library, use
+//! [`no_media!`]: it logs once per function, then fails the same way.
+
+use std::collections::HashSet;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Mutex;
+
+use crate::error::{Error, Result};
+use crate::log;
+
+/// The value an `extern "C"` function returns when its body fails.
+pub trait CReturn: Sized {
+    fn on_error(e: &Error) -> Self;
+}
+
+impl CReturn for std::ffi::c_int {
+    /// `otc_status`: the error's SDK code.
+    fn on_error(e: &Error) -> Self {
+        e.code.as_i32()
+    }
+}
+
+impl<T> CReturn for *mut T {
+    fn on_error(_: &Error) -> Self {
+        std::ptr::null_mut()
+    }
+}
+
+impl<T> CReturn for *const T {
+    fn on_error(_: &Error) -> Self {
+        std::ptr::null()
+    }
+}
+
+impl CReturn for () {
+    fn on_error(_: &Error) -> Self {}
+}
+
+/// Runs `body` for the function `name`; see the module documentation.
+pub fn run<R: CReturn>(name: &str, body: impl FnOnce() -> Result<R>) -> R {
+    run_or_else(name, body, R::on_error)
+}
+
+/// As [`run`], with an explicit failure value.
+pub fn run_or<R: Copy>(name: &str, failure: R, body: impl FnOnce() -> Result<R>) -> R {
+    run_or_else(name, body, |_| failure)
+}
+
+fn run_or_else<R>(
+    name: &str,
+    body: impl FnOnce() -> Result<R>,
+    failure: impl FnOnce(&Error) -> R,
+) -> R {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            log::error!("{name}: {e}");
+            failure(&e)
+        }
+        Err(_) => {
+            let e = Error::internal("panic caught at the C boundary");
+            log::error!("{name}: {e}");
+            failure(&e)
+        }
+    }
+}
+
+/// The bare name of a function from the type name of an item nested in it
+/// (`"opentok::ffi::connection::otc_connection_get_id::here"`).
+pub fn bare_name(path: &'static str) -> &'static str {
+    let path = path.strip_suffix("::here").unwrap_or(path);
+    path.rsplit("::").next().unwrap_or(path)
+}
+
+/// The name of the enclosing function, as a `&'static str`.
+macro_rules! function_name {
+    () => {{
+        fn here() {}
+        $crate::ffi::boundary::bare_name(std::any::type_name_of_val(&here))
+    }};
+}
+pub(crate) use function_name;
+
+/// The body of an `extern "C"` function (see the module documentation).
+macro_rules! ffi {
+    ($body:block) => {{
+        let name = $crate::ffi::boundary::function_name!();
+        $crate::ffi::boundary::run(name, || $body)
+    }};
+    (or $failure:expr, $body:block) => {{
+        let name = $crate::ffi::boundary::function_name!();
+        $crate::ffi::boundary::run_or(name, $failure, || $body)
+    }};
+}
+pub(crate) use ffi;
+
+/// Functions already reported as needing media, so each is logged once.
+static REPORTED: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+
+/// The error of a function that needs the media engine, logged (at warning
+/// level) the first time each function is called while warnings are on.
+pub fn media_unavailable(name: &'static str) -> Error {
+    let e = Error::media_unavailable();
+    if !log::enabled(log::Level::Warn) {
+        return e;
+    }
+    let first = REPORTED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_or_insert_with(HashSet::new)
+        .insert(name);
+    if first {
+        log::warning!("{name}: {e}");
+    }
+    e
+}
+
+/// The whole body of a media function: fails with the SDK's failure value
+/// for its return type (or the one given, as for [`ffi!`]), logging once.
+#[allow(unused_macros)]
+macro_rules! no_media {
+    () => {{
+        let name = $crate::ffi::boundary::function_name!();
+        let e = $crate::ffi::boundary::media_unavailable(name);
+        $crate::ffi::boundary::CReturn::on_error(&e)
+    }};
+    (or $failure:expr) => {{
+        let name = $crate::ffi::boundary::function_name!();
+        let _ = $crate::ffi::boundary::media_unavailable(name);
+        $failure
+    }};
+}
+#[allow(unused_imports)]
+pub(crate) use no_media;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn otc_example_function() -> &'static str {
+        function_name!()
+    }
+
+    #[test]
+    fn finds_its_own_function_name() {
+        assert_eq!(otc_example_function(), "otc_example_function");
+    }
+
+    #[test]
+    fn errors_and_panics_become_the_failure_value() {
+        let code: std::ffi::c_int = run("f", || Err(Error::invalid("x")));
+        assert_eq!(code, 1011);
+        let p: *mut u8 = run("f", || panic!("boom"));
+        assert!(p.is_null());
+        let b: i32 = run_or("f", -1, || Err(Error::invalid("x")));
+        assert_eq!(b, -1);
+        let ok: std::ffi::c_int = run("f", || Ok(0));
+        assert_eq!(ok, 0);
+    }
+}
