@@ -121,6 +121,8 @@ install-lib: $(INSTALL_LIB_DEPS)
 	@test -f $(OUT_DIR)/libopentok.so || { echo "no $(OUT_DIR)/libopentok.so; run make lib" >&2; exit 1; }
 	install -d $(DESTDIR)$(IPREFIX)/include $(LIBDIR_I)/pkgconfig
 	install -p -m 644 include/opentok.h $(DESTDIR)$(IPREFIX)/include/opentok.h
+	install -d $(DESTDIR)$(IPREFIX)/include/opentok
+	install -p -m 644 include/opentok/*.h $(DESTDIR)$(IPREFIX)/include/opentok/
 	install -m 755 $(OUT_DIR)/libopentok.so $(LIBDIR_I)/libopentok.so.$(VERSION)
 	ln -sfn libopentok.so.$(VERSION) $(LIBDIR_I)/$(SONAME)
 	ln -sfn $(SONAME) $(LIBDIR_I)/libopentok.so

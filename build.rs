@@ -8,11 +8,14 @@
 
 use std::path::PathBuf;
 
+include!("build-support/per_file_headers.rs");
+
 fn main() {
     let dir =
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=build-support");
     println!("cargo:rerun-if-env-changed=OPENTOK_SKIP_HEADER");
     println!("cargo:rerun-if-env-changed=CI");
 
@@ -28,6 +31,7 @@ fn main() {
         {
             Ok(bindings) => {
                 bindings.write_to_file(dir.join("include/opentok.h"));
+                write_per_file_headers(&dir);
             }
             Err(e) => println!("cargo:warning=cbindgen could not generate include/opentok.h: {e}"),
         }
@@ -46,4 +50,23 @@ fn main() {
         "cargo:rustc-cdylib-link-arg=-Wl,--version-script={}",
         script.display()
     );
+}
+
+/// Writes `include/opentok/<name>.h` for each SDK header (only when its
+/// text changed, so a build does not touch the files' times needlessly).
+fn write_per_file_headers(dir: &std::path::Path) {
+    let sub = dir.join("include/opentok");
+    if let Err(e) = std::fs::create_dir_all(&sub) {
+        println!("cargo:warning=cannot create {}: {e}", sub.display());
+        return;
+    }
+    for name in SDK_HEADERS {
+        let path = sub.join(format!("{name}.h"));
+        let text = per_file_header(name);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            if let Err(e) = std::fs::write(&path, text) {
+                println!("cargo:warning=cannot write {}: {e}", path.display());
+            }
+        }
+    }
 }

@@ -27,7 +27,7 @@
  *   --id-file PATH    write our connection id to PATH once connected
  *   --linger MS       wait this long at end of input (default 1000)
  *   --timeout SECONDS give up connecting after this long (default 15)
- *   --log LEVEL       library log level (0 off ... 8 trace; default: quiet)
+ *   --log LEVEL       library log level (0 off, 1 error ... 4 debug; default: quiet)
  *
  * Exit status: 0 when connected, every command succeeded and the session
  * ended normally; 1 otherwise.

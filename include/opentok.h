@@ -17,21 +17,58 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <sys/time.h>
+#include <unistd.h>
+/* The SDK's declaration macros (its config.h), for code that uses them. */
+#define LIBOPENTOK_LIBRARY_EXPORTED __attribute__((__visibility__("default")))
+#define OTC_DEF(type) type
+#if defined(__cplusplus)
+#define OTC_DECL(type) LIBOPENTOK_LIBRARY_EXPORTED type
+#define OTC_BEGIN_DECL extern "C" {
+#define OTC_END_DECL }
+#else
+#define OTC_DECL(type) extern LIBOPENTOK_LIBRARY_EXPORTED type
+#define OTC_BEGIN_DECL
+#define OTC_END_DECL
+#endif
+/* Set by the SDK's own build only; 0 in application code, as there. */
+#define IS_MAC_OS 0
+#define IS_LINUX 0
+
+/** Constants of the SDK: `otc_status` success and `otc_bool` values. */
+enum otc_constant {
+  OTC_SUCCESS = 0,
+  OTC_FALSE = 0,
+  OTC_TRUE = 1
+};
 
 /**
- * Log verbosity, as in the Vonage SDK.
+ * Log verbosity, as in the Vonage SDK: a message is emitted when its level
+ * is at most the one set with `otc_log_enable`. FATAL, MSG, TRACE and ALL are
+ * the SDK's aliases of ERROR and DEBUG.
  */
-typedef enum otc_log_level {
+enum otc_log_level {
   OTC_LOG_LEVEL_DISABLED = 0,
-  OTC_LOG_LEVEL_FATAL = 2,
-  OTC_LOG_LEVEL_ERROR = 3,
-  OTC_LOG_LEVEL_WARN = 4,
-  OTC_LOG_LEVEL_INFO = 5,
-  OTC_LOG_LEVEL_DEBUG = 6,
-  OTC_LOG_LEVEL_MSG = 7,
-  OTC_LOG_LEVEL_TRACE = 8,
-  OTC_LOG_LEVEL_ALL = 100,
-} otc_log_level;
+  OTC_LOG_LEVEL_ERROR = 1,
+  OTC_LOG_LEVEL_WARN = 2,
+  OTC_LOG_LEVEL_INFO = 3,
+  OTC_LOG_LEVEL_DEBUG = 4,
+  OTC_LOG_LEVEL_FATAL = OTC_LOG_LEVEL_ERROR,
+  OTC_LOG_LEVEL_MSG = OTC_LOG_LEVEL_DEBUG,
+  OTC_LOG_LEVEL_TRACE = OTC_LOG_LEVEL_DEBUG,
+  OTC_LOG_LEVEL_ALL = OTC_LOG_LEVEL_DEBUG
+};
+
+
+/**
+ * Shortest secret `otc_session_set_encryption_secret` accepts, in bytes.
+ */
+#define ENCRYPTION_SECRET_MINIMUM_LENGTH 8
+
+/**
+ * Longest secret `otc_session_set_encryption_secret` accepts, in bytes.
+ */
+#define ENCRYPTION_SECRET_MAXIMUM_LENGTH 256
 
 /**
  * Stream video types, as in the Vonage SDK.
@@ -48,15 +85,33 @@ typedef enum otc_stream_video_type {
 typedef enum otc_error_code {
   OTC_INVALID_PARAM = 1,
   OTC_FATAL = 2,
+  OTC_INVALID_VIDEO_FORMAT = 3,
   OTC_CONNECTION_DROPPED = 1022,
+  OTC_UNABLE_TO_FORCE_DISCONNECT = 1520,
+  OTC_UNABLE_TO_FORCE_MUTE = 1540,
   OTC_CONNECTION_TIMED_OUT = 1542,
   OTC_UNKNOWN_PUBLISHER_INSTANCE = 2003,
   OTC_UNKNOWN_SUBSCRIBER_INSTANCE = 2004,
   OTC_VIDEO_CAPTURE_FAILED = 3000,
   OTC_CAMERA_FAILED = 3010,
   OTC_VIDEO_RENDER_FAILED = 4000,
+  /**
+   * Returned by every function that needs media (publishing,
+   * subscribing, devices): this library has no media engine.
+   */
   OT_UNABLE_TO_ACCESS_MEDIA_ENGINE = 5000,
 } otc_error_code;
+
+/**
+ * Why a stream's video stopped or started, as in the Vonage SDK (given to
+ * media callbacks, which this library never calls).
+ */
+typedef enum otc_video_reason {
+  OTC_VIDEO_REASON_PUBLISH_VIDEO = 1,
+  OTC_VIDEO_REASON_SUBSCRIBE_TO_VIDEO = 2,
+  OTC_VIDEO_REASON_QUALITY = 3,
+  OTC_VIDEO_REASON_CODEC_NOT_SUPPORTED = 4,
+} otc_video_reason;
 
 /**
  * Session error codes, with the Vonage SDK's members and values (in the
@@ -119,9 +174,20 @@ typedef enum otc_session_error_code {
    * The signal type is longer than 128 bytes.
    */
   OTC_SESSION_SIGNAL_TYPE_TOO_LONG = 1414,
+  OTC_SESSION_UNABLE_TO_SEND_SIGNAL = 1550,
   OTC_SESSION_STATE_FAILED = 1020,
   OTC_SESSION_SUBSCRIBER_NOT_FOUND = 1112,
   OTC_SESSION_UNEXPECTED_GET_SESSION_INFO_REPONSE = 2001,
+  /**
+   * End-to-end encryption needs a secret (media only; never returned here).
+   */
+  OTC_SESSION_ENCRYPTION_SECRET_MISSING = 6000,
+  /**
+   * `otc_session_set_encryption_secret` was given a secret shorter than
+   * `ENCRYPTION_SECRET_MINIMUM_LENGTH` or longer than
+   * `ENCRYPTION_SECRET_MAXIMUM_LENGTH` bytes.
+   */
+  OTC_SESSION_INVALID_ENCRYPTION_SECRET = 6004,
 } otc_session_error_code;
 
 /**
@@ -194,13 +260,23 @@ typedef void (*otc_logger_callback)(const char *message);
 typedef int otc_bool;
 
 /**
+ * Given to `on_mute_forced` (never called here: no media to mute).
+ */
+typedef struct otc_on_mute_forced_info {
+  /**
+   * Whether the mute is in force.
+   */
+  otc_bool active;
+} otc_on_mute_forced_info;
+
+/**
  * The application's callbacks, in the Vonage SDK's order and layout.
  *
  * Every field may be NULL. Callbacks run on an internal thread, one at a
  * time and in order for a session; pointers they receive are valid only
  * during the call (use `otc_connection_copy` to keep a connection). Any
- * library function may be called from inside a callback. The `on_stream_*`
- * and `on_archive_*` callbacks are never called (no media).
+ * library function may be called from inside a callback. The `on_stream_*`,
+ * `on_archive_*` and `on_mute_forced` callbacks are never called (no media).
  */
 typedef struct otc_session_callbacks {
   /**
@@ -240,6 +316,10 @@ typedef struct otc_session_callbacks {
                                       void *user_data,
                                       const struct otc_stream *stream,
                                       otc_bool has_video);
+  void (*on_stream_has_captions_changed)(struct otc_session *session,
+                                         void *user_data,
+                                         const struct otc_stream *stream,
+                                         otc_bool has_captions);
   void (*on_stream_video_dimensions_changed)(struct otc_session *session,
                                              void *user_data,
                                              const struct otc_stream *stream,
@@ -290,6 +370,12 @@ typedef struct otc_session_callbacks {
                    const char *error_string,
                    enum otc_session_error_code error);
   /**
+   * Never called: there is no media to mute.
+   */
+  void (*on_mute_forced)(struct otc_session *session,
+                         void *user_data,
+                         struct otc_on_mute_forced_info *mute_info);
+  /**
    * Passed to every callback.
    */
   void *user_data;
@@ -335,22 +421,28 @@ typedef struct otc_session_capabilities {
    * Always `OTC_FALSE`: media is not supported by this library.
    */
   otc_bool publish;
+  /**
+   * Always `OTC_FALSE`: there are no streams to mute.
+   */
+  otc_bool force_mute;
 } otc_session_capabilities;
 
 /**
- * The call succeeded.
+ * TURN servers for the media connections, as in the Vonage SDK. Accepted
+ * and kept by `otc_session_settings_set_custom_ice_config`; without media
+ * they are never used.
  */
-#define OTC_SUCCESS 0
-
-/**
- * Boolean true.
- */
-#define OTC_TRUE 1
-
-/**
- * Boolean false.
- */
-#define OTC_FALSE 0
+typedef struct otc_custom_ice_config {
+  /**
+   * How many entries `ice_url`, `ice_user` and `ice_credential` hold.
+   */
+  int num_ice_servers;
+  char **ice_url;
+  char **ice_user;
+  char **ice_credential;
+  otc_bool force_turn;
+  otc_bool use_custom_turn_only;
+} otc_custom_ice_config;
 
 #ifdef __cplusplus
 extern "C" {
@@ -437,7 +529,9 @@ otc_status otc_destroy(void);
 void otc_log_set_logger_callback(otc_logger_callback callback);
 
 /**
- * Sets the verbosity: messages of `log_level` and more severe are emitted;
+ * Sets the verbosity: messages of `log_level` and more severe are emitted
+ * (`OTC_LOG_LEVEL_ERROR`, `_WARN`, `_INFO`, `_DEBUG`; `_FATAL` is `_ERROR`,
+ * and `_MSG`, `_TRACE`, `_ALL` are `_DEBUG`, as in the SDK);
  * `OTC_LOG_LEVEL_DISABLED` (the default) turns logging off. A value that is
  * not an `enum otc_log_level` member is ignored (and reported on stderr).
  * May be called before `otc_init`.
@@ -591,7 +685,8 @@ char *otc_session_get_id(const struct otc_session *session);
 struct otc_connection *otc_session_get_connection(const struct otc_session *session);
 
 /**
- * What this client may do. `publish` is always `OTC_FALSE` (no media).
+ * What this client may do. `publish` and `force_mute` are always
+ * `OTC_FALSE` (no media).
  */
 struct otc_session_capabilities otc_session_get_capabilities(const struct otc_session *session);
 
@@ -600,6 +695,36 @@ struct otc_session_capabilities otc_session_get_capabilities(const struct otc_se
  * session.
  */
 void *otc_session_get_user_data(const struct otc_session *session);
+
+/**
+ * Reports a problem the application saw: `issue_description` (NULL = "",
+ * at most 8192 bytes of UTF-8) goes to the server, which logs it with the
+ * project, session and connection under a new unique issue id, and this
+ * call waits (at most 5 s) for that id. On success `*issue_id` is set to
+ * it, a string the caller frees with `free()`. Fails with
+ * `OTC_SESSION_NOT_CONNECTED` unless connected, 1011 for a NULL session or
+ * `issue_id` or a description that is too long, 1021 if the server did not
+ * answer in time, 1022 if the link dropped first, 1602 when the sender's
+ * signal rate limit is exhausted; `*issue_id` is then left unchanged.
+ *
+ * # Safety
+ * `issue_description` is NULL or NUL-terminated; `issue_id` is NULL or
+ * writable.
+ */
+otc_status otc_session_report_issue(struct otc_session *session,
+                                    const char *issue_description,
+                                    char **issue_id);
+
+/**
+ * The SDK's end-to-end encryption secret for media. Checked (1011 for a
+ * NULL session or secret, `OTC_SESSION_INVALID_ENCRYPTION_SECRET` unless it
+ * is 8 to 256 bytes) and otherwise without effect here: signals are not
+ * media and are not end-to-end encrypted (logged once).
+ *
+ * # Safety
+ * `secret` is NULL or NUL-terminated.
+ */
+otc_status otc_session_set_encryption_secret(struct otc_session *session, const char *secret);
 
 /**
  * Creates settings with the defaults (connection events sent, server from
@@ -657,6 +782,67 @@ otc_status otc_session_settings_set_reconnection_window_ms(struct otc_session_se
  * afterwards.
  */
 otc_status otc_session_settings_delete(struct otc_session_settings *settings);
+
+/**
+ * The SDK's allowed-IP-addresses option for media connections. Accepted
+ * and kept; it has no effect here (no media), which is logged once.
+ *
+ * # Safety
+ * `settings` is NULL or came from `otc_session_settings_new`.
+ */
+otc_status otc_session_settings_set_ip_whitelist(struct otc_session_settings *settings,
+                                                 otc_bool ip_whitelist);
+
+/**
+ * The SDK's single-peer-connection option for media. Accepted and kept;
+ * no effect here (no media), logged once.
+ *
+ * # Safety
+ * `settings` is NULL or came from `otc_session_settings_new`.
+ */
+otc_status otc_session_settings_set_single_peer_connection(struct otc_session_settings *settings,
+                                                           otc_bool enabled);
+
+/**
+ * The SDK's session-migration option (moving media to another server
+ * without a reconnect). Accepted and kept; no effect here, logged once:
+ * otc-server has no media servers to migrate between, and a lost link is
+ * resumed by the library's own reconnection.
+ *
+ * # Safety
+ * `settings` is NULL or came from `otc_session_settings_new`.
+ */
+otc_status otc_session_settings_set_session_migration(struct otc_session_settings *settings,
+                                                      otc_bool enabled);
+
+/**
+ * TURN servers for the media connections. The struct and its strings are
+ * copied (the caller may free them). `num_ice_servers` must be 0 to 64 and
+ * `ice_url` hold that many non-NULL URLs; `ice_user` and `ice_credential`
+ * may be NULL (or hold NULL entries) for servers without credentials.
+ * Accepted and kept; no effect here (no media), logged once. 1011 for NULL
+ * arguments or a malformed config.
+ *
+ * # Safety
+ * `settings` is NULL or came from `otc_session_settings_new`;
+ * `custom_ice_config` is NULL or points to a valid struct whose arrays hold
+ * `num_ice_servers` entries.
+ */
+otc_status otc_session_settings_set_custom_ice_config(struct otc_session_settings *settings,
+                                                      const struct otc_custom_ice_config *custom_ice_config);
+
+/**
+ * The SDK's IP proxy: an `http://` or `https://` URL of an HTTP proxy
+ * (NULL clears it). Checked and kept; this version does not use it yet —
+ * the session connects to the server directly, and says so in the log
+ * (once) — a later version tunnels through it. 1011 for a malformed URL.
+ *
+ * # Safety
+ * `settings` is NULL or came from `otc_session_settings_new`; `proxy_url`
+ * is NULL or NUL-terminated.
+ */
+otc_status otc_session_settings_set_proxy_url(struct otc_session_settings *settings,
+                                              const char *proxy_url);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -49,6 +49,9 @@ pub enum Event {
         message: CString,
         code: i32,
     },
+    /// Not for the application: tells whoever holds the receiver that every
+    /// event queued before it has been dispatched (see `Session::close`).
+    Barrier(mpsc::SyncSender<()>),
     /// The outcome of a signal sent with a completion callback.
     SignalComplete {
         signal_id: u64,
@@ -80,6 +83,7 @@ thread_local! {
 #[derive(Default)]
 pub struct Gate {
     lock: Mutex<()>,
+    closing: AtomicBool,
     closed: AtomicBool,
 }
 
@@ -108,6 +112,22 @@ impl Gate {
             return;
         }
         drop(self.lock.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+
+    /// Starts closing: from now on only a final `on_disconnected` is still
+    /// delivered (see `Session::close`).
+    pub fn begin_close(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::SeqCst)
+    }
+
+    /// Whether the calling thread is running one of this gate's callbacks
+    /// (so waiting for the dispatch thread would wait for itself).
+    pub fn is_running_here(&self) -> bool {
+        RUNNING_GATE.with(|g| g.get()) == self as *const Gate as usize
     }
 
     pub fn is_closed(&self) -> bool {

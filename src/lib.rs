@@ -27,6 +27,7 @@ pub mod connection;
 pub mod dispatch;
 pub mod error;
 pub mod ffi;
+pub mod issue_report;
 pub mod log;
 pub mod outbox;
 pub mod reconnect;

@@ -7,7 +7,7 @@
 //! messages go to stderr.
 //!
 //! The initial threshold is "disabled", as in the SDK, unless the environment
-//! variable `OTC_LOG_LEVEL` names a level (a number such as `4`, or a name such
+//! variable `OTC_LOG_LEVEL` names a level (a number such as `2`, or a name such
 //! as `warn` / `all`); that helps when debugging a program one cannot rebuild.
 
 use std::ffi::{c_char, CString};
@@ -16,35 +16,30 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Once, RwLock};
 
 /// Severity of one message, with the SDK's `enum otc_log_level` values.
+/// (The SDK's `FATAL`, `MSG`, `TRACE` and `ALL` are aliases of these.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
-    Fatal = 2,
-    Error = 3,
-    Warn = 4,
-    Info = 5,
-    Debug = 6,
-    Msg = 7,
-    Trace = 8,
+    Error = 1,
+    Warn = 2,
+    Info = 3,
+    Debug = 4,
 }
 
 impl Level {
     fn name(self) -> &'static str {
         match self {
-            Level::Fatal => "FATAL",
             Level::Error => "ERROR",
             Level::Warn => "WARN",
             Level::Info => "INFO",
             Level::Debug => "DEBUG",
-            Level::Msg => "MSG",
-            Level::Trace => "TRACE",
         }
     }
 }
 
 /// Threshold value meaning "log nothing".
 pub(crate) const DISABLED: i32 = 0;
-/// Threshold value meaning "log everything".
-pub(crate) const ALL: i32 = 100;
+/// Threshold value meaning "log everything" (`OTC_LOG_LEVEL_ALL`).
+pub(crate) const ALL: i32 = Level::Debug as i32;
 
 /// A C function that receives each formatted message.
 pub type Callback = unsafe extern "C" fn(message: *const c_char);
@@ -61,15 +56,13 @@ fn init_from_env() {
         let v = v.trim().to_ascii_lowercase();
         let level = match v.as_str() {
             "disabled" | "off" | "none" => DISABLED,
-            "fatal" => 2,
-            "error" => 3,
-            "warn" | "warning" => 4,
-            "info" => 5,
-            "debug" => 6,
-            "msg" => 7,
-            "trace" => 8,
-            "all" => ALL,
-            n => n.parse().unwrap_or(DISABLED),
+            "fatal" | "error" => Level::Error as i32,
+            "warn" | "warning" => Level::Warn as i32,
+            "info" => Level::Info as i32,
+            "debug" | "msg" | "trace" | "all" => ALL,
+            n => n
+                .parse::<i32>()
+                .map_or(DISABLED, |n| n.clamp(DISABLED, ALL)),
         };
         // Only if nobody called otc_log_enable first.
         let _ = THRESHOLD.compare_exchange(DISABLED, level, Ordering::SeqCst, Ordering::SeqCst);
@@ -77,7 +70,7 @@ fn init_from_env() {
 }
 
 /// Sets the threshold: messages whose level value is at most `level` are
-/// emitted (`0` disables logging, `100` enables everything).
+/// emitted (`0` disables logging, `4` enables everything).
 pub fn set_threshold(level: i32) {
     ENV_INIT.call_once(|| {});
     THRESHOLD.store(level, Ordering::SeqCst);

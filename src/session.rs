@@ -63,6 +63,7 @@ use tokio::time::Instant;
 use crate::connection::{c_string_lossy, Connection};
 use crate::dispatch::{Event, EventSink, Gate, Queue, Target};
 use crate::error::{Error, Result};
+use crate::issue_report;
 use crate::log::{self, Level};
 use crate::outbox::{Outbox, Outgoing, Pending};
 use crate::reconnect::Policy;
@@ -77,6 +78,9 @@ const ACK_EVERY_EVENTS: u64 = 64;
 const ACK_INTERVAL: Duration = Duration::from_millis(250);
 /// How long a requested disconnect waits for the server's goodbye.
 const DISCONNECT_WAIT: Duration = Duration::from_secs(3);
+/// How long `otc_session_delete` waits for the session's last callbacks
+/// (`on_disconnected` above all) to be delivered.
+const FAREWELL_WAIT: Duration = Duration::from_secs(2);
 
 /// Options fixed when the session is created (`otc_session_settings`).
 #[derive(Debug, Clone, Default)]
@@ -87,6 +91,36 @@ pub struct Settings {
     /// How long to try resuming after the link drops; `None` = a little
     /// longer than the server's grace period, zero = never reconnect.
     pub reconnection_window: Option<Duration>,
+    /// The SDK's IP proxy setting (`otc_session_settings_set_proxy_url`).
+    pub proxy_url: Option<String>,
+    /// Settings of the SDK that only concern media: accepted and kept so
+    /// code written for the SDK runs unchanged, never used here.
+    pub media: MediaOptions,
+}
+
+/// See [`Settings::media`].
+#[derive(Debug, Clone, Default)]
+pub struct MediaOptions {
+    pub ip_whitelist: bool,
+    pub custom_ice: Option<IceConfig>,
+    pub single_peer_connection: bool,
+    pub session_migration: bool,
+}
+
+/// TURN servers given with `otc_session_settings_set_custom_ice_config`.
+#[derive(Debug, Clone, Default)]
+pub struct IceConfig {
+    pub servers: Vec<IceServer>,
+    pub force_turn: bool,
+    pub use_custom_turn_only: bool,
+}
+
+/// One TURN server.
+#[derive(Debug, Clone, Default)]
+pub struct IceServer {
+    pub url: String,
+    pub user: String,
+    pub credential: String,
 }
 
 impl Settings {
@@ -129,6 +163,8 @@ struct Inner {
     retired: Vec<Arc<Connection>>,
     peers: HashMap<String, Arc<Connection>>,
     outbox: Outbox,
+    /// Issue reports waiting for the server's answer.
+    issues: issue_report::Requests,
     /// Highest event seq handled (queued for the application) on the
     /// current connection: what a resume asks the server to continue after.
     last_event_seq: u64,
@@ -166,6 +202,15 @@ pub struct Session {
 impl Target for Session {
     fn dispatch(&self, event: Event) {
         let addr = self as *const Session as usize;
+        if let Event::Barrier(done) = event {
+            let _ = done.try_send(());
+            return;
+        }
+        // Being deleted: what was still queued is dropped, but for the one
+        // `on_disconnected` that ends the session.
+        if self.gate.is_closing() && !matches!(event, Event::Disconnected) {
+            return;
+        }
         self.gate.run(|| match event {
             Event::SignalComplete {
                 signal_id,
@@ -206,6 +251,7 @@ impl Session {
                 retired: Vec::new(),
                 peers: HashMap::new(),
                 outbox: Outbox::new(MAX_UNANSWERED_SIGNALS),
+                issues: issue_report::Requests::default(),
                 last_event_seq: 0,
             }),
             me: me.clone(),
@@ -397,6 +443,32 @@ impl Session {
         Ok(id)
     }
 
+    /// Sends an issue report and waits (boundedly) for the id the server
+    /// logged it under. Needs a connected session.
+    pub fn report_issue(&self, description: &str) -> Result<String> {
+        protocol::validate::issue_description(description)?;
+        let waiter = {
+            let mut inner = self.lock();
+            let writer = match (inner.state, inner.link.as_ref()) {
+                (State::Connected, Some(link)) => link.writer.clone(),
+                _ => None,
+            };
+            let Some(writer) = writer else {
+                return Err(Error::not_connected(format!(
+                    "cannot report an issue: the session is {:?}",
+                    inner.state
+                )));
+            };
+            let (id, waiter) = inner.issues.open();
+            writer.send(&ClientMessage::ReportIssue {
+                id,
+                description: description.to_string(),
+            });
+            waiter
+        };
+        waiter.wait()
+    }
+
     /// Ends everything for `otc_session_delete` / `otc_destroy`: tells the
     /// server goodbye (best effort), stops the link, and returns only when no
     /// callback of this session is running or will ever run. Returns the
@@ -404,8 +476,18 @@ impl Session {
     /// (`otc_destroy`, before it stops the runtime that runs the writer).
     pub fn close(&self) -> Option<transport::Writer> {
         let mut closing = None;
+        // A session that was not yet disconnected ends the way every
+        // disconnect does, with `on_disconnected`: the SDK's samples call
+        // `otc_session_disconnect` and at once `otc_session_delete`, and
+        // still hear it. Nothing else queued is delivered any more.
+        self.gate.begin_close();
+        let (farewell, flush);
         {
             let mut inner = self.lock();
+            farewell = !matches!(inner.state, State::New | State::Disconnected);
+            // Events may be queued (an `on_disconnected` among them) for any
+            // session that ever tried to connect.
+            flush = inner.state != State::New;
             inner.epoch += 1;
             if let Some(link) = inner.link.take() {
                 if let Some(w) = link.writer {
@@ -419,11 +501,43 @@ impl Session {
             }
             inner.state = State::Disconnected;
             inner.peers.clear();
-            // Completions are dropped uncalled: no callback after delete.
+            inner.issues.drop_all();
+            // Completions are dropped uncalled: the session is going away.
             drop(inner.outbox.drain());
+        }
+        if flush {
+            self.say_farewell(farewell);
         }
         self.gate.close();
         closing
+    }
+
+    /// Delivers a final `on_disconnected` (with `disconnected`, a new one;
+    /// else one that may still be queued) before the gate closes, waiting at
+    /// most [`FAREWELL_WAIT`] for the dispatch thread. Called from inside one
+    /// of this session's own callbacks, it cannot wait for the dispatch
+    /// thread (that is this thread): it calls `on_disconnected` at once.
+    fn say_farewell(&self, disconnected: bool) {
+        if self.gate.is_running_here() {
+            if disconnected {
+                let addr = self as *const Session as usize;
+                self.sink.deliver(addr, &Event::Disconnected);
+            }
+            return;
+        }
+        if disconnected {
+            self.emit(Event::Disconnected);
+        }
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.emit(Event::Barrier(tx));
+        if rx.recv_timeout(FAREWELL_WAIT).is_err() {
+            log::error!(
+                "session {}: on_disconnected was not delivered within {:?} of the delete \
+                 (a callback is still running)",
+                self.session_id,
+                FAREWELL_WAIT
+            );
+        }
     }
 
     /// Fails signals that will never be confirmed: each completion callback
@@ -550,6 +664,8 @@ impl Session {
             w.close();
         }
         inner.state = State::Reconnecting;
+        // The server's answers to pending issue reports were on that link.
+        inner.issues.drop_all();
         notes.push(
             Level::Warn,
             format_args!(
@@ -720,6 +836,12 @@ impl Session {
                 );
                 return Err(ended_by_server(reason, &message));
             }
+            ServerMessage::IssueReported { id, issue_id } => {
+                inner.issues.answer(id, Ok(issue_id));
+            }
+            ServerMessage::IssueRefused { id, code, message } => {
+                inner.issues.answer(id, Err(Error::new(code, message)));
+            }
             ServerMessage::Error { code, message } => {
                 return Err(End::Failed(Error::new(code, message)));
             }
@@ -754,6 +876,7 @@ impl Session {
             }
         }
         inner.peers.clear();
+        inner.issues.drop_all();
         let why = match &error {
             Some(e) => {
                 notes.push(

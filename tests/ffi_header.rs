@@ -9,6 +9,23 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+include!("../build-support/per_file_headers.rs");
+
+#[test]
+fn committed_per_file_headers_are_up_to_date() {
+    for name in SDK_HEADERS {
+        let path = root().join(format!("include/opentok/{name}.h"));
+        let committed =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(
+            committed,
+            per_file_header(name),
+            "{} is stale: build outside CI and commit it",
+            path.display()
+        );
+    }
+}
+
 #[test]
 fn committed_header_is_up_to_date() {
     let config = cbindgen::Config::from_file(root().join("cbindgen.toml")).unwrap();
@@ -187,14 +204,22 @@ fn header_compiles_as_strict_cpp14() {
 #[test]
 fn callback_struct_has_the_sdk_layout() {
     use opentok::ffi::otc_session_callbacks;
+    // SDK 2.32: 18 callbacks (on_stream_has_captions_changed after
+    // on_stream_has_video_changed, on_mute_forced after on_error), then
+    // user_data and reserved.
     let p = std::mem::size_of::<*const ()>();
-    assert_eq!(std::mem::size_of::<otc_session_callbacks>(), 18 * p);
+    assert_eq!(std::mem::size_of::<otc_session_callbacks>(), 20 * p);
     let z: otc_session_callbacks = unsafe { std::mem::zeroed() };
     let base = &z as *const _ as usize;
-    assert_eq!(&z.on_signal_received as *const _ as usize - base, 10 * p);
-    assert_eq!(&z.on_error as *const _ as usize - base, 15 * p);
-    assert_eq!(&z.user_data as *const _ as usize - base, 16 * p);
-    assert_eq!(&z.reserved as *const _ as usize - base, 17 * p);
+    assert_eq!(
+        &z.on_stream_has_captions_changed as *const _ as usize - base,
+        8 * p
+    );
+    assert_eq!(&z.on_signal_received as *const _ as usize - base, 11 * p);
+    assert_eq!(&z.on_error as *const _ as usize - base, 16 * p);
+    assert_eq!(&z.on_mute_forced as *const _ as usize - base, 17 * p);
+    assert_eq!(&z.user_data as *const _ as usize - base, 18 * p);
+    assert_eq!(&z.reserved as *const _ as usize - base, 19 * p);
 }
 
 /// The cdylib next to this test binary (target/<profile>/libopentok.so),

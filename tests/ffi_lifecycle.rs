@@ -12,7 +12,6 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ffi_support::*;
-use opentok::ffi::otc_log_level::*;
 use opentok::ffi::otc_session_error_code::*;
 use opentok::ffi::*;
 
@@ -67,7 +66,7 @@ fn lifecycle_logging_and_server_loss() {
 
     // --- Logging works before init and goes to the callback.
     otc_log_set_logger_callback(Some(logger));
-    otc_log_enable(OTC_LOG_LEVEL_ALL as i32);
+    otc_log_enable(OTC_LOG_LEVEL_ALL);
     assert_eq!(otc_get_log_level(), OTC_LOG_LEVEL_ALL);
     otc_log_enable(42); // not a level: ignored
     assert_eq!(otc_get_log_level(), OTC_LOG_LEVEL_ALL);
@@ -106,7 +105,7 @@ fn lifecycle_logging_and_server_loss() {
         LOGS.lock().unwrap()
     );
     // Disabled: silence.
-    otc_log_enable(OTC_LOG_LEVEL_DISABLED as i32);
+    otc_log_enable(OTC_LOG_LEVEL_DISABLED);
     assert_eq!(otc_get_log_level(), OTC_LOG_LEVEL_DISABLED);
     let before = LOGS.lock().unwrap().len();
     unsafe { otc_session_send_signal(std::ptr::null_mut(), t.as_ptr(), t.as_ptr()) };

@@ -453,9 +453,19 @@ fn disconnect_and_delete_from_inside_a_callback() {
             id: deleter.id.clone(),
         },
     );
-    let before = deleter.rec.snapshot();
+    // Deleting from inside its own callback still ends with
+    // on_disconnected, called (nested) before the delete returned. The
+    // recorder notes an event after its action ran, so the nested one is
+    // recorded first.
+    let before = deleter.rec.wait_until("the delete signal recorded", |e| {
+        e.iter()
+            .any(|x| matches!(x, Ev::Signal { t, .. } if t == "delete"))
+    });
     assert!(
-        matches!(before.last(), Some(Ev::Signal { t, .. }) if t == "delete"),
+        matches!(
+            &before[before.len().saturating_sub(2)..],
+            [Ev::Disconnected, Ev::Signal { t, .. }] if t == "delete"
+        ),
         "{before:?}"
     );
     // More traffic: the deleted session must report nothing more.
@@ -474,6 +484,107 @@ fn disconnect_and_delete_from_inside_a_callback() {
         deleter.broadcast("x", ""),
         code(otc_session_error_code::OTC_SESSION_NULL_OR_INVALID_PARAMETER)
     );
+}
+
+#[test]
+fn disconnect_then_delete_at_once_still_delivers_on_disconnected() {
+    // The SDK samples' habit: disconnect, then delete right away.
+    let sid = server().new_session_id();
+    for _ in 0..20 {
+        let mut c = Client::join(&sid, Opts::default());
+        assert_eq!(otc_session_disconnect(c.session), OTC_SUCCESS);
+        assert_eq!(c.delete(), OTC_SUCCESS);
+        let evs = c.rec.snapshot();
+        assert_eq!(
+            evs.iter().filter(|e| **e == Ev::Disconnected).count(),
+            1,
+            "exactly one on_disconnected before delete returned: {evs:?}"
+        );
+        assert_eq!(evs.last(), Some(&Ev::Disconnected), "{evs:?}");
+    }
+}
+
+#[test]
+fn deleting_a_connected_session_delivers_on_disconnected_and_the_others_see_it_leave() {
+    let sid = server().new_session_id();
+    let watcher = Client::join(&sid, Opts::default());
+    let mut c = Client::join(&sid, Opts::default());
+    let id = c.id.clone();
+    assert_eq!(c.delete(), OTC_SUCCESS);
+    assert_eq!(c.rec.snapshot().last(), Some(&Ev::Disconnected));
+    watcher
+        .rec
+        .wait_for("the deleted client leaves", &Ev::Dropped { id });
+    // A session that never connected reports nothing.
+    let mut idle = Client::new(&sid, false);
+    assert_eq!(idle.delete(), OTC_SUCCESS);
+    assert!(idle.rec.snapshot().is_empty());
+}
+
+#[test]
+fn report_issue_returns_a_new_id_from_the_server_each_time() {
+    let sid = server().new_session_id();
+    let c = Client::join(&sid, Opts::default());
+    let report = |text: &str| -> (otc_status, Option<String>) {
+        let text = cs(text);
+        let mut out: *mut std::ffi::c_char = std::ptr::null_mut();
+        let st = unsafe { otc_session_report_issue(c.session, text.as_ptr(), &mut out) };
+        if out.is_null() {
+            return (st, None);
+        }
+        let id = unsafe { std::ffi::CStr::from_ptr(out) }
+            .to_string_lossy()
+            .into_owned();
+        // The id is the caller's, freed with free().
+        unsafe { libc_free(out.cast()) };
+        (st, Some(id))
+    };
+    let (st, a) = report("the video froze");
+    assert_eq!(st, OTC_SUCCESS);
+    let (st, b) = report("");
+    assert_eq!(st, OTC_SUCCESS);
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_ne!(a, b);
+    assert_eq!(a.len(), 36, "a UUID: {a}");
+    // Too long: refused before anything is sent, nothing written.
+    let (st, none) = report(&"x".repeat(8193));
+    assert_eq!(
+        st,
+        code(otc_session_error_code::OTC_SESSION_NULL_OR_INVALID_PARAMETER)
+    );
+    assert!(none.is_none());
+    // NULL out-parameter, NULL session.
+    assert_eq!(
+        unsafe { otc_session_report_issue(c.session, std::ptr::null(), std::ptr::null_mut()) },
+        code(otc_session_error_code::OTC_SESSION_NULL_OR_INVALID_PARAMETER)
+    );
+    let mut out: *mut std::ffi::c_char = std::ptr::null_mut();
+    assert_eq!(
+        unsafe { otc_session_report_issue(std::ptr::null_mut(), std::ptr::null(), &mut out) },
+        code(otc_session_error_code::OTC_SESSION_NULL_OR_INVALID_PARAMETER)
+    );
+    // Not connected.
+    let idle = Client::new(&sid, false);
+    assert_eq!(
+        unsafe { otc_session_report_issue(idle.session, std::ptr::null(), &mut out) },
+        code(otc_session_error_code::OTC_SESSION_NOT_CONNECTED)
+    );
+    assert!(out.is_null());
+    // Signals still flow afterwards.
+    assert_eq!(c.broadcast("after", "report"), OTC_SUCCESS);
+    c.rec.wait_for(
+        "own broadcast",
+        &Ev::Signal {
+            t: "after".into(),
+            d: "report".into(),
+            from: Some(c.id.clone()),
+        },
+    );
+}
+
+extern "C" {
+    #[link_name = "free"]
+    fn libc_free(p: *mut std::ffi::c_void);
 }
 
 #[test]

@@ -56,11 +56,13 @@ pub enum ErrorCode {
     /// The call needs the media engine, which this project does not have
     /// (the SDK's `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE`).
     MediaUnavailable = 5000,
+    /// An end-to-end encryption secret of the wrong length.
+    InvalidEncryptionSecret = 6004,
 }
 
 impl ErrorCode {
     /// All codes, for exhaustive tests and lookup.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::AuthorizationFailure,
         ErrorCode::InvalidSession,
         ErrorCode::ConnectionFailed,
@@ -81,6 +83,7 @@ impl ErrorCode {
         ErrorCode::ProtocolError,
         ErrorCode::InternalError,
         ErrorCode::MediaUnavailable,
+        ErrorCode::InvalidEncryptionSecret,
     ];
 
     /// The numeric value.

@@ -19,6 +19,13 @@ pub const MAX_CONNECTION_DATA_CHARS: usize = 1000;
 /// Most target connections one signal may name.
 pub const MAX_SIGNAL_TARGETS: usize = 1000;
 
+/// Most TURN servers `otc_session_settings_set_custom_ice_config` accepts.
+pub const MAX_CUSTOM_ICE_SERVERS: usize = 64;
+
+/// Longest issue description `otc_session_report_issue` sends, in bytes
+/// (as long as a signal's data).
+pub const MAX_ISSUE_DESCRIPTION_BYTES: usize = MAX_SIGNAL_DATA_BYTES;
+
 /// Longest identifier (session id, connection id, API key, resume secret)
 /// accepted on the wire, in bytes.
 pub const MAX_ID_BYTES: usize = 512;

@@ -83,6 +83,16 @@ pub enum ClientMessage {
     },
     /// The client leaves the session for good.
     Disconnect,
+    /// The application reports a problem (`otc_session_report_issue`); the
+    /// server logs it under a new issue id and answers with
+    /// [`ServerMessage::IssueReported`] or [`ServerMessage::IssueRefused`].
+    ReportIssue {
+        /// The client's number for this request, echoed in the answer.
+        id: u64,
+        /// At most [`crate::limits::MAX_ISSUE_DESCRIPTION_BYTES`] bytes.
+        #[serde(default)]
+        description: String,
+    },
 }
 
 /// Why the server ends a connection.
@@ -204,6 +214,17 @@ pub enum ServerMessage {
     },
     Pong {
         id: u64,
+    },
+    /// Answer to [`ClientMessage::ReportIssue`]: logged under `issue_id`.
+    IssueReported {
+        id: u64,
+        issue_id: String,
+    },
+    /// Answer to [`ClientMessage::ReportIssue`]: not logged.
+    IssueRefused {
+        id: u64,
+        code: ErrorCode,
+        message: String,
     },
     /// The server ends this connection; the link closes after this frame.
     Disconnected {

@@ -25,6 +25,10 @@ pub enum ValidationError {
         "connection data is {0} characters, more than the limit of {MAX_CONNECTION_DATA_CHARS}"
     )]
     ConnectionDataTooLong(usize),
+    #[error(
+        "issue description is {0} bytes, more than the limit of {MAX_ISSUE_DESCRIPTION_BYTES}"
+    )]
+    IssueDescriptionTooLong(usize),
 }
 
 impl ValidationError {
@@ -37,7 +41,8 @@ impl ValidationError {
             ValidationError::TooManyTargets(_)
             | ValidationError::NoTargets
             | ValidationError::BadId { .. }
-            | ValidationError::ConnectionDataTooLong(_) => ErrorCode::NullOrInvalidParameter,
+            | ValidationError::ConnectionDataTooLong(_)
+            | ValidationError::IssueDescriptionTooLong(_) => ErrorCode::NullOrInvalidParameter,
         }
     }
 }
@@ -94,6 +99,14 @@ pub fn signal(t: &str, d: &str, to: Option<&[String]>) -> Result<(), ValidationE
     signal_type(t)?;
     signal_data(d)?;
     targets(to)
+}
+
+/// Checks the description of an issue report.
+pub fn issue_description(d: &str) -> Result<(), ValidationError> {
+    if d.len() > MAX_ISSUE_DESCRIPTION_BYTES {
+        return Err(ValidationError::IssueDescriptionTooLong(d.len()));
+    }
+    Ok(())
 }
 
 /// Checks connection data carried by a token.

@@ -286,6 +286,7 @@ fn kind_of(m: &ClientMessage) -> &'static str {
         ClientMessage::Ping { .. } => "ping",
         ClientMessage::Pong { .. } => "pong",
         ClientMessage::Disconnect => "disconnect",
+        ClientMessage::ReportIssue { .. } => "report_issue",
     }
 }
 
@@ -395,6 +396,10 @@ async fn session_loop(
             ClientMessage::Ack { seq } => app.hub.ack(who, seq),
             ClientMessage::Ping { id } => app.hub.send_control(who, &ServerMessage::Pong { id }),
             ClientMessage::Pong { .. } => {}
+            ClientMessage::ReportIssue { id, description } => {
+                let answer = app.hub.report_issue(who, id, &description);
+                app.hub.send_control(who, &answer);
+            }
             ClientMessage::Disconnect => {
                 // What the client sent before its goodbye is answered first.
                 held.release(&app.hub, who, true);

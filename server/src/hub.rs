@@ -944,6 +944,49 @@ impl Hub {
         s.release(&who.connection_id, seq.min(top));
     }
 
+    /// An issue report from a member (see [`crate::issues`]): the answer to
+    /// send back, after the report was logged under a new id, or refused.
+    pub fn report_issue(&self, who: &Membership, id: u64, description: &str) -> ServerMessage {
+        let refused = |e: HubError| ServerMessage::IssueRefused {
+            id,
+            code: e.code,
+            message: e.message,
+        };
+        if let Err(e) = crate::issues::check(description) {
+            return refused(e);
+        }
+        let Some(s) = self.session(&who.session_id) else {
+            return refused(HubError::new(ErrorCode::NotConnected, "not in a session"));
+        };
+        let project = {
+            let mut s = lock(&s);
+            let project = s.project_key.clone();
+            let Some(m) = s.members.get_mut(&who.connection_id) else {
+                return refused(HubError::new(ErrorCode::NotConnected, "not in the session"));
+            };
+            if !m.bucket.try_take() {
+                let limits = &self.limits;
+                return refused(HubError::new(
+                    ErrorCode::RateLimited,
+                    format!(
+                        "rate limit of {}/s (burst {}) exceeded",
+                        limits.signal_rate_per_sec, limits.signal_burst
+                    ),
+                ));
+            }
+            project
+        };
+        let issue_id = crate::issues::new_issue_id();
+        crate::issues::log(
+            &project,
+            &who.session_id,
+            &who.connection_id,
+            &issue_id,
+            description,
+        );
+        ServerMessage::IssueReported { id, issue_id }
+    }
+
     /// Queues a control frame (e.g. a pong) on the member's current link.
     /// A full queue evicts the member as a slow consumer.
     pub fn send_control(&self, who: &Membership, msg: &ServerMessage) {

@@ -39,6 +39,7 @@ pub mod config;
 mod connection;
 pub mod held;
 pub mod hub;
+pub mod issues;
 pub mod linger;
 pub mod link;
 pub mod rate;

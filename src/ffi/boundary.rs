@@ -87,7 +87,10 @@ fn run_or_else<R>(
 /// The bare name of a function from the type name of an item nested in it
 /// (`"opentok::ffi::connection::otc_connection_get_id::here"`).
 pub fn bare_name(path: &'static str) -> &'static str {
-    let path = path.strip_suffix("::here").unwrap_or(path);
+    let mut path = path.strip_suffix("::here").unwrap_or(path);
+    while let Some(outer) = path.strip_suffix("::{{closure}}") {
+        path = outer;
+    }
     path.rsplit("::").next().unwrap_or(path)
 }
 
@@ -113,15 +116,15 @@ macro_rules! ffi {
 }
 pub(crate) use ffi;
 
-/// Functions already reported as needing media, so each is logged once.
+/// Functions whose one-time warning was logged.
 static REPORTED: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
 
-/// The error of a function that needs the media engine, logged (at warning
-/// level) the first time each function is called while warnings are on.
-pub fn media_unavailable(name: &'static str) -> Error {
-    let e = Error::media_unavailable();
+/// Logs `"<name>: <message>"` at warning level the first time it is asked
+/// for `name` while warnings are on (so enabling logging later still shows
+/// it once).
+pub fn warn_once(name: &'static str, message: impl std::fmt::Display) {
     if !log::enabled(log::Level::Warn) {
-        return e;
+        return;
     }
     let first = REPORTED
         .lock()
@@ -129,8 +132,16 @@ pub fn media_unavailable(name: &'static str) -> Error {
         .get_or_insert_with(HashSet::new)
         .insert(name);
     if first {
-        log::warning!("{name}: {e}");
+        log::warning!("{name}: {message}");
     }
+}
+
+/// The error of a function that needs the media engine, logged once per
+/// function (see [`warn_once`]).
+#[allow(dead_code)] // until the media modules land
+pub fn media_unavailable(name: &'static str) -> Error {
+    let e = Error::media_unavailable();
+    warn_once(name, &e);
     e
 }
 
@@ -163,6 +174,8 @@ mod tests {
     #[test]
     fn finds_its_own_function_name() {
         assert_eq!(otc_example_function(), "otc_example_function");
+        let inner = || function_name!();
+        assert_eq!(inner(), "finds_its_own_function_name");
     }
 
     #[test]

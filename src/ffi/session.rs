@@ -10,12 +10,14 @@ use std::sync::Arc;
 
 use protocol::limits::MAX_SIGNAL_TARGETS;
 
-use super::boundary::ffi;
+use protocol::ErrorCode;
+
+use super::boundary::{ffi, function_name, warn_once};
 use super::castable::{as_c, try_copy, try_opt_str, try_ref, try_session, try_str};
 use super::{
     otc_connection, otc_session, otc_session_callbacks, otc_session_capabilities,
     otc_session_settings, otc_signal_completion_callback, otc_signal_options, otc_status, success,
-    OTC_FALSE, OTC_SUCCESS,
+    ENCRYPTION_SECRET_MAXIMUM_LENGTH, ENCRYPTION_SECRET_MINIMUM_LENGTH, OTC_FALSE, OTC_SUCCESS,
 };
 use crate::connection::Connection;
 use crate::dispatch::{Completion, Event, EventSink};
@@ -91,8 +93,9 @@ impl EventSink for CallbackSink {
                     unsafe { f(s, ud, message.as_ptr(), *code) }
                 }
             }
-            // Completions carry their own C function (see `completion`).
-            Event::SignalComplete { .. } => {}
+            // Completions carry their own C function (see `completion`);
+            // barriers are the dispatcher's own.
+            Event::SignalComplete { .. } | Event::Barrier(_) => {}
         }
     }
 
@@ -451,12 +454,16 @@ pub extern "C" fn otc_session_get_connection(session: *const otc_session) -> *mu
     })
 }
 
-/// What this client may do. `publish` is always `OTC_FALSE` (no media).
+/// What this client may do. `publish` and `force_mute` are always
+/// `OTC_FALSE` (no media).
 #[no_mangle]
 pub extern "C" fn otc_session_get_capabilities(
     session: *const otc_session,
 ) -> otc_session_capabilities {
-    const NONE: otc_session_capabilities = otc_session_capabilities { publish: OTC_FALSE };
+    const NONE: otc_session_capabilities = otc_session_capabilities {
+        publish: OTC_FALSE,
+        force_mute: OTC_FALSE,
+    };
     ffi!(or NONE, {
         try_session(session)?;
         Ok(NONE)
@@ -475,4 +482,87 @@ fn user_data_of(s: &Session) -> *mut c_void {
 #[no_mangle]
 pub extern "C" fn otc_session_get_user_data(session: *const otc_session) -> *mut c_void {
     ffi!({ Ok(user_data_of(&*try_session(session)?)) })
+}
+
+/// Copies `s` into memory from `malloc`, for a string the caller frees
+/// with `free()`.
+fn malloc_c_string(s: &str) -> Result<*mut c_char> {
+    let bytes = s.as_bytes();
+    // SAFETY: a plain allocation; checked for NULL below.
+    let p = unsafe { libc::malloc(bytes.len() + 1) } as *mut c_char;
+    if p.is_null() {
+        return Err(Error::internal("out of memory"));
+    }
+    // SAFETY: `p` holds len + 1 bytes; the source does not overlap it.
+    unsafe {
+        std::ptr::copy_nonoverlapping(bytes.as_ptr() as *const c_char, p, bytes.len());
+        *p.add(bytes.len()) = 0;
+    }
+    Ok(p)
+}
+
+/// Reports a problem the application saw: `issue_description` (NULL = "",
+/// at most 8192 bytes of UTF-8) goes to the server, which logs it with the
+/// project, session and connection under a new unique issue id, and this
+/// call waits (at most 5 s) for that id. On success `*issue_id` is set to
+/// it, a string the caller frees with `free()`. Fails with
+/// `OTC_SESSION_NOT_CONNECTED` unless connected, 1011 for a NULL session or
+/// `issue_id` or a description that is too long, 1021 if the server did not
+/// answer in time, 1022 if the link dropped first, 1602 when the sender's
+/// signal rate limit is exhausted; `*issue_id` is then left unchanged.
+///
+/// # Safety
+/// `issue_description` is NULL or NUL-terminated; `issue_id` is NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_report_issue(
+    session: *mut otc_session,
+    issue_description: *const c_char,
+    issue_id: *mut *mut c_char,
+) -> otc_status {
+    ffi!({
+        let s = try_session(session)?;
+        let description = unsafe { try_opt_str(issue_description, "issue_description") }?;
+        if issue_id.is_null() {
+            return Err(Error::invalid("issue_id is NULL"));
+        }
+        let id = s.report_issue(description)?;
+        let out = malloc_c_string(&id)?;
+        // SAFETY: non-NULL and writable per the contract.
+        unsafe { *issue_id = out };
+        Ok(OTC_SUCCESS)
+    })
+}
+
+/// The SDK's end-to-end encryption secret for media. Checked (1011 for a
+/// NULL session or secret, `OTC_SESSION_INVALID_ENCRYPTION_SECRET` unless it
+/// is 8 to 256 bytes) and otherwise without effect here: signals are not
+/// media and are not end-to-end encrypted (logged once).
+///
+/// # Safety
+/// `secret` is NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_set_encryption_secret(
+    session: *mut otc_session,
+    secret: *const c_char,
+) -> otc_status {
+    ffi!({
+        try_session(session)?;
+        let secret = unsafe { try_str(secret, "secret") }?;
+        let n = secret.len();
+        if !(ENCRYPTION_SECRET_MINIMUM_LENGTH..=ENCRYPTION_SECRET_MAXIMUM_LENGTH).contains(&n) {
+            return Err(Error::new(
+                ErrorCode::InvalidEncryptionSecret,
+                format!(
+                    "the secret is {n} bytes, not {ENCRYPTION_SECRET_MINIMUM_LENGTH} to \
+                     {ENCRYPTION_SECRET_MAXIMUM_LENGTH}"
+                ),
+            ));
+        }
+        warn_once(
+            function_name!(),
+            "accepted; it has no effect without media (signals are not end-to-end encrypted)",
+        );
+        Ok(OTC_SUCCESS)
+    })
 }

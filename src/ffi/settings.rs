@@ -3,11 +3,16 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use super::boundary::ffi;
-use super::castable::{castable, to_c, try_mut, try_str, try_take};
-use super::{otc_bool, otc_session_settings, otc_status, success, OTC_FALSE, OTC_SUCCESS};
-use crate::error::Error;
-use crate::session::Settings;
+use protocol::limits::MAX_CUSTOM_ICE_SERVERS;
+
+use super::boundary::{ffi, function_name, warn_once};
+use super::castable::{castable, to_c, try_copy, try_mut, try_opt_str, try_str, try_take};
+use super::{
+    otc_bool, otc_custom_ice_config, otc_session_settings, otc_status, success, OTC_FALSE,
+    OTC_SUCCESS,
+};
+use crate::error::{Error, Result};
+use crate::session::{IceConfig, IceServer, MediaOptions, Settings};
 
 castable!(otc_session_settings => Settings);
 
@@ -100,6 +105,177 @@ pub unsafe extern "C" fn otc_session_settings_delete(
 ) -> otc_status {
     ffi!({
         drop(unsafe { try_take(settings) }?);
+        Ok(OTC_SUCCESS)
+    })
+}
+
+/// Stores a media-only option and says once that it has no effect here.
+///
+/// # Safety
+/// `settings` is NULL or came from `otc_session_settings_new`.
+unsafe fn set_media_option(
+    name: &'static str,
+    settings: *mut otc_session_settings,
+    set: impl FnOnce(&mut MediaOptions),
+) -> Result<otc_status> {
+    set(&mut unsafe { try_mut(settings) }?.media);
+    warn_once(name, "accepted and kept; it has no effect without media");
+    Ok(OTC_SUCCESS)
+}
+
+/// The SDK's allowed-IP-addresses option for media connections. Accepted
+/// and kept; it has no effect here (no media), which is logged once.
+///
+/// # Safety
+/// `settings` is NULL or came from `otc_session_settings_new`.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_settings_set_ip_whitelist(
+    settings: *mut otc_session_settings,
+    ip_whitelist: otc_bool,
+) -> otc_status {
+    ffi!({
+        unsafe {
+            set_media_option(function_name!(), settings, |m| {
+                m.ip_whitelist = ip_whitelist != OTC_FALSE;
+            })
+        }
+    })
+}
+
+/// The SDK's single-peer-connection option for media. Accepted and kept;
+/// no effect here (no media), logged once.
+///
+/// # Safety
+/// `settings` is NULL or came from `otc_session_settings_new`.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_settings_set_single_peer_connection(
+    settings: *mut otc_session_settings,
+    enabled: otc_bool,
+) -> otc_status {
+    ffi!({
+        unsafe {
+            set_media_option(function_name!(), settings, |m| {
+                m.single_peer_connection = enabled != OTC_FALSE;
+            })
+        }
+    })
+}
+
+/// The SDK's session-migration option (moving media to another server
+/// without a reconnect). Accepted and kept; no effect here, logged once:
+/// otc-server has no media servers to migrate between, and a lost link is
+/// resumed by the library's own reconnection.
+///
+/// # Safety
+/// `settings` is NULL or came from `otc_session_settings_new`.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_settings_set_session_migration(
+    settings: *mut otc_session_settings,
+    enabled: otc_bool,
+) -> otc_status {
+    ffi!({
+        unsafe {
+            set_media_option(function_name!(), settings, |m| {
+                m.session_migration = enabled != OTC_FALSE;
+            })
+        }
+    })
+}
+
+/// Reads entry `i` of a C string array that may itself be NULL ("" then).
+///
+/// # Safety
+/// `array` is NULL or holds more than `i` pointers, each NULL or a
+/// NUL-terminated string.
+unsafe fn entry(array: *mut *mut c_char, i: usize, what: &str) -> Result<String> {
+    if array.is_null() {
+        return Ok(String::new());
+    }
+    let p = unsafe { *array.add(i) };
+    Ok(unsafe { try_opt_str(p, &format!("{what}[{i}]")) }?.to_string())
+}
+
+/// TURN servers for the media connections. The struct and its strings are
+/// copied (the caller may free them). `num_ice_servers` must be 0 to 64 and
+/// `ice_url` hold that many non-NULL URLs; `ice_user` and `ice_credential`
+/// may be NULL (or hold NULL entries) for servers without credentials.
+/// Accepted and kept; no effect here (no media), logged once. 1011 for NULL
+/// arguments or a malformed config.
+///
+/// # Safety
+/// `settings` is NULL or came from `otc_session_settings_new`;
+/// `custom_ice_config` is NULL or points to a valid struct whose arrays hold
+/// `num_ice_servers` entries.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_settings_set_custom_ice_config(
+    settings: *mut otc_session_settings,
+    custom_ice_config: *const otc_custom_ice_config,
+) -> otc_status {
+    ffi!({
+        let c = unsafe { try_copy(custom_ice_config, "custom_ice_config") }?;
+        let n = usize::try_from(c.num_ice_servers)
+            .ok()
+            .filter(|n| *n <= MAX_CUSTOM_ICE_SERVERS)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "num_ice_servers is {}, not 0 to {MAX_CUSTOM_ICE_SERVERS}",
+                    c.num_ice_servers
+                ))
+            })?;
+        if n > 0 && c.ice_url.is_null() {
+            return Err(Error::invalid("ice_url is NULL"));
+        }
+        let mut servers = Vec::with_capacity(n);
+        for i in 0..n {
+            // SAFETY: the arrays hold `n` entries per the contract.
+            let url = unsafe { try_str(*c.ice_url.add(i), &format!("ice_url[{i}]")) }?;
+            servers.push(IceServer {
+                url: url.to_string(),
+                user: unsafe { entry(c.ice_user, i, "ice_user") }?,
+                credential: unsafe { entry(c.ice_credential, i, "ice_credential") }?,
+            });
+        }
+        let ice = IceConfig {
+            servers,
+            force_turn: c.force_turn != OTC_FALSE,
+            use_custom_turn_only: c.use_custom_turn_only != OTC_FALSE,
+        };
+        unsafe { set_media_option(function_name!(), settings, |m| m.custom_ice = Some(ice)) }
+    })
+}
+
+/// The SDK's IP proxy: an `http://` or `https://` URL of an HTTP proxy
+/// (NULL clears it). Checked and kept; this version does not use it yet —
+/// the session connects to the server directly, and says so in the log
+/// (once) — a later version tunnels through it. 1011 for a malformed URL.
+///
+/// # Safety
+/// `settings` is NULL or came from `otc_session_settings_new`; `proxy_url`
+/// is NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_settings_set_proxy_url(
+    settings: *mut otc_session_settings,
+    proxy_url: *const c_char,
+) -> otc_status {
+    ffi!({
+        let s = unsafe { try_mut(settings) }?;
+        if proxy_url.is_null() {
+            s.proxy_url = None;
+            return Ok(OTC_SUCCESS);
+        }
+        let text = unsafe { try_str(proxy_url, "proxy_url") }?;
+        let parsed = url::Url::parse(text)
+            .map_err(|e| Error::invalid(format!("proxy_url {text:?} is not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(Error::invalid(format!(
+                "proxy_url {text:?} must be http://host[:port] or https://host[:port]"
+            )));
+        }
+        s.proxy_url = Some(text.to_string());
+        warn_once(
+            function_name!(),
+            "kept, but not used yet: sessions connect to the server directly",
+        );
         Ok(OTC_SUCCESS)
     })
 }

@@ -3,7 +3,7 @@
 //!
 //! Enum parameters that C passes *in* (`otc_log_enable`) and that we pass
 //! *out* to callbacks with values the SDK enum lacks (`on_error`) are plain
-//! `int`s on the Rust side (see [`otc_log_level_arg`],
+//! `int`s on the Rust side (see [`otc_log_level`],
 //! [`otc_session_error_code_arg`]); the header still names the enum, so C
 //! code is unchanged, but a value outside the enum can never become an
 //! invalid Rust enum.
@@ -18,12 +18,29 @@ pub type otc_bool = c_int;
 /// `enum otc_signal_error_code`).
 pub type otc_status = c_int;
 
+// `enum otc_constant` and `enum otc_log_level` have members that share a
+// value (aliases), which a Rust enum cannot say; the header declares them
+// in C (cbindgen.toml, `after_includes`) and these constants, excluded from
+// the header, are their Rust names.
+
 /// The call succeeded.
 pub const OTC_SUCCESS: otc_status = 0;
 /// Boolean true.
 pub const OTC_TRUE: otc_bool = 1;
 /// Boolean false.
 pub const OTC_FALSE: otc_bool = 0;
+
+/// `enum otc_log_level` on the Rust side: any `int` C may pass.
+pub type otc_log_level = c_int;
+pub const OTC_LOG_LEVEL_DISABLED: otc_log_level = 0;
+pub const OTC_LOG_LEVEL_ERROR: otc_log_level = 1;
+pub const OTC_LOG_LEVEL_WARN: otc_log_level = 2;
+pub const OTC_LOG_LEVEL_INFO: otc_log_level = 3;
+pub const OTC_LOG_LEVEL_DEBUG: otc_log_level = 4;
+pub const OTC_LOG_LEVEL_FATAL: otc_log_level = OTC_LOG_LEVEL_ERROR;
+pub const OTC_LOG_LEVEL_MSG: otc_log_level = OTC_LOG_LEVEL_DEBUG;
+pub const OTC_LOG_LEVEL_TRACE: otc_log_level = OTC_LOG_LEVEL_DEBUG;
+pub const OTC_LOG_LEVEL_ALL: otc_log_level = OTC_LOG_LEVEL_DEBUG;
 
 /// A session: a handle returned by `otc_session_new`, freed by
 /// `otc_session_delete`.
@@ -48,24 +65,24 @@ pub struct otc_stream {
     _private: [u8; 0],
 }
 
-/// Log verbosity, as in the Vonage SDK.
+/// Why a stream's video stopped or started, as in the Vonage SDK (given to
+/// media callbacks, which this library never calls).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum otc_log_level {
-    OTC_LOG_LEVEL_DISABLED = 0,
-    OTC_LOG_LEVEL_FATAL = 2,
-    OTC_LOG_LEVEL_ERROR = 3,
-    OTC_LOG_LEVEL_WARN = 4,
-    OTC_LOG_LEVEL_INFO = 5,
-    OTC_LOG_LEVEL_DEBUG = 6,
-    OTC_LOG_LEVEL_MSG = 7,
-    OTC_LOG_LEVEL_TRACE = 8,
-    OTC_LOG_LEVEL_ALL = 100,
+pub enum otc_video_reason {
+    OTC_VIDEO_REASON_PUBLISH_VIDEO = 1,
+    OTC_VIDEO_REASON_SUBSCRIBE_TO_VIDEO = 2,
+    OTC_VIDEO_REASON_QUALITY = 3,
+    OTC_VIDEO_REASON_CODEC_NOT_SUPPORTED = 4,
 }
 
-/// Rust-side stand-in for `enum otc_log_level` received from C (the header
-/// spells it `enum otc_log_level`).
-pub type otc_log_level_arg = c_int;
+/// Given to `on_mute_forced` (never called here: no media to mute).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct otc_on_mute_forced_info {
+    /// Whether the mute is in force.
+    pub active: otc_bool,
+}
 
 /// General error codes, as in the Vonage SDK.
 #[repr(C)]
@@ -73,13 +90,18 @@ pub type otc_log_level_arg = c_int;
 pub enum otc_error_code {
     OTC_INVALID_PARAM = 1,
     OTC_FATAL = 2,
+    OTC_INVALID_VIDEO_FORMAT = 3,
     OTC_CONNECTION_DROPPED = 1022,
+    OTC_UNABLE_TO_FORCE_DISCONNECT = 1520,
+    OTC_UNABLE_TO_FORCE_MUTE = 1540,
     OTC_CONNECTION_TIMED_OUT = 1542,
     OTC_UNKNOWN_PUBLISHER_INSTANCE = 2003,
     OTC_UNKNOWN_SUBSCRIBER_INSTANCE = 2004,
     OTC_VIDEO_CAPTURE_FAILED = 3000,
     OTC_CAMERA_FAILED = 3010,
     OTC_VIDEO_RENDER_FAILED = 4000,
+    /// Returned by every function that needs media (publishing,
+    /// subscribing, devices): this library has no media engine.
     OT_UNABLE_TO_ACCESS_MEDIA_ENGINE = 5000,
 }
 
@@ -120,10 +142,22 @@ pub enum otc_session_error_code {
     OTC_SESSION_SIGNAL_DATA_TOO_LONG = 1413,
     /// The signal type is longer than 128 bytes.
     OTC_SESSION_SIGNAL_TYPE_TOO_LONG = 1414,
+    OTC_SESSION_UNABLE_TO_SEND_SIGNAL = 1550,
     OTC_SESSION_STATE_FAILED = 1020,
     OTC_SESSION_SUBSCRIBER_NOT_FOUND = 1112,
     OTC_SESSION_UNEXPECTED_GET_SESSION_INFO_REPONSE = 2001,
+    /// End-to-end encryption needs a secret (media only; never returned here).
+    OTC_SESSION_ENCRYPTION_SECRET_MISSING = 6000,
+    /// `otc_session_set_encryption_secret` was given a secret shorter than
+    /// `ENCRYPTION_SECRET_MINIMUM_LENGTH` or longer than
+    /// `ENCRYPTION_SECRET_MAXIMUM_LENGTH` bytes.
+    OTC_SESSION_INVALID_ENCRYPTION_SECRET = 6004,
 }
+
+/// Shortest secret `otc_session_set_encryption_secret` accepts, in bytes.
+pub const ENCRYPTION_SECRET_MINIMUM_LENGTH: usize = 8;
+/// Longest secret `otc_session_set_encryption_secret` accepts, in bytes.
+pub const ENCRYPTION_SECRET_MAXIMUM_LENGTH: usize = 256;
 
 /// Rust-side stand-in for `enum otc_session_error_code` passed to
 /// `on_error` (it may carry an `enum otc_signal_error_code` value too).
@@ -163,6 +197,23 @@ pub enum otc_stream_video_type {
 pub struct otc_session_capabilities {
     /// Always `OTC_FALSE`: media is not supported by this library.
     pub publish: otc_bool,
+    /// Always `OTC_FALSE`: there are no streams to mute.
+    pub force_mute: otc_bool,
+}
+
+/// TURN servers for the media connections, as in the Vonage SDK. Accepted
+/// and kept by `otc_session_settings_set_custom_ice_config`; without media
+/// they are never used.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct otc_custom_ice_config {
+    /// How many entries `ice_url`, `ice_user` and `ice_credential` hold.
+    pub num_ice_servers: c_int,
+    pub ice_url: *mut *mut c_char,
+    pub ice_user: *mut *mut c_char,
+    pub ice_credential: *mut *mut c_char,
+    pub force_turn: otc_bool,
+    pub use_custom_turn_only: otc_bool,
 }
 
 /// Options of one signal.
@@ -201,8 +252,8 @@ pub type otc_signal_completion_callback = Option<
 /// Every field may be NULL. Callbacks run on an internal thread, one at a
 /// time and in order for a session; pointers they receive are valid only
 /// during the call (use `otc_connection_copy` to keep a connection). Any
-/// library function may be called from inside a callback. The `on_stream_*`
-/// and `on_archive_*` callbacks are never called (no media).
+/// library function may be called from inside a callback. The `on_stream_*`,
+/// `on_archive_*` and `on_mute_forced` callbacks are never called (no media).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct otc_session_callbacks {
@@ -259,6 +310,14 @@ pub struct otc_session_callbacks {
             user_data: *mut c_void,
             stream: *const otc_stream,
             has_video: otc_bool,
+        ),
+    >,
+    pub on_stream_has_captions_changed: Option<
+        unsafe extern "C" fn(
+            session: *mut otc_session,
+            user_data: *mut c_void,
+            stream: *const otc_stream,
+            has_captions: otc_bool,
         ),
     >,
     pub on_stream_video_dimensions_changed: Option<
@@ -328,6 +387,14 @@ pub struct otc_session_callbacks {
             user_data: *mut c_void,
             error_string: *const c_char,
             error: otc_session_error_code_arg,
+        ),
+    >,
+    /// Never called: there is no media to mute.
+    pub on_mute_forced: Option<
+        unsafe extern "C" fn(
+            session: *mut otc_session,
+            user_data: *mut c_void,
+            mute_info: *mut otc_on_mute_forced_info,
         ),
     >,
     /// Passed to every callback.

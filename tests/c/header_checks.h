@@ -29,19 +29,23 @@ HC_ASSERT(OTC_FALSE == 0, false_is_0);
 HC_ASSERT(sizeof(otc_bool) == sizeof(int), bool_is_int);
 HC_ASSERT(sizeof(otc_status) == sizeof(int), status_is_int);
 
+/* SDK 2.32: five levels, and FATAL/MSG/TRACE/ALL as aliases. */
 HC_ASSERT(OTC_LOG_LEVEL_DISABLED == 0, ll0);
-HC_ASSERT(OTC_LOG_LEVEL_FATAL == 2, ll2);
-HC_ASSERT(OTC_LOG_LEVEL_ERROR == 3, ll3);
-HC_ASSERT(OTC_LOG_LEVEL_WARN == 4, ll4);
-HC_ASSERT(OTC_LOG_LEVEL_INFO == 5, ll5);
-HC_ASSERT(OTC_LOG_LEVEL_DEBUG == 6, ll6);
-HC_ASSERT(OTC_LOG_LEVEL_MSG == 7, ll7);
-HC_ASSERT(OTC_LOG_LEVEL_TRACE == 8, ll8);
-HC_ASSERT(OTC_LOG_LEVEL_ALL == 100, ll100);
+HC_ASSERT(OTC_LOG_LEVEL_ERROR == 1, ll1);
+HC_ASSERT(OTC_LOG_LEVEL_WARN == 2, ll2);
+HC_ASSERT(OTC_LOG_LEVEL_INFO == 3, ll3);
+HC_ASSERT(OTC_LOG_LEVEL_DEBUG == 4, ll4);
+HC_ASSERT(OTC_LOG_LEVEL_FATAL == OTC_LOG_LEVEL_ERROR, ll_fatal);
+HC_ASSERT(OTC_LOG_LEVEL_MSG == OTC_LOG_LEVEL_DEBUG, ll_msg);
+HC_ASSERT(OTC_LOG_LEVEL_TRACE == OTC_LOG_LEVEL_DEBUG, ll_trace);
+HC_ASSERT(OTC_LOG_LEVEL_ALL == OTC_LOG_LEVEL_DEBUG, ll_all);
 
 HC_ASSERT(OTC_INVALID_PARAM == 1, e1);
 HC_ASSERT(OTC_FATAL == 2, e2);
+HC_ASSERT(OTC_INVALID_VIDEO_FORMAT == 3, e3);
 HC_ASSERT(OTC_CONNECTION_DROPPED == 1022, e1022);
+HC_ASSERT(OTC_UNABLE_TO_FORCE_DISCONNECT == 1520, e1520);
+HC_ASSERT(OTC_UNABLE_TO_FORCE_MUTE == 1540, e1540);
 HC_ASSERT(OTC_CONNECTION_TIMED_OUT == 1542, e1542);
 HC_ASSERT(OTC_UNKNOWN_PUBLISHER_INSTANCE == 2003, e2003);
 HC_ASSERT(OTC_UNKNOWN_SUBSCRIBER_INSTANCE == 2004, e2004);
@@ -83,10 +87,10 @@ HC_ASSERT(OTC_SIGNAL_RATE_LIMITED == 1602, x1602);
 HC_ASSERT(OTC_SIGNAL_BUFFER_FULL == 1603, x1603);
 HC_ASSERT(OTC_SIGNAL_PROTOCOL_ERROR == 1604, x1604);
 
-/* Layouts: 16 callbacks and two pointers, in the SDK's order. */
+/* Layouts: 18 callbacks and two pointers, in the SDK 2.32 order. */
 #define HC_SLOT(field, n) \
     HC_ASSERT(offsetof(struct otc_session_callbacks, field) == (n) * sizeof(void *), slot_##field)
-HC_ASSERT(sizeof(struct otc_session_callbacks) == 18 * sizeof(void *), callbacks_size);
+HC_ASSERT(sizeof(struct otc_session_callbacks) == 20 * sizeof(void *), callbacks_size);
 HC_SLOT(on_connected, 0);
 HC_SLOT(on_disconnected, 1);
 HC_SLOT(on_connection_created, 2);
@@ -95,16 +99,18 @@ HC_SLOT(on_stream_received, 4);
 HC_SLOT(on_stream_dropped, 5);
 HC_SLOT(on_stream_has_audio_changed, 6);
 HC_SLOT(on_stream_has_video_changed, 7);
-HC_SLOT(on_stream_video_dimensions_changed, 8);
-HC_SLOT(on_stream_video_type_changed, 9);
-HC_SLOT(on_signal_received, 10);
-HC_SLOT(on_reconnection_started, 11);
-HC_SLOT(on_reconnected, 12);
-HC_SLOT(on_archive_started, 13);
-HC_SLOT(on_archive_stopped, 14);
-HC_SLOT(on_error, 15);
-HC_SLOT(user_data, 16);
-HC_SLOT(reserved, 17);
+HC_SLOT(on_stream_has_captions_changed, 8);
+HC_SLOT(on_stream_video_dimensions_changed, 9);
+HC_SLOT(on_stream_video_type_changed, 10);
+HC_SLOT(on_signal_received, 11);
+HC_SLOT(on_reconnection_started, 12);
+HC_SLOT(on_reconnected, 13);
+HC_SLOT(on_archive_started, 14);
+HC_SLOT(on_archive_stopped, 15);
+HC_SLOT(on_error, 16);
+HC_SLOT(on_mute_forced, 17);
+HC_SLOT(user_data, 18);
+HC_SLOT(reserved, 19);
 HC_ASSERT(sizeof(struct otc_signal_options) == sizeof(otc_bool), signal_options_size);
 HC_ASSERT(sizeof(struct otc_session_capabilities) >= sizeof(otc_bool), capabilities_size);
 
