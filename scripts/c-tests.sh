@@ -238,6 +238,30 @@ drive_test_server_signal() {
     [ "$code" = 204 ]
 }
 
+# Checks that the server logged the issue test_session_surface reported,
+# with its project, session and connection.
+drive_test_session_surface() {
+    local issue conn sid line
+    read -r issue conn sid <"$2"
+    echo "issue $issue from connection $conn in session $sid"
+    wait_until 10 grep -q "$issue" "$WORK/server.log" || {
+        echo "the server log has no line with issue id $issue"
+        return 1
+    }
+    line=$(grep "$issue" "$WORK/server.log" | head -n 1)
+    echo "server log: $line"
+    case "$line" in
+    *"issue reported"*) ;;
+    *) echo "not an issue report line"; return 1 ;;
+    esac
+    for want in "$DEV_API_KEY" "$sid" "$conn"; do
+        case "$line" in
+        *"$want"*) ;;
+        *) echo "the line does not name $want"; return 1 ;;
+        esac
+    done
+}
+
 echo "== running C tests"
 for name in "${TESTS[@]}"; do
     run_test "$name" "$WORK/$name.log" "$WORK/$name"
