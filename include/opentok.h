@@ -4,7 +4,10 @@
  *
  * Names, types and semantics follow the Vonage SDK, so code written for it
  * builds unchanged. Items marked "Extension: not in the Vonage SDK" are ours.
- * Media (publishers, subscribers, streams) is not provided.
+ * Media is not provided: every media function of the SDK is declared and
+ * exported, publisher objects hold their settings, but publishing,
+ * subscribing, devices, capturers and transformers fail (see each
+ * function), and no stream or subscriber ever exists.
  *
  * Callbacks run on an internal thread, serialized and in order for each
  * session; any function may be called from inside a callback.
@@ -61,6 +64,11 @@ enum otc_log_level {
 
 
 /**
+ * The first value of `enum otc_media_transformer_error_code`.
+ */
+#define OTC_MEDIA_TRANSFORMER_ERROR_SPACE 167772160
+
+/**
  * Shortest secret `otc_session_set_encryption_secret` accepts, in bytes.
  */
 #define ENCRYPTION_SECRET_MINIMUM_LENGTH 8
@@ -71,6 +79,59 @@ enum otc_log_level {
 #define ENCRYPTION_SECRET_MAXIMUM_LENGTH 256
 
 /**
+ * Video codecs, as in the Vonage SDK.
+ */
+typedef enum otc_video_codec_type {
+  OTC_VIDEO_CODEC_VP8 = 1,
+  OTC_VIDEO_CODEC_H264 = 2,
+} otc_video_codec_type;
+
+/**
+ * Publisher error codes, as in the Vonage SDK (given to `on_error`, which
+ * is never called here).
+ */
+typedef enum otc_publisher_error_code {
+  OTC_PUBLISHER_INTERNAL_ERROR = 2000,
+  OTC_PUBLISHER_SESSION_DISCONNECTED = 1010,
+  OTC_PUBLISHER_TIMED_OUT = 1541,
+  OTC_PUBLISHER_UNABLE_TO_PUBLISH = 1500,
+  OTC_PUBLISHER_WEBRTC_ERROR = 1610,
+  OTC_PUBLISHER_ENCRYPTION_INTERNAL_ERROR = 6001,
+  OTC_PUBLISHER_ENCRYPTION_UNSUPPORTED_CODEC = 6005,
+} otc_publisher_error_code;
+
+/**
+ * Why a stream's video stopped or started, as in the Vonage SDK (given to
+ * media callbacks, which this library never calls).
+ */
+typedef enum otc_video_reason {
+  OTC_VIDEO_REASON_PUBLISH_VIDEO = 1,
+  OTC_VIDEO_REASON_SUBSCRIBE_TO_VIDEO = 2,
+  OTC_VIDEO_REASON_QUALITY = 3,
+  OTC_VIDEO_REASON_CODEC_NOT_SUPPORTED = 4,
+} otc_video_reason;
+
+/**
+ * What a publisher's video shows, as in the Vonage SDK.
+ */
+typedef enum otc_publisher_video_type {
+  OTC_PUBLISHER_VIDEO_TYPE_CAMERA = 1,
+  OTC_PUBLISHER_VIDEO_TYPE_SCREEN = 2,
+} otc_publisher_video_type;
+
+/**
+ * Video bitrate strategies of a publisher, as in the Vonage SDK.
+ * `OTC_VIDEO_BITRATE_PRESET_CUSTOM` means a maximum bitrate was set with
+ * `otc_publisher_set_max_video_bitrate`; it cannot be set directly.
+ */
+typedef enum otc_video_bitrate_preset {
+  OTC_VIDEO_BITRATE_PRESET_DEFAULT = 0,
+  OTC_VIDEO_BITRATE_PRESET_BW_SAVER = 1,
+  OTC_VIDEO_BITRATE_PRESET_EXTRA_BW_SAVER = 2,
+  OTC_VIDEO_BITRATE_PRESET_CUSTOM = 3,
+} otc_video_bitrate_preset;
+
+/**
  * Stream video types, as in the Vonage SDK.
  */
 typedef enum otc_stream_video_type {
@@ -78,6 +139,29 @@ typedef enum otc_stream_video_type {
   OTC_STREAM_VIDEO_TYPE_SCREEN = 2,
   OTC_STREAM_VIDEO_TYPE_CUSTOM = 3,
 } otc_stream_video_type;
+
+/**
+ * Subscriber error codes, as in the Vonage SDK (given to `on_error`, which
+ * is never called here).
+ */
+typedef enum otc_subscriber_error_code {
+  OTC_SUBSCRIBER_INTERNAL_ERROR = 2000,
+  OTC_SUBSCRIBER_SESSION_DISCONNECTED = 1010,
+  OTC_SUBSCRIBER_SERVER_CANNOT_FIND_STREAM = 1604,
+  OTC_SUBSCRIBER_STREAM_LIMIT_EXCEEDED = 1605,
+  OTC_SUBSCRIBER_TIMED_OUT = 1542,
+  OTC_SUBSCRIBER_WEBRTC_ERROR = 1600,
+} otc_subscriber_error_code;
+
+/**
+ * The kind of content a capturer produces, as in the Vonage SDK.
+ */
+typedef enum otc_video_capturer_content_hint_type {
+  OTC_VIDEO_CAPTURER_CONTENT_HINT_TYPE_NONE = 0,
+  OTC_VIDEO_CAPTURER_CONTENT_HINT_TYPE_MOTION = 1,
+  OTC_VIDEO_CAPTURER_CONTENT_HINT_TYPE_DETAIL = 2,
+  OTC_VIDEO_CAPTURER_CONTENT_HINT_TYPE_TEXT = 3,
+} otc_video_capturer_content_hint_type;
 
 /**
  * General error codes, as in the Vonage SDK.
@@ -103,15 +187,11 @@ typedef enum otc_error_code {
 } otc_error_code;
 
 /**
- * Why a stream's video stopped or started, as in the Vonage SDK (given to
- * media callbacks, which this library never calls).
+ * The SDK's generic error enum (its `error.h`), kept for code that names it.
  */
-typedef enum otc_video_reason {
-  OTC_VIDEO_REASON_PUBLISH_VIDEO = 1,
-  OTC_VIDEO_REASON_SUBSCRIBE_TO_VIDEO = 2,
-  OTC_VIDEO_REASON_QUALITY = 3,
-  OTC_VIDEO_REASON_CODEC_NOT_SUPPORTED = 4,
-} otc_video_reason;
+typedef enum otc_error {
+  OTC_GENERIC_ERROR = 0,
+} otc_error;
 
 /**
  * Session error codes, with the Vonage SDK's members and values (in the
@@ -220,9 +300,91 @@ typedef enum otc_signal_error_code {
 } otc_signal_error_code;
 
 /**
+ * Capture resolution of the default camera capturer, as in the Vonage SDK.
+ * Stored by `otc_publisher_settings_set_default_camera_capture_resolution`;
+ * no camera is ever opened in this library.
+ */
+typedef enum otc_camera_capture_resolution {
+  OTC_CAMERA_CAPTURE_RESOLUTION_LOW = 0,
+  OTC_CAMERA_CAPTURE_RESOLUTION_MEDIUM = 1,
+  OTC_CAMERA_CAPTURE_RESOLUTION_HIGH = 2,
+  OTC_CAMERA_CAPTURE_RESOLUTION_1080P = 3,
+} otc_camera_capture_resolution;
+
+/**
+ * Kinds of media, as in the Vonage SDK.
+ */
+typedef enum otc_media_type {
+  OTC_MEDIA_TYPE_VIDEO = 0,
+  OTC_MEDIA_TYPE_AUDIO = 1,
+} otc_media_type;
+
+/**
+ * Transformer error codes, as in the Vonage SDK: they count up from
+ * `OTC_MEDIA_TRANSFORMER_ERROR_SPACE`.
+ */
+typedef enum otc_media_transformer_error_code {
+  OTC_MEDIA_TRANSFORMER_INTERNAL_ERROR = 167772160,
+  OTC_MEDIA_TRANSFORMER_INVALID_TYPE = 167772161,
+  OTC_MEDIA_TRANSFORMER_NAME_NOT_PROVIDED = 167772162,
+  OTC_MEDIA_TRANSFORMER_CUSTOM_CALLBACK_NOT_PROVIDED = 167772163,
+  OTC_MEDIA_TRANSFORMER_PROPERTIES_NOT_PROVIDED = 167772164,
+  OTC_MEDIA_TRANSFORMER_MODEL_NOT_FOUND = 167772165,
+  OTC_MEDIA_TRANSFORMER_OPENTOK_TRANSFORMERS_LIBRARY_NOT_LOADED = 167772166,
+  OTC_MEDIA_TRANSFORMER_OPENTOK_TRANSFORMERS_SYMBOL_NOT_FOUND = 167772167,
+} otc_media_transformer_error_code;
+
+/**
+ * Who implements a transformer, as in the Vonage SDK.
+ */
+typedef enum otc_media_transformer_type {
+  /**
+   * The application's own callback.
+   */
+  OTC_MEDIA_TRANSFORMER_TYPE_CUSTOM = 0,
+  /**
+   * One of Vonage's transformers, chosen by name.
+   */
+  OTC_MEDIA_TRANSFORMER_TYPE_VONAGE = 1,
+} otc_media_transformer_type;
+
+/**
+ * The handle an audio device's callbacks receive. None is ever given out
+ * here.
+ */
+typedef struct otc_audio_device otc_audio_device;
+
+/**
+ * A list of audio input devices. None is ever created here.
+ */
+typedef struct otc_audio_module_input_device_enumerator otc_audio_module_input_device_enumerator;
+
+/**
+ * A list of audio output devices. None is ever created here.
+ */
+typedef struct otc_audio_module_output_device_enumerator otc_audio_module_output_device_enumerator;
+
+/**
+ * An audio transformer. None is ever created here.
+ */
+typedef struct otc_audio_transformer otc_audio_transformer;
+
+/**
  * A participant of a session.
  */
 typedef struct otc_connection otc_connection;
+
+/**
+ * A publisher: made by `otc_publisher_new` or
+ * `otc_publisher_new_with_settings`, freed by `otc_publisher_delete`.
+ */
+typedef struct otc_publisher otc_publisher;
+
+/**
+ * Options for `otc_publisher_new_with_settings`: made by
+ * `otc_publisher_settings_new`, freed by `otc_publisher_settings_delete`.
+ */
+typedef struct otc_publisher_settings otc_publisher_settings;
 
 /**
  * A session: a handle returned by `otc_session_new`, freed by
@@ -236,11 +398,33 @@ typedef struct otc_session otc_session;
 typedef struct otc_session_settings otc_session_settings;
 
 /**
- * A media stream. Media is not supported by this library; the type exists
- * only because the callback struct names it. No stream callback is ever
- * called.
+ * A media stream. None exists in this library; the type is named by the
+ * session and publisher callbacks (never called with a stream) and by the
+ * `otc_stream_*` functions (which all fail).
  */
 typedef struct otc_stream otc_stream;
+
+/**
+ * A subscriber to a stream. None exists in this library.
+ */
+typedef struct otc_subscriber otc_subscriber;
+
+/**
+ * The handle a capturer's callbacks receive. None is ever given out here.
+ */
+typedef struct otc_video_capturer otc_video_capturer;
+
+/**
+ * A video frame (video_frame.h). Named here by the render callbacks and
+ * `otc_video_capturer_provide_frame`; no frame ever reaches them in this
+ * library.
+ */
+typedef struct otc_video_frame otc_video_frame;
+
+/**
+ * A video transformer. None is ever created here.
+ */
+typedef struct otc_video_transformer otc_video_transformer;
 
 /**
  * The result of a call: `OTC_SUCCESS` or an error code
@@ -258,6 +442,343 @@ typedef void (*otc_logger_callback)(const char *message);
  * A boolean: `OTC_TRUE` or `OTC_FALSE`.
  */
 typedef int otc_bool;
+
+/**
+ * The audio format of a capturer or renderer, as in the Vonage SDK.
+ */
+typedef struct otc_audio_device_settings {
+  /**
+   * Samples per second.
+   */
+  int sampling_rate;
+  int number_of_channels;
+} otc_audio_device_settings;
+
+/**
+ * A custom audio device, in the Vonage SDK's order and layout. Never
+ * called in this library (`otc_set_audio_device` fails).
+ */
+typedef struct otc_audio_device_callbacks {
+  otc_bool (*init)(const struct otc_audio_device *audio_device, void *user_data);
+  otc_bool (*destroy)(const struct otc_audio_device *audio_device, void *user_data);
+  otc_bool (*init_capturer)(const struct otc_audio_device *audio_device, void *user_data);
+  otc_bool (*destroy_capturer)(const struct otc_audio_device *audio_device, void *user_data);
+  otc_bool (*start_capturer)(const struct otc_audio_device *audio_device, void *user_data);
+  otc_bool (*stop_capturer)(const struct otc_audio_device *audio_device, void *user_data);
+  otc_bool (*is_capturer_initialized)(const struct otc_audio_device *audio_device, void *user_data);
+  otc_bool (*is_capturer_started)(const struct otc_audio_device *audio_device, void *user_data);
+  int (*get_estimated_capture_delay)(const struct otc_audio_device *audio_device, void *user_data);
+  otc_bool (*get_capture_settings)(const struct otc_audio_device *audio_device,
+                                   void *user_data,
+                                   struct otc_audio_device_settings *settings);
+  otc_bool (*init_renderer)(const struct otc_audio_device *audio_device, void *user_data);
+  otc_bool (*destroy_renderer)(const struct otc_audio_device *audio_device, void *user_data);
+  otc_bool (*start_renderer)(const struct otc_audio_device *audio_device, void *user_data);
+  otc_bool (*stop_renderer)(const struct otc_audio_device *audio_device, void *user_data);
+  otc_bool (*is_renderer_initialized)(const struct otc_audio_device *audio_device, void *user_data);
+  otc_bool (*is_renderer_started)(const struct otc_audio_device *audio_device, void *user_data);
+  int (*get_estimated_render_delay)(const struct otc_audio_device *audio_device, void *user_data);
+  otc_bool (*get_render_settings)(const struct otc_audio_device *audio_device,
+                                  void *user_data,
+                                  struct otc_audio_device_settings *settings);
+  /**
+   * Passed to every callback.
+   */
+  void *user_data;
+  /**
+   * Reserved; set to NULL.
+   */
+  void *reserved;
+} otc_audio_device_callbacks;
+
+/**
+ * A custom video transformer: changes `frame` in place. Never called here.
+ */
+typedef void (*video_transform_callback)(void *user_data, struct otc_video_frame *frame);
+
+/**
+ * A block of audio samples, as in the Vonage SDK. (The SDK declares every
+ * field `const`; the layout is the same.)
+ */
+typedef struct otc_audio_data {
+  /**
+   * The samples.
+   */
+  const void *sample_buffer;
+  /**
+   * Bits in one sample.
+   */
+  int bits_per_sample;
+  /**
+   * Samples per second.
+   */
+  int sample_rate;
+  /**
+   * Interleaved channels.
+   */
+  size_t number_of_channels;
+  /**
+   * Samples per channel in `sample_buffer`.
+   */
+  size_t number_of_samples;
+} otc_audio_data;
+
+/**
+ * A custom audio transformer: changes `audio_data` in place. Never called
+ * here.
+ */
+typedef void (*audio_transform_callback)(void *user_data, struct otc_audio_data *audio_data);
+
+/**
+ * The codecs the media engine can encode and decode, as in the Vonage
+ * SDK. Never filled in here.
+ */
+typedef struct otc_media_utils_codecs {
+  size_t number_encoder_video_codecs;
+  enum otc_video_codec_type *encoder_video_codecs;
+  size_t number_decoder_video_codecs;
+  enum otc_video_codec_type *decoder_video_codecs;
+} otc_media_utils_codecs;
+
+/**
+ * What a capturer says about the video it produces, as in the Vonage SDK.
+ */
+typedef struct otc_video_capturer_settings {
+  /**
+   * An `enum otc_video_frame_format` value.
+   */
+  int format;
+  int width;
+  int height;
+  int fps;
+  /**
+   * Expected capture delay, in milliseconds.
+   */
+  int expected_delay;
+  /**
+   * Whether the local rendering is mirrored.
+   */
+  otc_bool mirror_on_local_render;
+} otc_video_capturer_settings;
+
+/**
+ * A custom video capturer, in the Vonage SDK's order and layout. A copy is
+ * kept by the publisher given it; none of the callbacks is ever called in
+ * this library.
+ */
+typedef struct otc_video_capturer_callbacks {
+  otc_bool (*init)(const struct otc_video_capturer *capturer, void *user_data);
+  otc_bool (*destroy)(const struct otc_video_capturer *capturer, void *user_data);
+  otc_bool (*start)(const struct otc_video_capturer *capturer, void *user_data);
+  otc_bool (*stop)(const struct otc_video_capturer *capturer, void *user_data);
+  otc_bool (*get_capture_settings)(const struct otc_video_capturer *capturer,
+                                   void *user_data,
+                                   struct otc_video_capturer_settings *settings);
+  /**
+   * Passed to every callback.
+   */
+  void *user_data;
+  /**
+   * Reserved; set to NULL.
+   */
+  void *reserved;
+} otc_video_capturer_callbacks;
+
+/**
+ * Audio statistics of one subscriber to a publisher, as in the Vonage SDK.
+ */
+typedef struct otc_publisher_audio_stats {
+  const char *connection_id;
+  const char *subscriber_id;
+  int64_t packets_lost;
+  int64_t packets_sent;
+  int64_t bytes_sent;
+  float audio_level;
+  double timestamp;
+  double start_time;
+} otc_publisher_audio_stats;
+
+/**
+ * Video statistics of one subscriber to a publisher, as in the Vonage SDK.
+ */
+typedef struct otc_publisher_video_stats {
+  const char *connection_id;
+  const char *subscriber_id;
+  int64_t packets_lost;
+  int64_t packets_sent;
+  int64_t bytes_sent;
+  double timestamp;
+  double start_time;
+} otc_publisher_video_stats;
+
+/**
+ * A publisher's callbacks, in the Vonage SDK's order and layout. The
+ * publisher keeps a copy; none is ever called in this library (nothing is
+ * published), and `user_data` is what `otc_publisher_get_user_data`
+ * returns.
+ */
+typedef struct otc_publisher_callbacks {
+  void (*on_stream_created)(struct otc_publisher *publisher,
+                            void *user_data,
+                            const struct otc_stream *stream);
+  void (*on_stream_destroyed)(struct otc_publisher *publisher,
+                              void *user_data,
+                              const struct otc_stream *stream);
+  void (*on_render_frame)(struct otc_publisher *publisher,
+                          void *user_data,
+                          const struct otc_video_frame *frame);
+  void (*on_audio_level_updated)(struct otc_publisher *publisher, void *user_data, float audio_level);
+  void (*on_publisher_mute_forced)(struct otc_publisher *publisher, void *user_data);
+  void (*on_audio_stats)(struct otc_publisher *publisher,
+                         void *user_data,
+                         struct otc_publisher_audio_stats *audio_stats,
+                         size_t number_of_stats);
+  void (*on_video_stats)(struct otc_publisher *publisher,
+                         void *user_data,
+                         struct otc_publisher_video_stats *video_stats,
+                         size_t number_of_stats);
+  void (*on_error)(struct otc_publisher *publisher,
+                   void *user_data,
+                   const char *error_string,
+                   enum otc_publisher_error_code error_code);
+  void (*on_video_disabled)(struct otc_publisher *publisher,
+                            void *user_data,
+                            enum otc_video_reason reason);
+  void (*on_video_enabled)(struct otc_publisher *publisher,
+                           void *user_data,
+                           enum otc_video_reason reason);
+  void (*on_video_disable_warning)(struct otc_publisher *publisher, void *user_data);
+  void (*on_video_disable_warning_lifted)(struct otc_publisher *publisher, void *user_data);
+  /**
+   * Passed to every callback; returned by `otc_publisher_get_user_data`.
+   */
+  void *user_data;
+  /**
+   * Reserved; set to NULL.
+   */
+  void *reserved;
+} otc_publisher_callbacks;
+
+/**
+ * The RTC statistics report of one of a publisher's connections, as in the
+ * Vonage SDK.
+ */
+typedef struct otc_publisher_rtc_stats {
+  const char *connection_id;
+  const char *json_array_of_reports;
+} otc_publisher_rtc_stats;
+
+/**
+ * Receives a publisher's RTC statistics reports, as in the Vonage SDK.
+ * Never called here (`otc_publisher_set_rtc_stats_report_cb` fails).
+ */
+typedef struct otc_publisher_rtc_stats_report_cb {
+  /**
+   * Passed to `on_rtc_stats_report`.
+   */
+  void *user_data;
+  void (*on_rtc_stats_report)(struct otc_publisher *publisher,
+                              void *user_data,
+                              const struct otc_publisher_rtc_stats *stats,
+                              size_t entries);
+  /**
+   * Reserved; set to NULL.
+   */
+  void *reserved;
+} otc_publisher_rtc_stats_report_cb;
+
+/**
+ * Audio statistics of a subscriber, as in the Vonage SDK.
+ */
+typedef struct otc_subscriber_audio_stats {
+  uint64_t packets_lost;
+  uint64_t packets_received;
+  uint64_t bytes_received;
+  float audio_level;
+  double timestamp;
+} otc_subscriber_audio_stats;
+
+/**
+ * Video statistics of a subscriber, as in the Vonage SDK.
+ */
+typedef struct otc_subscriber_video_stats {
+  uint64_t packets_lost;
+  uint64_t packets_received;
+  uint64_t bytes_received;
+  double timestamp;
+} otc_subscriber_video_stats;
+
+/**
+ * A subscriber's callbacks, in the Vonage SDK's order and layout. None is
+ * ever called in this library (no subscriber can be created).
+ */
+typedef struct otc_subscriber_callbacks {
+  void (*on_connected)(struct otc_subscriber *subscriber,
+                       void *user_data,
+                       const struct otc_stream *stream);
+  void (*on_disconnected)(struct otc_subscriber *subscriber, void *user_data);
+  void (*on_reconnected)(struct otc_subscriber *subscriber, void *user_data);
+  void (*on_render_frame)(struct otc_subscriber *subscriber,
+                          void *user_data,
+                          const struct otc_video_frame *frame);
+  void (*on_video_disabled)(struct otc_subscriber *subscriber,
+                            void *user_data,
+                            enum otc_video_reason reason);
+  void (*on_video_enabled)(struct otc_subscriber *subscriber,
+                           void *user_data,
+                           enum otc_video_reason reason);
+  void (*on_audio_disabled)(struct otc_subscriber *subscriber, void *user_data);
+  void (*on_audio_enabled)(struct otc_subscriber *subscriber, void *user_data);
+  void (*on_video_data_received)(struct otc_subscriber *subscriber, void *user_data);
+  void (*on_video_disable_warning)(struct otc_subscriber *subscriber, void *user_data);
+  void (*on_caption_text)(struct otc_subscriber *subscriber,
+                          void *user_data,
+                          const char *text,
+                          otc_bool is_final);
+  void (*on_video_disable_warning_lifted)(struct otc_subscriber *subscriber, void *user_data);
+  void (*on_audio_stats)(struct otc_subscriber *subscriber,
+                         void *user_data,
+                         struct otc_subscriber_audio_stats audio_stats);
+  void (*on_video_stats)(struct otc_subscriber *subscriber,
+                         void *user_data,
+                         struct otc_subscriber_video_stats video_stats);
+  void (*on_audio_level_updated)(struct otc_subscriber *subscriber,
+                                 void *user_data,
+                                 float audio_level);
+  void (*on_error)(struct otc_subscriber *subscriber,
+                   void *user_data,
+                   const char *error_string,
+                   enum otc_subscriber_error_code error);
+  void (*on_audio_data)(struct otc_subscriber *subscriber,
+                        void *user_data,
+                        const struct otc_audio_data *audio_data);
+  /**
+   * Passed to every callback.
+   */
+  void *user_data;
+  /**
+   * Reserved; set to NULL.
+   */
+  void *reserved;
+} otc_subscriber_callbacks;
+
+/**
+ * Receives a subscriber's RTC statistics report, as in the Vonage SDK.
+ * Never called here (`otc_subscriber_set_rtc_stats_report_cb` fails).
+ */
+typedef struct otc_subscriber_rtc_stats_report_cb {
+  /**
+   * Passed to `on_rtc_stats_report`.
+   */
+  void *user_data;
+  void (*on_rtc_stats_report)(struct otc_subscriber *subscriber,
+                              void *user_data,
+                              const char *json_array_of_reports);
+  /**
+   * Reserved; set to NULL.
+   */
+  void *reserved;
+} otc_subscriber_rtc_stats_report_cb;
 
 /**
  * Given to `on_mute_forced` (never called here: no media to mute).
@@ -542,6 +1063,897 @@ void otc_log_enable(enum otc_log_level log_level);
  * The current verbosity.
  */
 enum otc_log_level otc_get_log_level(void);
+
+/**
+ * Would copy up to `number_of_samples` samples of received audio into
+ * `buffer`, for the custom device to play. Nothing is ever received here:
+ * returns 0 (no samples) and writes nothing, whatever the arguments are
+ * (they are not read).
+ */
+size_t otc_audio_device_read_render_data(int16_t *buffer, size_t number_of_samples);
+
+/**
+ * Would hand `number_of_samples` captured samples to the publishers.
+ * Nothing is ever published here: returns
+ * `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever the arguments are
+ * (they are not read).
+ */
+otc_status otc_audio_device_write_capture_data(const int16_t *buffer, size_t number_of_samples);
+
+/**
+ * Would make the callbacks the audio device of every publisher and
+ * subscriber. Without a media engine they would never be called, so this
+ * is refused rather than accepted: returns
+ * `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever `callbacks` is (it is
+ * not read, nor kept).
+ */
+otc_status otc_set_audio_device(const struct otc_audio_device_callbacks *callbacks);
+
+/**
+ * Would list the audio input devices. There is no audio module here:
+ * returns NULL.
+ */
+struct otc_audio_module_input_device_enumerator *otc_audio_module_input_device_enumerator_new(void);
+
+/**
+ * Would return the number of devices listed. Returns 0 whatever
+ * `device_enumerator` is (it is not read).
+ */
+int otc_audio_module_input_device_enumerator_size(struct otc_audio_module_input_device_enumerator *device_enumerator);
+
+/**
+ * Would return the id of a listed device. Returns NULL whatever the
+ * arguments are (they are not read).
+ */
+const char *otc_audio_module_input_device_enumerator_get_device_id(struct otc_audio_module_input_device_enumerator *device_enumerator,
+                                                                   int device_index);
+
+/**
+ * Would return the name of a listed device. Returns NULL whatever the
+ * arguments are (they are not read).
+ */
+const char *otc_audio_module_input_device_enumerator_get_device_name(struct otc_audio_module_input_device_enumerator *device_enumerator,
+                                                                     int device_index);
+
+/**
+ * Would free a device list. None can exist here: returns
+ * `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever `device_enumerator`
+ * is (it is not read).
+ */
+otc_status otc_audio_module_input_device_enumerator_delete(struct otc_audio_module_input_device_enumerator *device_enumerator);
+
+/**
+ * Would make the device with this id the microphone. There is no audio
+ * module here: returns `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever
+ * `device_id` is (it is not read).
+ */
+otc_status otc_audio_module_input_device_select(const char *device_id);
+
+/**
+ * Would list the audio output devices. There is no audio module here:
+ * returns NULL.
+ */
+struct otc_audio_module_output_device_enumerator *otc_audio_module_output_device_enumerator_new(void);
+
+/**
+ * Would return the number of devices listed. Returns 0 whatever
+ * `device_enumerator` is (it is not read).
+ */
+int otc_audio_module_output_device_enumerator_size(struct otc_audio_module_output_device_enumerator *device_enumerator);
+
+/**
+ * Would return the id of a listed device. Returns NULL whatever the
+ * arguments are (they are not read).
+ */
+const char *otc_audio_module_output_device_enumerator_get_device_id(struct otc_audio_module_output_device_enumerator *device_enumerator,
+                                                                    int device_index);
+
+/**
+ * Would return the name of a listed device. Returns NULL whatever the
+ * arguments are (they are not read).
+ */
+const char *otc_audio_module_output_device_enumerator_get_device_name(struct otc_audio_module_output_device_enumerator *device_enumerator,
+                                                                      int device_index);
+
+/**
+ * Would free a device list. None can exist here: returns
+ * `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever `device_enumerator`
+ * is (it is not read).
+ */
+otc_status otc_audio_module_output_device_enumerator_delete(struct otc_audio_module_output_device_enumerator *device_enumerator);
+
+/**
+ * Would make the device with this id the speaker. There is no audio module
+ * here: returns `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever
+ * `device_id` is (it is not read).
+ */
+otc_status otc_audio_module_output_device_select(const char *device_id);
+
+/**
+ * Would create a video transformer. Nothing is ever captured here: returns
+ * NULL whatever the arguments are (they are not read; `cb` is never
+ * called).
+ */
+struct otc_video_transformer *otc_video_transformer_create(enum otc_media_transformer_type type,
+                                                           const char *name,
+                                                           const char *properties,
+                                                           video_transform_callback cb,
+                                                           void *user_data);
+
+/**
+ * Would create an audio transformer. Nothing is ever captured here:
+ * returns NULL whatever the arguments are (they are not read; `cb` is
+ * never called).
+ */
+struct otc_audio_transformer *otc_audio_transformer_create(enum otc_media_transformer_type type,
+                                                           const char *name,
+                                                           const char *properties,
+                                                           audio_transform_callback cb,
+                                                           void *user_data);
+
+/**
+ * Would free a video transformer. None can exist here: returns
+ * `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever `video_transformer`
+ * is (it is not read).
+ */
+otc_status otc_video_transformer_delete(struct otc_video_transformer *video_transformer);
+
+/**
+ * Would free an audio transformer. None can exist here: returns
+ * `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever `audio_transformer`
+ * is (it is not read).
+ */
+otc_status otc_audio_transformer_delete(struct otc_audio_transformer *audio_transformer);
+
+/**
+ * Would store in `*supported_codecs` a new list of the supported codecs.
+ * There is no media engine here: returns `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE`
+ * (5000) and writes nothing, whatever `supported_codecs` is (it is not
+ * read).
+ */
+otc_status otc_media_utils_get_supported_codecs(struct otc_media_utils_codecs **supported_codecs);
+
+/**
+ * Would free a list from `otc_media_utils_get_supported_codecs`. None can
+ * exist here: returns `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever
+ * `supported_codecs` is (it is not read).
+ */
+otc_status otc_media_utils_codecs_delete(struct otc_media_utils_codecs *supported_codecs);
+
+/**
+ * Creates publisher settings with the defaults: no name, the default
+ * camera capturer, audio and video tracks on, mono, Opus DTX off, automatic
+ * gain control, noise suppression and echo cancellation on, medium camera
+ * resolution, scalable screen-sharing off. Free with
+ * `otc_publisher_settings_delete`; a publisher keeps its own copy.
+ */
+struct otc_publisher_settings *otc_publisher_settings_new(void);
+
+/**
+ * Frees settings. Returns `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for NULL.
+ *
+ * # Safety
+ * `settings` is NULL or came from `otc_publisher_settings_new` and is not
+ * used afterwards.
+ */
+otc_status otc_publisher_settings_delete(struct otc_publisher_settings *settings);
+
+/**
+ * Sets the name of the publisher (copied; NULL means no name). Returns
+ * `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for NULL settings, as every
+ * settings function does.
+ *
+ * # Safety
+ * `settings` is NULL or came from `otc_publisher_settings_new`; `name` is
+ * NULL or NUL-terminated.
+ */
+otc_status otc_publisher_settings_set_name(struct otc_publisher_settings *settings,
+                                           const char *name);
+
+/**
+ * Sets custom capturer callbacks (copied; NULL means the default camera).
+ * The publisher keeps them, but nothing captures in this library, so they
+ * are never called.
+ *
+ * # Safety
+ * `settings` is NULL or came from `otc_publisher_settings_new`; `capturer`
+ * is NULL or points to a valid struct.
+ */
+otc_status otc_publisher_settings_set_video_capturer(struct otc_publisher_settings *settings,
+                                                     const struct otc_video_capturer_callbacks *capturer);
+
+/**
+ * Whether the publisher has an audio track (default on). It is also the
+ * publisher's initial `otc_publisher_get_publish_audio`.
+ *
+ * # Safety
+ * `settings` is NULL or came from `otc_publisher_settings_new`.
+ */
+otc_status otc_publisher_settings_set_audio_track(struct otc_publisher_settings *settings,
+                                                  otc_bool enabled);
+
+/**
+ * Whether the publisher has a video track (default on). It is also the
+ * publisher's initial `otc_publisher_get_publish_video`.
+ *
+ * # Safety
+ * `settings` is NULL or came from `otc_publisher_settings_new`.
+ */
+otc_status otc_publisher_settings_set_video_track(struct otc_publisher_settings *settings,
+                                                  otc_bool enabled);
+
+/**
+ * Whether audio would be captured in stereo (default off). Stored only.
+ *
+ * # Safety
+ * `settings` is NULL or came from `otc_publisher_settings_new`.
+ */
+otc_status otc_publisher_settings_set_stereo(struct otc_publisher_settings *settings,
+                                             otc_bool enabled);
+
+/**
+ * Whether Opus DTX (no packets during silence) would be used (default
+ * off). Stored only.
+ *
+ * # Safety
+ * `settings` is NULL or came from `otc_publisher_settings_new`.
+ */
+otc_status otc_publisher_settings_set_opus_dtx(struct otc_publisher_settings *settings,
+                                               otc_bool enabled);
+
+/**
+ * Whether automatic gain control would be applied to captured audio
+ * (default on). Stored only.
+ *
+ * # Safety
+ * `settings` is NULL or came from `otc_publisher_settings_new`.
+ */
+otc_status otc_publisher_settings_set_auto_gain_control(struct otc_publisher_settings *settings,
+                                                        otc_bool enabled);
+
+/**
+ * Whether noise suppression would be applied to captured audio (default
+ * on). Stored only.
+ *
+ * # Safety
+ * `settings` is NULL or came from `otc_publisher_settings_new`.
+ */
+otc_status otc_publisher_settings_set_noise_suppression(struct otc_publisher_settings *settings,
+                                                        otc_bool enabled);
+
+/**
+ * Whether echo cancellation would be applied to captured audio (default
+ * on). Stored only.
+ *
+ * # Safety
+ * `settings` is NULL or came from `otc_publisher_settings_new`.
+ */
+otc_status otc_publisher_settings_set_echo_cancellation(struct otc_publisher_settings *settings,
+                                                        otc_bool enabled);
+
+/**
+ * The resolution the default camera capturer would use (default
+ * `OTC_CAMERA_CAPTURE_RESOLUTION_MEDIUM`). Stored only. Returns
+ * `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for a value that is not an
+ * `enum otc_camera_capture_resolution` member (nothing is changed).
+ *
+ * # Safety
+ * `settings` is NULL or came from `otc_publisher_settings_new`.
+ */
+otc_status otc_publisher_settings_set_default_camera_capture_resolution(struct otc_publisher_settings *settings,
+                                                                        enum otc_camera_capture_resolution camera_capture_resolution);
+
+/**
+ * Whether screen-sharing video would be sent in scalable layers (default
+ * off). Stored only.
+ *
+ * # Safety
+ * `settings` is NULL or came from `otc_publisher_settings_new`.
+ */
+otc_status otc_publisher_settings_set_scalable_screenshare(struct otc_publisher_settings *settings,
+                                                           otc_bool enabled);
+
+/**
+ * Creates a publisher named `name` (copied; NULL means no name, read back
+ * as ""), with custom capturer callbacks (copied; NULL means the default
+ * camera) and its callbacks (copied; required). It can be configured and
+ * read back, but not published in this library (see
+ * `otc_session_publish`); no callback is ever called. Returns NULL (and
+ * logs why) if `callbacks` is NULL. Free with `otc_publisher_delete`.
+ *
+ * # Safety
+ * `name` is NULL or NUL-terminated; `capturer` and `callbacks` are NULL or
+ * point to valid structs.
+ */
+struct otc_publisher *otc_publisher_new(const char *name,
+                                        const struct otc_video_capturer_callbacks *capturer,
+                                        const struct otc_publisher_callbacks *callbacks);
+
+/**
+ * As `otc_publisher_new`, with the name, capturer and audio and video
+ * options taken from `settings` (copied; NULL means the defaults of
+ * `otc_publisher_settings_new`). Returns NULL (and logs why) if
+ * `callbacks` is NULL.
+ *
+ * # Safety
+ * `callbacks` is NULL or points to a valid struct; `settings` is NULL or
+ * came from `otc_publisher_settings_new`.
+ */
+struct otc_publisher *otc_publisher_new_with_settings(const struct otc_publisher_callbacks *callbacks,
+                                                      struct otc_publisher_settings *settings);
+
+/**
+ * Frees a publisher (never published here, so there is nothing to stop).
+ * Returns `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for NULL.
+ *
+ * # Safety
+ * `publisher` is NULL or came from `otc_publisher_new*` and is not used
+ * afterwards.
+ */
+otc_status otc_publisher_delete(struct otc_publisher *publisher);
+
+/**
+ * The publisher's stream: always NULL here, since a publisher is never
+ * published (NULL is logged as an error only for a NULL `publisher`).
+ *
+ * # Safety
+ * `publisher` is NULL or a live publisher of this library.
+ */
+struct otc_stream *otc_publisher_get_stream(struct otc_publisher *publisher);
+
+/**
+ * Sets whether the publisher sends video (stored; initially the settings'
+ * video track). Returns `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for a NULL
+ * `publisher`, as every publisher function does.
+ *
+ * # Safety
+ * `publisher` is NULL or a live publisher of this library.
+ */
+otc_status otc_publisher_set_publish_video(struct otc_publisher *publisher, otc_bool publish_video);
+
+/**
+ * Sets whether the publisher sends audio (stored; initially the settings'
+ * audio track).
+ *
+ * # Safety
+ * `publisher` is NULL or a live publisher of this library.
+ */
+otc_status otc_publisher_set_publish_audio(struct otc_publisher *publisher, otc_bool publish_audio);
+
+/**
+ * Whether the publisher sends video, as last set; `OTC_FALSE` for a NULL
+ * `publisher`.
+ *
+ * # Safety
+ * `publisher` is NULL or a live publisher of this library.
+ */
+otc_bool otc_publisher_get_publish_video(const struct otc_publisher *publisher);
+
+/**
+ * Whether the publisher sends audio, as last set; `OTC_FALSE` for a NULL
+ * `publisher`.
+ *
+ * # Safety
+ * `publisher` is NULL or a live publisher of this library.
+ */
+otc_bool otc_publisher_get_publish_audio(const struct otc_publisher *publisher);
+
+/**
+ * The session the publisher is published in: always NULL here, since a
+ * publisher is never published (NULL is logged as an error only for a NULL
+ * `publisher`).
+ *
+ * # Safety
+ * `publisher` is NULL or a live publisher of this library.
+ */
+struct otc_session *otc_publisher_get_session(const struct otc_publisher *publisher);
+
+/**
+ * Sets the maximum audio bitrate, in bits per second, from 6,000 to
+ * 510,000 (stored only). Returns `OTC_SESSION_NULL_OR_INVALID_PARAMETER`
+ * for a value outside that range (nothing is changed).
+ *
+ * # Safety
+ * `publisher` is NULL or a live publisher of this library.
+ */
+otc_status otc_publisher_set_max_audio_bitrate(struct otc_publisher *publisher, uint32_t bitrate);
+
+/**
+ * Would set the callback that receives RTC statistics reports. They need
+ * media: returns `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever the
+ * arguments are (they are not read; `cb` is never called).
+ */
+otc_status otc_publisher_set_rtc_stats_report_cb(struct otc_publisher *publisher,
+                                                 struct otc_publisher_rtc_stats_report_cb cb);
+
+/**
+ * Would request an RTC statistics report. It needs media: returns
+ * `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever `publisher` is (it is
+ * not read).
+ */
+otc_status otc_publisher_get_rtc_stats_report(const struct otc_publisher *publisher);
+
+/**
+ * Sets whether subscribers to this publisher's stream fall back to audio
+ * only when their link is poor (stored; initially `OTC_TRUE`, the SDK's
+ * default for camera video).
+ *
+ * # Safety
+ * `publisher` is NULL or a live publisher of this library.
+ */
+otc_status otc_publisher_set_audio_fallback_enabled(struct otc_publisher *publisher,
+                                                    otc_bool enabled);
+
+/**
+ * Whether audio fallback is enabled, as last set; `OTC_FALSE` for a NULL
+ * `publisher`.
+ *
+ * # Safety
+ * `publisher` is NULL or a live publisher of this library.
+ */
+otc_bool otc_publisher_get_audio_fallback_enabled(const struct otc_publisher *publisher);
+
+/**
+ * The publisher's id, a random string fixed when it was created (valid as
+ * long as the publisher), or NULL for a NULL `publisher`.
+ *
+ * # Safety
+ * `publisher` is NULL or a live publisher of this library.
+ */
+const char *otc_publisher_get_publisher_id(const struct otc_publisher *publisher);
+
+/**
+ * Sets what the publisher's video shows (stored; initially
+ * `OTC_PUBLISHER_VIDEO_TYPE_CAMERA`). Returns
+ * `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for a value that is not an
+ * `enum otc_publisher_video_type` member (nothing is changed).
+ *
+ * # Safety
+ * `publisher` is NULL or a live publisher of this library.
+ */
+otc_status otc_publisher_set_video_type(struct otc_publisher *publisher,
+                                        enum otc_publisher_video_type video_type);
+
+/**
+ * The publisher's video type, as last set;
+ * `OTC_PUBLISHER_VIDEO_TYPE_CAMERA` for a NULL `publisher`.
+ *
+ * # Safety
+ * `publisher` is NULL or a live publisher of this library.
+ */
+enum otc_publisher_video_type otc_publisher_get_video_type(const struct otc_publisher *publisher);
+
+/**
+ * The `user_data` of the callbacks the publisher was created with, or NULL
+ * for a NULL `publisher`.
+ *
+ * # Safety
+ * `publisher` is NULL or a live publisher of this library.
+ */
+void *otc_publisher_get_user_data(const struct otc_publisher *publisher);
+
+/**
+ * The publisher's name ("" if it was given none; valid as long as the
+ * publisher), or NULL for a NULL `publisher`.
+ *
+ * # Safety
+ * `publisher` is NULL or a live publisher of this library.
+ */
+const char *otc_publisher_get_name(const struct otc_publisher *publisher);
+
+/**
+ * Sets whether the publisher's audio would be transcribed into captions
+ * (stored; initially off).
+ *
+ * # Safety
+ * `publisher` is NULL or a live publisher of this library.
+ */
+otc_status otc_publisher_set_publish_captions(struct otc_publisher *publisher,
+                                              otc_bool publish_captions);
+
+/**
+ * Whether captions are published, as last set; `OTC_FALSE` for a NULL
+ * `publisher`.
+ *
+ * # Safety
+ * `publisher` is NULL or a live publisher of this library.
+ */
+otc_bool otc_publisher_get_publish_captions(const struct otc_publisher *publisher);
+
+/**
+ * Would apply video transformers to the captured video. Nothing is
+ * captured here (and no transformer can be created): returns
+ * `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever the arguments are
+ * (they are not read).
+ */
+otc_status otc_publisher_set_video_transformers(struct otc_publisher *publisher,
+                                                struct otc_video_transformer **video_transformers,
+                                                size_t num_transformers);
+
+/**
+ * Would apply audio transformers to the captured audio. Nothing is
+ * captured here (and no transformer can be created): returns
+ * `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever the arguments are
+ * (they are not read).
+ */
+otc_status otc_publisher_set_audio_transformers(struct otc_publisher *publisher,
+                                                struct otc_audio_transformer **audio_transformers,
+                                                size_t num_transformers);
+
+/**
+ * Chooses a video bitrate preset (stored; initially
+ * `OTC_VIDEO_BITRATE_PRESET_DEFAULT`), which clears a maximum set with
+ * `otc_publisher_set_max_video_bitrate`. Returns
+ * `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for
+ * `OTC_VIDEO_BITRATE_PRESET_CUSTOM` (set a maximum bitrate instead) and for
+ * a value that is not an `enum otc_video_bitrate_preset` member (nothing is
+ * changed).
+ *
+ * # Safety
+ * `publisher` is NULL or a live publisher of this library.
+ */
+otc_status otc_publisher_set_video_bitrate_preset(struct otc_publisher *publisher,
+                                                  enum otc_video_bitrate_preset preset);
+
+/**
+ * The video bitrate preset, as last set (`OTC_VIDEO_BITRATE_PRESET_CUSTOM`
+ * after `otc_publisher_set_max_video_bitrate`);
+ * `OTC_VIDEO_BITRATE_PRESET_DEFAULT` for a NULL `publisher`.
+ *
+ * # Safety
+ * `publisher` is NULL or a live publisher of this library.
+ */
+enum otc_video_bitrate_preset otc_publisher_get_video_bitrate_preset(const struct otc_publisher *publisher);
+
+/**
+ * Sets the maximum video bitrate, in bits per second, from 5,000 to
+ * 10,000,000 (stored only); the preset becomes
+ * `OTC_VIDEO_BITRATE_PRESET_CUSTOM`. Returns
+ * `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for a value outside that range
+ * (nothing is changed).
+ *
+ * # Safety
+ * `publisher` is NULL or a live publisher of this library.
+ */
+otc_status otc_publisher_set_max_video_bitrate(struct otc_publisher *publisher, uint32_t bitrate);
+
+/**
+ * The maximum video bitrate set with `otc_publisher_set_max_video_bitrate`,
+ * or 0 if none is (a preset is in use); 0 for a NULL `publisher`.
+ *
+ * # Safety
+ * `publisher` is NULL or a live publisher of this library.
+ */
+uint32_t otc_publisher_get_max_video_bitrate(const struct otc_publisher *publisher);
+
+/**
+ * Would start publishing `publisher`'s media in the session. There is no
+ * media engine here, so once the arguments pass (a NULL or unknown session
+ * or a NULL publisher: `OTC_SESSION_NULL_OR_INVALID_PARAMETER`; before
+ * `otc_init`: `OTC_SESSION_ILLEGAL_STATE`; a session not connected:
+ * `OTC_SESSION_NOT_CONNECTED`) it returns
+ * `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000), logged once. The session and
+ * the publisher are unchanged; no publisher callback is called.
+ */
+otc_status otc_session_publish(struct otc_session *session, struct otc_publisher *publisher);
+
+/**
+ * Would stop publishing `publisher`. No publisher is ever published here,
+ * so once the arguments pass (a NULL or unknown session or a NULL
+ * publisher: `OTC_SESSION_NULL_OR_INVALID_PARAMETER`) it returns
+ * `OTC_SESSION_PUBLISHER_NOT_FOUND` (1113).
+ */
+otc_status otc_session_unpublish(struct otc_session *session, struct otc_publisher *publisher);
+
+/**
+ * Would start receiving the stream of `subscriber`. No subscriber can
+ * exist here (`otc_subscriber_new` returns NULL), so once the arguments
+ * pass (a NULL or unknown session or a NULL subscriber:
+ * `OTC_SESSION_NULL_OR_INVALID_PARAMETER`; a session not connected:
+ * `OTC_SESSION_NOT_CONNECTED`) it returns
+ * `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000), logged once. `subscriber` is
+ * not read.
+ */
+otc_status otc_session_subscribe(struct otc_session *session, struct otc_subscriber *subscriber);
+
+/**
+ * Would stop receiving the stream of `subscriber`. Nothing is ever
+ * subscribed here, so once the arguments pass (a NULL or unknown session
+ * or a NULL subscriber: `OTC_SESSION_NULL_OR_INVALID_PARAMETER`) it
+ * returns `OTC_SESSION_SUBSCRIBER_NOT_FOUND` (1112). `subscriber` is not
+ * read.
+ */
+otc_status otc_session_unsubscribe(struct otc_session *session, struct otc_subscriber *subscriber);
+
+/**
+ * Would mute the audio of every stream in the session but the
+ * `excluded_streams_len` ones listed in `excluded_streams_ids` (which may
+ * be NULL when the length is 0). There are no streams here, so once the
+ * arguments pass (a NULL or unknown session, a negative length, or NULL
+ * ids with a positive length: `OTC_SESSION_NULL_OR_INVALID_PARAMETER`; a
+ * session not connected: `OTC_SESSION_NOT_CONNECTED`) it returns
+ * `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000), logged once. The ids are not
+ * read.
+ */
+otc_status otc_session_force_mute_all(struct otc_session *session,
+                                      const char **excluded_streams_ids,
+                                      int excluded_streams_len);
+
+/**
+ * Would mute the audio of the stream `stream_id_to_mute`. There are no
+ * streams here, so once the arguments pass (a NULL or unknown session or a
+ * NULL id: `OTC_SESSION_NULL_OR_INVALID_PARAMETER`; a session not
+ * connected: `OTC_SESSION_NOT_CONNECTED`) it returns
+ * `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000), logged once.
+ */
+otc_status otc_session_force_mute_stream(const struct otc_session *session,
+                                         const char *stream_id_to_mute);
+
+/**
+ * Would let the streams muted by `otc_session_force_mute_all` unmute
+ * themselves again. There are no streams here, so once the session passes
+ * (NULL or unknown: `OTC_SESSION_NULL_OR_INVALID_PARAMETER`; not
+ * connected: `OTC_SESSION_NOT_CONNECTED`) it returns
+ * `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000), logged once.
+ */
+otc_status otc_session_disable_force_mute(struct otc_session *session);
+
+/**
+ * Would return the stream's id. No stream exists here: returns NULL
+ * whatever `stream` is (it is not read).
+ */
+const char *otc_stream_get_id(const struct otc_stream *stream);
+
+/**
+ * Would return the stream's name. No stream exists here: returns NULL
+ * whatever `stream` is (it is not read).
+ */
+const char *otc_stream_get_name(const struct otc_stream *stream);
+
+/**
+ * Would say whether the stream has a video track. No stream exists here:
+ * returns `OTC_FALSE` whatever `stream` is (it is not read).
+ */
+otc_bool otc_stream_has_video_track(const struct otc_stream *stream);
+
+/**
+ * Would say whether the stream is publishing video. No stream exists
+ * here: returns `OTC_FALSE` whatever `stream` is (it is not read).
+ */
+otc_bool otc_stream_has_video(const struct otc_stream *stream);
+
+/**
+ * Would say whether the stream has an audio track. No stream exists here:
+ * returns `OTC_FALSE` whatever `stream` is (it is not read).
+ */
+otc_bool otc_stream_has_audio_track(const struct otc_stream *stream);
+
+/**
+ * Would say whether the stream is publishing audio. No stream exists
+ * here: returns `OTC_FALSE` whatever `stream` is (it is not read).
+ */
+otc_bool otc_stream_has_audio(const struct otc_stream *stream);
+
+/**
+ * Would say whether the stream carries captions. No stream exists here:
+ * returns `OTC_FALSE` whatever `stream` is (it is not read).
+ */
+otc_bool otc_stream_has_captions(const struct otc_stream *stream);
+
+/**
+ * Would copy a stream. No stream exists here: returns NULL whatever
+ * `stream` is (it is not read).
+ */
+struct otc_stream *otc_stream_copy(const struct otc_stream *stream);
+
+/**
+ * Would free a copy made by `otc_stream_copy`. No stream exists here, so
+ * there is nothing to free: returns `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE`
+ * (5000) whatever `stream` is (it is not read).
+ */
+otc_status otc_stream_delete(struct otc_stream *stream);
+
+/**
+ * Would return the width of the stream's video. No stream exists here:
+ * returns 0 whatever `stream` is (it is not read).
+ */
+int otc_stream_get_video_width(const struct otc_stream *stream);
+
+/**
+ * Would return the height of the stream's video. No stream exists here:
+ * returns 0 whatever `stream` is (it is not read).
+ */
+int otc_stream_get_video_height(const struct otc_stream *stream);
+
+/**
+ * Would return when the stream was created, in milliseconds since the
+ * Unix epoch. No stream exists here: returns 0 whatever `stream` is (it is
+ * not read).
+ */
+int64_t otc_stream_get_creation_time(const struct otc_stream *stream);
+
+/**
+ * Would return the stream's video type. No stream exists here: returns
+ * `OTC_STREAM_VIDEO_TYPE_CAMERA` (the enum has no "none" member) whatever
+ * `stream` is (it is not read).
+ */
+enum otc_stream_video_type otc_stream_get_video_type(const struct otc_stream *stream);
+
+/**
+ * Would return the connection that publishes the stream. No stream exists
+ * here: returns NULL whatever `stream` is (it is not read).
+ */
+const struct otc_connection *otc_stream_get_connection(const struct otc_stream *stream);
+
+/**
+ * Would create a subscriber to `stream`. No stream exists in this library,
+ * so none can be subscribed to: returns NULL (and logs, once, that media is
+ * not part of this library) whatever the arguments are (they are not read).
+ */
+struct otc_subscriber *otc_subscriber_new(const struct otc_stream *stream,
+                                          const struct otc_subscriber_callbacks *callbacks);
+
+/**
+ * Would free a subscriber. No subscriber can exist here, so there is
+ * nothing to free: returns `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000)
+ * whatever `subscriber` is (it is not read).
+ */
+otc_status otc_subscriber_delete(struct otc_subscriber *subscriber);
+
+/**
+ * Would return the subscriber's stream. No subscriber exists here: returns
+ * NULL whatever `subscriber` is (it is not read).
+ */
+struct otc_stream *otc_subscriber_get_stream(const struct otc_subscriber *subscriber);
+
+/**
+ * Would start or stop receiving the stream's video. No subscriber exists
+ * here: returns `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever the
+ * arguments are (they are not read).
+ */
+otc_status otc_subscriber_set_subscribe_to_video(struct otc_subscriber *subscriber,
+                                                 otc_bool subscribe_to_video);
+
+/**
+ * Would start or stop receiving the stream's audio. No subscriber exists
+ * here: returns `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever the
+ * arguments are (they are not read).
+ */
+otc_status otc_subscriber_set_subscribe_to_audio(struct otc_subscriber *subscriber,
+                                                 otc_bool subscribe_to_audio);
+
+/**
+ * Would start or stop receiving the stream's captions. No subscriber
+ * exists here: returns `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever
+ * the arguments are (they are not read).
+ */
+otc_status otc_subscriber_set_subscribe_to_captions(struct otc_subscriber *subscriber,
+                                                    otc_bool subscribe_to_captions);
+
+/**
+ * Would say whether the subscriber receives video. No subscriber exists
+ * here: returns `OTC_FALSE` whatever `subscriber` is (it is not read).
+ */
+otc_bool otc_subscriber_get_subscribe_to_video(const struct otc_subscriber *subscriber);
+
+/**
+ * Would say whether the subscriber receives audio. No subscriber exists
+ * here: returns `OTC_FALSE` whatever `subscriber` is (it is not read).
+ */
+otc_bool otc_subscriber_get_subscribe_to_audio(const struct otc_subscriber *subscriber);
+
+/**
+ * Would say whether the subscriber receives captions. No subscriber exists
+ * here: returns `OTC_FALSE` whatever `subscriber` is (it is not read).
+ */
+otc_bool otc_subscriber_get_subscribe_to_captions(const struct otc_subscriber *subscriber);
+
+/**
+ * Would return the session the subscriber belongs to. No subscriber exists
+ * here: returns NULL whatever `subscriber` is (it is not read).
+ */
+struct otc_session *otc_subscriber_get_session(const struct otc_subscriber *subscriber);
+
+/**
+ * Would ask for the stream's video at this resolution. No subscriber
+ * exists here: returns `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever
+ * the arguments are (they are not read).
+ */
+otc_status otc_subscriber_set_preferred_resolution(struct otc_subscriber *subscriber,
+                                                   uint32_t preferred_width,
+                                                   uint32_t preferred_height);
+
+/**
+ * Would write the preferred resolution set before. No subscriber exists
+ * here: returns `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) and writes
+ * nothing, whatever the arguments are (they are not read).
+ */
+otc_status otc_subscriber_get_preferred_resolution(const struct otc_subscriber *subscriber,
+                                                   uint32_t *preferred_width,
+                                                   uint32_t *preferred_height);
+
+/**
+ * Would set the playback volume of the stream's audio. No subscriber
+ * exists here: returns `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever
+ * the arguments are (they are not read).
+ */
+otc_status otc_subscriber_set_audio_volume(struct otc_subscriber *subscriber, double volume);
+
+/**
+ * Would write the playback volume. No subscriber exists here: returns
+ * `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) and writes nothing, whatever
+ * the arguments are (they are not read).
+ */
+otc_status otc_subscriber_get_audio_volume(const struct otc_subscriber *subscriber, double *volume);
+
+/**
+ * Would ask for the stream's video at this frame rate. No subscriber
+ * exists here: returns `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever
+ * the arguments are (they are not read).
+ */
+otc_status otc_subscriber_set_preferred_framerate(struct otc_subscriber *subscriber,
+                                                  float preferred_framerate);
+
+/**
+ * Would write the preferred frame rate set before. No subscriber exists
+ * here: returns `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) and writes
+ * nothing, whatever the arguments are (they are not read).
+ */
+otc_status otc_subscriber_get_preferred_framerate(const struct otc_subscriber *subscriber,
+                                                  float *preferred_framerate);
+
+/**
+ * Would return the subscriber's id. No subscriber exists here: returns
+ * NULL whatever `subscriber` is (it is not read).
+ */
+const char *otc_subscriber_get_subscriber_id(const struct otc_subscriber *subscriber);
+
+/**
+ * Would return the `user_data` of the subscriber's callbacks. No
+ * subscriber exists here: returns NULL whatever `subscriber` is (it is not
+ * read).
+ */
+void *otc_subscriber_get_user_data(const struct otc_subscriber *subscriber);
+
+/**
+ * Would request an RTC statistics report. No subscriber exists here:
+ * returns `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever `subscriber`
+ * is (it is not read).
+ */
+otc_status otc_subscriber_get_rtc_stats_report(const struct otc_subscriber *subscriber);
+
+/**
+ * Would set the callback that receives RTC statistics reports. No
+ * subscriber exists here: returns `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000)
+ * whatever the arguments are (they are not read; `cb` is never called).
+ */
+otc_status otc_subscriber_set_rtc_stats_report_cb(struct otc_subscriber *subscriber,
+                                                  struct otc_subscriber_rtc_stats_report_cb cb);
+
+/**
+ * Would hand a captured frame to the publisher. Nothing captures here (no
+ * capturer handle is ever given out): returns
+ * `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever the arguments are
+ * (they are not read).
+ */
+otc_status otc_video_capturer_provide_frame(const struct otc_video_capturer *capturer,
+                                            int rotation,
+                                            const struct otc_video_frame *frame);
+
+/**
+ * Would tell the video encoder what the capturer's content is like.
+ * Returns `OT_UNABLE_TO_ACCESS_MEDIA_ENGINE` (5000) whatever the arguments
+ * are (they are not read).
+ */
+otc_status otc_video_capturer_set_content_hint(const struct otc_video_capturer *capturer,
+                                               enum otc_video_capturer_content_hint_type content_hint);
+
+/**
+ * Would return the content hint set before. Returns
+ * `OTC_VIDEO_CAPTURER_CONTENT_HINT_TYPE_NONE` whatever `capturer` is (it
+ * is not read).
+ */
+enum otc_video_capturer_content_hint_type otc_video_capturer_get_content_hint(const struct otc_video_capturer *capturer);
 
 /**
  * Creates a session (not yet connected). `callbacks` is copied. Returns NULL

@@ -16,8 +16,8 @@
 #      `pkg-config --cflags --libs libopentok`, passes against a real
 #      otc-server on a free loopback port (a fresh session and three tokens
 #      each); each prints "N passed, M failed";
-#   4. one of them again under valgrind memcheck: zero errors, zero bytes
-#      definitely lost;
+#   4. two of them (test_lifecycle, test_media) again under valgrind
+#      memcheck: zero errors, zero bytes definitely lost;
 #   5. the examples (c-examples/) built the same way: a chat client's lines
 #      come back from the C++ echo bot (the chat under valgrind too).
 # Exit status 0 only when everything passed. Every step is bounded by
@@ -98,8 +98,11 @@ else
     fail "only otc_* symbols exported; others: $(head -n 10 "$WORK/foreign-exports.txt" | tr '\n' ' ')"
 fi
 # Every function the header declares is exported (and nothing the header
-# does not declare, as checked above).
-grep -o '\botc_[a-z_]*[[:space:]]*(' "$PREFIX/include/opentok.h" | sed 's/[[:space:]]*($//' | sort -u >"$WORK/declared.txt"
+# does not declare, as checked above). A name followed by "(*" is a return
+# type before a function-pointer field (`otc_bool (*init)(...)`), not a
+# declaration.
+grep -oE '\botc_[a-z0-9_]*[[:space:]]*\([^*]' "$PREFIX/include/opentok.h" |
+    sed -E 's/[[:space:]]*\(.$//' | sort -u >"$WORK/declared.txt"
 MISSING=$(comm -23 "$WORK/declared.txt" <(grep '^otc_' "$WORK/exports.txt"))
 if [ -z "$MISSING" ] && [ -s "$WORK/declared.txt" ]; then
     pass "every function declared in opentok.h is exported"
@@ -268,26 +271,30 @@ for name in "${TESTS[@]}"; do
 done
 
 # --- 4. valgrind --------------------------------------------------------------
-VALGRIND_TEST=test_lifecycle
+# test_lifecycle (sessions, signals, init/destroy) and test_media (every
+# media function, publisher objects) again under memcheck.
+VALGRIND_TESTS=(test_lifecycle test_media)
 if command -v valgrind >/dev/null 2>&1; then
-    if [ -x "$WORK/$VALGRIND_TEST" ]; then
-        echo "== $VALGRIND_TEST under valgrind memcheck"
-        OTC_C_TEST_TIMEOUT_SAVED=$TEST_TIMEOUT
-        TEST_TIMEOUT=$((TEST_TIMEOUT * 3))
-        run_test "$VALGRIND_TEST under valgrind" "$WORK/$VALGRIND_TEST.valgrind.log" \
-            valgrind --quiet --leak-check=full --show-leak-kinds=definite \
-            --errors-for-leak-kinds=definite --error-exitcode=99 \
-            --suppressions="$ROOT/tests/c/valgrind.supp" \
-            "$WORK/$VALGRIND_TEST"
-        TEST_TIMEOUT=$OTC_C_TEST_TIMEOUT_SAVED
-        if grep -q 'definitely lost: [1-9]' "$WORK/$VALGRIND_TEST.valgrind.log"; then
-            fail "valgrind: bytes definitely lost"
+    OTC_C_TEST_TIMEOUT_SAVED=$TEST_TIMEOUT
+    TEST_TIMEOUT=$((TEST_TIMEOUT * 3))
+    for vt in "${VALGRIND_TESTS[@]}"; do
+        if [ -x "$WORK/$vt" ]; then
+            echo "== $vt under valgrind memcheck"
+            run_test "$vt under valgrind" "$WORK/$vt.valgrind.log" \
+                valgrind --quiet --leak-check=full --show-leak-kinds=definite \
+                --errors-for-leak-kinds=definite --error-exitcode=99 \
+                --suppressions="$ROOT/tests/c/valgrind.supp" \
+                "$WORK/$vt"
+            if grep -q 'definitely lost: [1-9]' "$WORK/$vt.valgrind.log"; then
+                fail "valgrind: bytes definitely lost in $vt"
+            fi
+        else
+            fail "$vt was not built, so it cannot run under valgrind"
         fi
-    else
-        fail "$VALGRIND_TEST was not built, so it cannot run under valgrind"
-    fi
+    done
+    TEST_TIMEOUT=$OTC_C_TEST_TIMEOUT_SAVED
 else
-    echo "SKIP  valgrind is not installed: the memcheck run of $VALGRIND_TEST did not happen" >&2
+    echo "SKIP  valgrind is not installed: the memcheck runs of ${VALGRIND_TESTS[*]} did not happen" >&2
     echo "      (apt-get install valgrind; scripts/ensure-tools.sh does it when it can)" >&2
 fi
 

@@ -26,6 +26,12 @@ pub enum ErrorCode {
     NullOrInvalidParameter = 1011,
     /// The action is not allowed in the current state.
     IllegalState = 1015,
+    /// The subscriber is not subscribed in this session (the SDK's
+    /// `OTC_SESSION_SUBSCRIBER_NOT_FOUND`).
+    SubscriberNotFound = 1112,
+    /// The publisher is not published in this session (the SDK's
+    /// `OTC_SESSION_PUBLISHER_NOT_FOUND`).
+    PublisherNotFound = 1113,
     /// The operation timed out.
     TimedOut = 1021,
     /// The connection dropped.
@@ -62,13 +68,15 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// All codes, for exhaustive tests and lookup.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 23] = [
         ErrorCode::AuthorizationFailure,
         ErrorCode::InvalidSession,
         ErrorCode::ConnectionFailed,
         ErrorCode::NotConnected,
         ErrorCode::NullOrInvalidParameter,
         ErrorCode::IllegalState,
+        ErrorCode::SubscriberNotFound,
+        ErrorCode::PublisherNotFound,
         ErrorCode::TimedOut,
         ErrorCode::ConnectionDropped,
         ErrorCode::ConnectionRefused,
@@ -142,6 +150,8 @@ mod tests {
         assert_eq!(ErrorCode::SignalDataTooLong.as_i32(), 1413);
         assert_eq!(ErrorCode::SignalTypeTooLong.as_i32(), 1414);
         assert_eq!(ErrorCode::InvalidSignalType.as_i32(), 1461);
+        assert_eq!(ErrorCode::SubscriberNotFound.as_i32(), 1112);
+        assert_eq!(ErrorCode::PublisherNotFound.as_i32(), 1113);
         assert_eq!(ErrorCode::InternalError.as_i32(), 2000);
     }
 }

@@ -145,9 +145,22 @@ pub fn media_unavailable(name: &'static str) -> Error {
     e
 }
 
+/// The body of a media function that checks its arguments first (the
+/// `no_media!(after { ... })` form): a failed check is logged and returned
+/// as by [`ffi!`]; once every check passes, the function fails as
+/// `no_media!` does (logged once).
+pub fn run_media<R: CReturn>(name: &'static str, checks: impl FnOnce() -> Result<()>) -> R {
+    run_or_else(
+        name,
+        || checks().map(|()| R::on_error(&media_unavailable(name))),
+        R::on_error,
+    )
+}
+
 /// The whole body of a media function: fails with the SDK's failure value
 /// for its return type (or the one given, as for [`ffi!`]), logging once.
-#[allow(unused_macros)]
+/// `no_media!(after { ...; Ok(()) })` runs argument and state checks first
+/// (see [`run_media`]).
 macro_rules! no_media {
     () => {{
         let name = $crate::ffi::boundary::function_name!();
@@ -159,8 +172,11 @@ macro_rules! no_media {
         let _ = $crate::ffi::boundary::media_unavailable(name);
         $failure
     }};
+    (after $checks:block) => {{
+        let name = $crate::ffi::boundary::function_name!();
+        $crate::ffi::boundary::run_media(name, || $checks)
+    }};
 }
-#[allow(unused_imports)]
 pub(crate) use no_media;
 
 #[cfg(test)]
@@ -188,5 +204,17 @@ mod tests {
         assert_eq!(b, -1);
         let ok: std::ffi::c_int = run("f", || Ok(0));
         assert_eq!(ok, 0);
+    }
+
+    #[test]
+    fn media_bodies_fail_with_the_check_or_with_no_media() {
+        let refused: std::ffi::c_int = run_media("f", || Err(Error::invalid("x")));
+        assert_eq!(refused, 1011);
+        let checked: std::ffi::c_int = run_media("f", || Ok(()));
+        assert_eq!(checked, 5000);
+        let p: *const u8 = run_media("f", || Ok(()));
+        assert!(p.is_null());
+        let panicked: std::ffi::c_int = run_media("f", || panic!("boom"));
+        assert_eq!(panicked, 2000);
     }
 }

@@ -10,6 +10,9 @@
 
 use std::ffi::{c_char, c_int, c_void};
 
+// stream.h's types, which the session callbacks name.
+use super::{otc_stream, otc_stream_video_type};
+
 /// A boolean: `OTC_TRUE` or `OTC_FALSE`.
 pub type otc_bool = c_int;
 
@@ -55,13 +58,6 @@ pub struct otc_session_settings {
 
 /// A participant of a session.
 pub struct otc_connection {
-    _private: [u8; 0],
-}
-
-/// A media stream. Media is not supported by this library; the type exists
-/// only because the callback struct names it. No stream callback is ever
-/// called.
-pub struct otc_stream {
     _private: [u8; 0],
 }
 
@@ -180,15 +176,6 @@ pub enum otc_signal_error_code {
     OTC_SIGNAL_BUFFER_FULL = 1603,
     /// The server and the library disagree on the protocol.
     OTC_SIGNAL_PROTOCOL_ERROR = 1604,
-}
-
-/// Stream video types, as in the Vonage SDK.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum otc_stream_video_type {
-    OTC_STREAM_VIDEO_TYPE_CAMERA = 1,
-    OTC_STREAM_VIDEO_TYPE_SCREEN = 2,
-    OTC_STREAM_VIDEO_TYPE_CUSTOM = 3,
 }
 
 /// What this client may do in the session.
@@ -401,4 +388,11 @@ pub struct otc_session_callbacks {
     pub user_data: *mut c_void,
     /// Reserved; set to NULL.
     pub reserved: *mut c_void,
+}
+
+/// The SDK's generic error enum (its `error.h`), kept for code that names it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum otc_error {
+    OTC_GENERIC_ERROR = 0,
 }

@@ -6,6 +6,7 @@
  * agreeing (constants, a struct returned by value).
  */
 #include "header_checks.h"
+#include "header_media_checks.h"
 
 #include <stdio.h>
 
@@ -31,6 +32,8 @@ int main(void) {
     struct otc_session_capabilities caps;
     enum otc_log_level level = otc_get_log_level();
     expect(hc_function_types() == 31, "31 functions with the SDK's types");
+    expect(hm_function_types() == 105, "105 media functions with the SDK's types");
+    expect(hm_fill_callbacks() == 8, "every media callback field assignable");
     expect(hc_zero_init(), "= {0} zero-fills the callbacks");
     expect(cb.on_error != NULL, "callback fields assignable");
     expect(level == OTC_LOG_LEVEL_DISABLED || (level >= OTC_LOG_LEVEL_FATAL &&
@@ -52,6 +55,7 @@ int main(void) {
 int hc_use_c99(void);
 int hc_use_c99(void) {
     struct otc_session_callbacks cb = hc_fill_callbacks();
-    return hc_function_types() + hc_zero_init() + (cb.on_error != NULL);
+    return hc_function_types() + hm_function_types() + hm_fill_callbacks() + hc_zero_init() +
+           (cb.on_error != NULL);
 }
 #endif

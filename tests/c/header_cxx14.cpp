@@ -5,6 +5,7 @@
 // initializers (built with -Wno-missing-field-initializers, since g++
 // -Wextra warns about `= {0}` for every struct).
 #include "header_checks.h"
+#include "header_media_checks.h"
 
 #include <type_traits>
 
@@ -30,6 +31,7 @@ int hc_use_cxx14() {
   otc_session_callbacks zeroed = {};
   struct otc_session_callbacks filled = hc_fill_callbacks();
   struct otc_signal_options options = {OTC_TRUE};
-  return hc_function_types() + (zeroed.on_connected == nullptr) + (filled.on_error != nullptr) +
+  return hc_function_types() + hm_function_types() + hm_fill_callbacks() +
+         (zeroed.on_connected == nullptr) + (filled.on_error != nullptr) +
          options.retry_after_reconnect;
 }
