@@ -138,7 +138,6 @@ pub fn warn_once(name: &'static str, message: impl std::fmt::Display) {
 
 /// The error of a function that needs the media engine, logged once per
 /// function (see [`warn_once`]).
-#[allow(dead_code)] // until the media modules land
 pub fn media_unavailable(name: &'static str) -> Error {
     let e = Error::media_unavailable();
     warn_once(name, &e);
@@ -157,20 +156,36 @@ pub fn run_media<R: CReturn>(name: &'static str, checks: impl FnOnce() -> Result
     )
 }
 
+/// As [`run_media`], with an explicit failure value.
+pub fn run_media_or<R: Copy>(
+    name: &'static str,
+    failure: R,
+    checks: impl FnOnce() -> Result<()>,
+) -> R {
+    run_or_else(
+        name,
+        || {
+            checks().map(|()| {
+                media_unavailable(name);
+                failure
+            })
+        },
+        |_| failure,
+    )
+}
+
 /// The whole body of a media function: fails with the SDK's failure value
-/// for its return type (or the one given, as for [`ffi!`]), logging once.
-/// `no_media!(after { ...; Ok(()) })` runs argument and state checks first
-/// (see [`run_media`]).
+/// for its return type (or the one given, as for [`ffi!`]), logging once;
+/// panics are stopped as in `ffi!`. `no_media!(after { ...; Ok(()) })` runs
+/// argument and state checks first (see [`run_media`]).
 macro_rules! no_media {
     () => {{
         let name = $crate::ffi::boundary::function_name!();
-        let e = $crate::ffi::boundary::media_unavailable(name);
-        $crate::ffi::boundary::CReturn::on_error(&e)
+        $crate::ffi::boundary::run_media(name, || Ok(()))
     }};
     (or $failure:expr) => {{
         let name = $crate::ffi::boundary::function_name!();
-        let _ = $crate::ffi::boundary::media_unavailable(name);
-        $failure
+        $crate::ffi::boundary::run_media_or(name, $failure, || Ok(()))
     }};
     (after $checks:block) => {{
         let name = $crate::ffi::boundary::function_name!();
