@@ -62,6 +62,24 @@ enum otc_log_level {
   OTC_LOG_LEVEL_ALL = OTC_LOG_LEVEL_DEBUG
 };
 
+/**
+ * The planes of a frame. A plane is an index, so several names share a
+ * value: the first plane of every format is `Y` (YUV420P, NV12, NV21) or
+ * `PACKED` (YUY2, UYVY, the RGB formats, MJPEG, COMPRESSED); the second is
+ * `U` (YUV420P), `UV_INTERLEAVED` (NV12) or `VU_INTERLEAVED` (NV21); the
+ * third is `V` (YUV420P). Asking a frame for a plane its format lacks
+ * fails. (Declared here because its members alias each other;
+ * src/ffi/video_frame.rs takes it as an `int`, otc_video_frame_plane_arg.)
+ */
+enum otc_video_frame_plane {
+  OTC_VIDEO_FRAME_PLANE_Y = 0,
+  OTC_VIDEO_FRAME_PLANE_U = 1,
+  OTC_VIDEO_FRAME_PLANE_V = 2,
+  OTC_VIDEO_FRAME_PLANE_PACKED = 0,
+  OTC_VIDEO_FRAME_PLANE_UV_INTERLEAVED = 1,
+  OTC_VIDEO_FRAME_PLANE_VU_INTERLEAVED = 1
+};
+
 
 /**
  * The first value of `enum otc_media_transformer_error_code`.
@@ -77,6 +95,12 @@ enum otc_log_level {
  * Longest secret `otc_session_set_encryption_secret` accepts, in bytes.
  */
 #define ENCRYPTION_SECRET_MAXIMUM_LENGTH 256
+
+/**
+ * The most bytes of metadata a frame holds (see
+ * `otc_video_frame_set_metadata`).
+ */
+#define OTC_VIDEO_FRAME_METADATA_MAX_SIZE 32
 
 /**
  * Video codecs, as in the Vonage SDK.
@@ -162,6 +186,77 @@ typedef enum otc_video_capturer_content_hint_type {
   OTC_VIDEO_CAPTURER_CONTENT_HINT_TYPE_DETAIL = 2,
   OTC_VIDEO_CAPTURER_CONTENT_HINT_TYPE_TEXT = 3,
 } otc_video_capturer_content_hint_type;
+
+/**
+ * Pixel formats, with the Vonage SDK's values.
+ *
+ * The 32-bit RGB names follow libyuv (as the SDK does): read the name as
+ * the channels of a little-endian 32-bit word from the most significant
+ * byte down, so the bytes in memory come in the reverse order:
+ * `ARGB32` is B,G,R,A in memory, `BGRA32` is A,R,G,B, `ABGR32` is R,G,B,A,
+ * `RGBA32` is A,B,G,R, and `RGB24` is B,G,R. YUV conversions use BT.601
+ * with limited range (Y 16..235), as libyuv does by default.
+ */
+typedef enum otc_video_frame_format {
+  /**
+   * Not a format a frame can have; the failure value of
+   * `otc_video_frame_get_format`.
+   */
+  OTC_VIDEO_FRAME_FORMAT_UNKNOWN = 0,
+  /**
+   * Planar YUV 4:2:0 (I420): Y plane, then U and V planes of half the
+   * width and height (rounded up).
+   */
+  OTC_VIDEO_FRAME_FORMAT_YUV420P = 1,
+  /**
+   * Y plane, then one plane of interleaved U,V byte pairs.
+   */
+  OTC_VIDEO_FRAME_FORMAT_NV12 = 2,
+  /**
+   * Y plane, then one plane of interleaved V,U byte pairs.
+   */
+  OTC_VIDEO_FRAME_FORMAT_NV21 = 3,
+  /**
+   * Packed YUV 4:2:2, bytes Y0 U Y1 V for each pair of pixels.
+   */
+  OTC_VIDEO_FRAME_FORMAT_YUY2 = 4,
+  /**
+   * Packed YUV 4:2:2, bytes U Y0 V Y1 for each pair of pixels.
+   */
+  OTC_VIDEO_FRAME_FORMAT_UYVY = 5,
+  /**
+   * 4 bytes a pixel: B, G, R, A in memory.
+   */
+  OTC_VIDEO_FRAME_FORMAT_ARGB32 = 6,
+  /**
+   * 4 bytes a pixel: A, R, G, B in memory.
+   */
+  OTC_VIDEO_FRAME_FORMAT_BGRA32 = 7,
+  /**
+   * 3 bytes a pixel: B, G, R in memory.
+   */
+  OTC_VIDEO_FRAME_FORMAT_RGB24 = 8,
+  /**
+   * 4 bytes a pixel: R, G, B, A in memory.
+   */
+  OTC_VIDEO_FRAME_FORMAT_ABGR32 = 9,
+  /**
+   * Motion-JPEG data (opaque here: never decoded or converted).
+   */
+  OTC_VIDEO_FRAME_FORMAT_MJPEG = 10,
+  /**
+   * 4 bytes a pixel: A, B, G, R in memory.
+   */
+  OTC_VIDEO_FRAME_FORMAT_RGBA32 = 11,
+  /**
+   * One past the last pixel format; not a format a frame can have.
+   */
+  OTC_VIDEO_FRAME_FORMAT_MAX = 12,
+  /**
+   * Encoded video data (opaque here: never decoded or converted).
+   */
+  OTC_VIDEO_FRAME_FORMAT_COMPRESSED = 255,
+} otc_video_frame_format;
 
 /**
  * General error codes, as in the Vonage SDK.
@@ -415,9 +510,10 @@ typedef struct otc_subscriber otc_subscriber;
 typedef struct otc_video_capturer otc_video_capturer;
 
 /**
- * A video frame (video_frame.h). Named here by the render callbacks and
- * `otc_video_capturer_provide_frame`; no frame ever reaches them in this
- * library.
+ * A video frame: a pixel format, a size, one to three planes of pixels (or
+ * one buffer of encoded data), a timestamp and up to
+ * `OTC_VIDEO_FRAME_METADATA_MAX_SIZE` bytes of metadata. Frames returned by
+ * this library are freed with `otc_video_frame_delete`.
  */
 typedef struct otc_video_frame otc_video_frame;
 
@@ -964,6 +1060,47 @@ typedef struct otc_custom_ice_config {
   otc_bool force_turn;
   otc_bool use_custom_turn_only;
 } otc_custom_ice_config;
+
+/**
+ * Told that the buffer given to `otc_video_frame_new_contiguous_memory_wrapper`
+ * is no longer used (the frame and all copies sharing it were deleted):
+ * `buffer` is that buffer, `arg` the pointer given with it. Called once, on
+ * the thread that deleted the last frame using it.
+ */
+typedef void (*otc_video_frame_memory_release_callback)(const uint8_t *buffer, void *arg);
+
+/**
+ * The functions behind a frame made by
+ * `otc_video_frame_new_planar_memory_wrapper`. The library copies this
+ * struct, so it need not outlive that call.
+ */
+typedef struct otc_video_frame_planar_memory_callbacks {
+  /**
+   * Required. Returns the first byte of `plane`; called once for each of
+   * the format's planes while the frame is made.
+   */
+  const uint8_t *(*get_plane)(void *user_data, enum otc_video_frame_plane plane);
+  /**
+   * Returns the stride of `plane` in bytes; called once for each plane
+   * while the frame is made. When NULL, the planes have the tightest
+   * strides (the row size of the format).
+   */
+  int (*get_plane_stride)(void *user_data, enum otc_video_frame_plane plane);
+  /**
+   * Optional. Called once, on the thread that deletes it, when the frame
+   * and all the copies sharing its memory are deleted: the memory may be
+   * freed then. Not called when the frame could not be made.
+   */
+  void (*release)(void *user_data);
+  /**
+   * Passed to each function above.
+   */
+  void *user_data;
+  /**
+   * Reserved; set to NULL.
+   */
+  void *reserved;
+} otc_video_frame_planar_memory_callbacks;
 
 #ifdef __cplusplus
 extern "C" {
@@ -2255,6 +2392,537 @@ otc_status otc_session_settings_set_custom_ice_config(struct otc_session_setting
  */
 otc_status otc_session_settings_set_proxy_url(struct otc_session_settings *settings,
                                               const char *proxy_url);
+
+/**
+ * A new frame holding a copy of `buffer`, which must hold a whole frame of
+ * `format` with the tightest strides: for YUV420P a `width` x `height` Y
+ * plane followed by U and V planes of `(width + 1) / 2` x `(height + 1) / 2`;
+ * for NV12/NV21 the Y plane and `(height + 1) / 2` rows of
+ * `2 * ((width + 1) / 2)` bytes; for YUY2/UYVY `height` rows of
+ * `4 * ((width + 1) / 2)` bytes; for RGB formats `height` rows of 4 (RGB24:
+ * 3) bytes a pixel. The library cannot check the buffer's size.
+ *
+ * Returns NULL (and logs why) when `buffer` is NULL, `format` is not a
+ * pixel format (UNKNOWN, MAX, a value outside the enum; MJPEG and
+ * COMPRESSED need a size: use `otc_video_frame_new_MJPEG` /
+ * `otc_video_frame_new_compressed`), or `width` or `height` is not in
+ * 1..16384.
+ *
+ * # Safety
+ * `buffer` is NULL or readable for the frame's size.
+ */
+struct otc_video_frame *otc_video_frame_new(enum otc_video_frame_format format,
+                                            int width,
+                                            int height,
+                                            const uint8_t *buffer);
+
+/**
+ * Frees a frame made by this library (a constructor, a copy or a
+ * conversion). Memory lent to a wrapper frame is released (its callback
+ * called) once the last frame sharing it is deleted.
+ *
+ * Returns `OTC_SUCCESS`, or `OTC_SESSION_NULL_OR_INVALID_PARAMETER` when
+ * `frame` is NULL.
+ *
+ * # Safety
+ * `frame` is NULL or a frame from this library, not used afterwards.
+ */
+otc_status otc_video_frame_delete(struct otc_video_frame *frame);
+
+/**
+ * A new YUV420P frame holding a copy of the three planes (`y_plane` with
+ * `y_stride` bytes a row, `u_plane` and `v_plane` of half the width and
+ * height, rounded up, with theirs). Each plane must hold `stride * (rows -
+ * 1) + row bytes` bytes.
+ *
+ * Returns NULL (and logs why) when a plane is NULL, `width` or `height` is
+ * not in 1..16384, or a stride is smaller than its plane's row.
+ *
+ * # Safety
+ * Each plane is NULL or readable for its size.
+ */
+struct otc_video_frame *otc_video_frame_new_I420(int width,
+                                                 int height,
+                                                 const uint8_t *y_plane,
+                                                 int y_stride,
+                                                 const uint8_t *u_plane,
+                                                 int u_stride,
+                                                 const uint8_t *v_plane,
+                                                 int v_stride);
+
+/**
+ * A new MJPEG frame holding a copy of `size` bytes of `buffer` (not
+ * decoded: such a frame cannot be converted).
+ *
+ * Returns NULL (and logs why) when `buffer` is NULL, `size` is 0 or above
+ * 1 GiB, or `width` or `height` is not in 1..16384.
+ *
+ * # Safety
+ * `buffer` is NULL or readable for `size` bytes.
+ */
+struct otc_video_frame *otc_video_frame_new_MJPEG(int width,
+                                                  int height,
+                                                  const uint8_t *buffer,
+                                                  size_t size);
+
+/**
+ * A new COMPRESSED frame holding a copy of `size` bytes of encoded video
+ * in `buffer` (not decoded: such a frame cannot be converted).
+ *
+ * Returns NULL (and logs why) as `otc_video_frame_new_MJPEG`.
+ *
+ * # Safety
+ * As `otc_video_frame_new_MJPEG`.
+ */
+struct otc_video_frame *otc_video_frame_new_compressed(int width,
+                                                       int height,
+                                                       const uint8_t *buffer,
+                                                       size_t size);
+
+/**
+ * A new frame of `format` holding a copy of its planes: `planes` and
+ * `strides` hold one entry per plane (YUV420P 3, NV12/NV21 2, others 1),
+ * each plane `strides[i] * (rows - 1) + row bytes` bytes long.
+ *
+ * Returns NULL (and logs why) when `planes`, `strides` or a plane is NULL,
+ * `format` is not a pixel format (MJPEG and COMPRESSED have no planes),
+ * `width` or `height` is not in 1..16384, or a stride is smaller than its
+ * plane's row.
+ *
+ * # Safety
+ * `planes` and `strides` are NULL or hold the format's number of planes;
+ * each plane is NULL or readable for its size.
+ */
+struct otc_video_frame *otc_video_frame_new_from_planes(enum otc_video_frame_format format,
+                                                        int width,
+                                                        int height,
+                                                        const uint8_t **planes,
+                                                        int *strides);
+
+/**
+ * A new YUV420P frame converted from planes of `input_format` (given as
+ * for `otc_video_frame_new_from_planes`). The input is only read during
+ * the call.
+ *
+ * Returns NULL (and logs why) as `otc_video_frame_new_from_planes`.
+ *
+ * # Safety
+ * As `otc_video_frame_new_from_planes`.
+ */
+struct otc_video_frame *otc_video_frame_new_I420_from_planes_with_format(enum otc_video_frame_format input_format,
+                                                                         int width,
+                                                                         int height,
+                                                                         const uint8_t **planes,
+                                                                         int *strides);
+
+/**
+ * A new frame that uses the caller's `buffer` of `size` bytes without
+ * copying it: a whole frame of `format` laid out as for
+ * `otc_video_frame_new`, or encoded data for MJPEG and COMPRESSED. The
+ * buffer must stay valid and unchanged until `callback(buffer, arg)` is
+ * called, which happens once, when this frame and every copy sharing the
+ * buffer are deleted (with `is_shallow_copyable` true, `otc_video_frame_copy`
+ * shares it; otherwise copies get pixels of their own). A NULL `callback`
+ * is allowed: then the buffer must outlive the frame and its shallow copies.
+ *
+ * Returns NULL (and logs why), without calling `callback`, when `buffer`
+ * is NULL, `format` is not a format (UNKNOWN, MAX, outside the enum),
+ * `width` or `height` is not in 1..16384, or `size` is smaller than the
+ * frame (0 or above 1 GiB for encoded data).
+ *
+ * # Safety
+ * `buffer` is NULL or readable for `size` bytes until the callback runs.
+ */
+struct otc_video_frame *otc_video_frame_new_contiguous_memory_wrapper(enum otc_video_frame_format format,
+                                                                      int width,
+                                                                      int height,
+                                                                      otc_bool is_shallow_copyable,
+                                                                      const uint8_t *buffer,
+                                                                      size_t size,
+                                                                      otc_video_frame_memory_release_callback callback,
+                                                                      void *arg);
+
+/**
+ * A new frame that uses planes the caller provides through `callbacks`,
+ * without copying them: `get_plane` and `get_plane_stride` are called for
+ * each of the format's planes during this call, and `release` once when
+ * the frame and every copy sharing its memory are deleted (copies share it
+ * when `is_shallow_copyable` is true; otherwise they get pixels of their
+ * own). Each plane must stay valid and unchanged until then, holding
+ * `stride * (rows - 1) + row bytes` bytes.
+ *
+ * Returns NULL (and logs why), without calling `release`, when `callbacks`
+ * or `get_plane` is NULL, `get_plane` returns NULL, `format` is not a pixel
+ * format (MJPEG and COMPRESSED have no planes), `width` or `height` is not
+ * in 1..16384, or a stride is smaller than its plane's row.
+ *
+ * # Safety
+ * `callbacks` is NULL or valid for this call; the planes it gives are
+ * readable for their size until `release` runs.
+ */
+struct otc_video_frame *otc_video_frame_new_planar_memory_wrapper(enum otc_video_frame_format format,
+                                                                  int width,
+                                                                  int height,
+                                                                  otc_bool is_shallow_copyable,
+                                                                  struct otc_video_frame_planar_memory_callbacks *callbacks);
+
+/**
+ * A new YUV420P frame that uses the caller's three planes without copying
+ * them; they must stay valid and unchanged until the frame is deleted
+ * (copies of it get pixels of their own). Planes and strides as for
+ * `otc_video_frame_new_I420`.
+ *
+ * Returns NULL (and logs why) as `otc_video_frame_new_I420`.
+ *
+ * # Safety
+ * Each plane is NULL or readable for its size while the frame lives.
+ */
+struct otc_video_frame *otc_video_frame_new_I420_wrapper(int width,
+                                                         int height,
+                                                         const uint8_t *y_plane,
+                                                         int y_stride,
+                                                         const uint8_t *u_plane,
+                                                         int u_stride,
+                                                         const uint8_t *v_plane,
+                                                         int v_stride);
+
+/**
+ * A new NV21 frame that uses the caller's Y plane and interleaved V,U
+ * plane (`(height + 1) / 2` rows of `2 * ((width + 1) / 2)` bytes) without
+ * copying them; they must stay valid and unchanged until the frame is
+ * deleted (copies of it get pixels of their own).
+ *
+ * Returns NULL (and logs why) when a plane is NULL, `width` or `height` is
+ * not in 1..16384, or a stride is smaller than its plane's row.
+ *
+ * # Safety
+ * Each plane is NULL or readable for `stride * (rows - 1) + row bytes`
+ * bytes while the frame lives.
+ */
+struct otc_video_frame *otc_video_frame_new_NV21_wrapper(int width,
+                                                         int height,
+                                                         const uint8_t *y_plane,
+                                                         int y_stride,
+                                                         const uint8_t *uv_plane,
+                                                         int uv_stride);
+
+/**
+ * A new NV12 frame that uses the caller's Y plane and interleaved U,V
+ * plane without copying them, as `otc_video_frame_new_NV21_wrapper`.
+ *
+ * Returns NULL (and logs why) as `otc_video_frame_new_NV21_wrapper`.
+ *
+ * # Safety
+ * As `otc_video_frame_new_NV21_wrapper`.
+ */
+struct otc_video_frame *otc_video_frame_new_NV12_wrapper(int width,
+                                                         int height,
+                                                         const uint8_t *y_plane,
+                                                         int y_stride,
+                                                         const uint8_t *uv_plane,
+                                                         int uv_stride);
+
+/**
+ * The frame's whole data when its planes lie one after another in memory
+ * (always for frames whose memory the library owns: copies, conversions,
+ * and the frames made from buffers or planes); valid until the frame is
+ * deleted.
+ *
+ * Returns NULL (and logs why) when `frame` is NULL or its planes are not
+ * contiguous (see `otc_video_frame_is_contiguous`; read the planes with
+ * `otc_video_frame_get_plane_binary_data`).
+ *
+ * # Safety
+ * `frame` is NULL or a valid frame.
+ */
+const uint8_t *otc_video_frame_get_buffer(const struct otc_video_frame *frame);
+
+/**
+ * The size in bytes of what `otc_video_frame_get_buffer` returns.
+ *
+ * Returns 0 (and logs why) when `frame` is NULL or its planes are not
+ * contiguous.
+ *
+ * # Safety
+ * As `otc_video_frame_get_buffer`.
+ */
+size_t otc_video_frame_get_buffer_size(const struct otc_video_frame *frame);
+
+/**
+ * The frame's timestamp (0 unless set with `otc_video_frame_set_timestamp`;
+ * copies and conversions keep it).
+ *
+ * Returns 0 (and logs why) when `frame` is NULL.
+ *
+ * # Safety
+ * As `otc_video_frame_get_buffer`.
+ */
+int64_t otc_video_frame_get_timestamp(const struct otc_video_frame *frame);
+
+/**
+ * Sets the frame's timestamp (any value; the SDK uses milliseconds since
+ * the Unix epoch). Does nothing but log when `frame` is NULL.
+ *
+ * # Safety
+ * `frame` is NULL or a valid frame not used by another thread meanwhile.
+ */
+void otc_video_frame_set_timestamp(struct otc_video_frame *frame, int64_t timestamp);
+
+/**
+ * The frame's width in pixels.
+ *
+ * Returns 0 (and logs why) when `frame` is NULL.
+ *
+ * # Safety
+ * As `otc_video_frame_get_buffer`.
+ */
+int otc_video_frame_get_width(const struct otc_video_frame *frame);
+
+/**
+ * The frame's height in pixels.
+ *
+ * Returns 0 (and logs why) when `frame` is NULL.
+ *
+ * # Safety
+ * As `otc_video_frame_get_buffer`.
+ */
+int otc_video_frame_get_height(const struct otc_video_frame *frame);
+
+/**
+ * The frame's number of planes: 3 for YUV420P, 2 for NV12 and NV21, 1 for
+ * the packed formats (YUY2, UYVY, the RGB formats) and for MJPEG and
+ * COMPRESSED data.
+ *
+ * Returns 0 (and logs why) when `frame` is NULL.
+ *
+ * # Safety
+ * As `otc_video_frame_get_buffer`.
+ */
+size_t otc_video_frame_get_number_of_planes(const struct otc_video_frame *frame);
+
+/**
+ * The frame's format.
+ *
+ * Returns `OTC_VIDEO_FRAME_FORMAT_UNKNOWN` (and logs why) when `frame` is
+ * NULL.
+ *
+ * # Safety
+ * As `otc_video_frame_get_buffer`.
+ */
+enum otc_video_frame_format otc_video_frame_get_format(const struct otc_video_frame *frame);
+
+/**
+ * Relabels the frame's pixels as `format` without changing them: allowed
+ * between formats with the same planes (ARGB32, BGRA32, ABGR32 and RGBA32
+ * among themselves; NV12 and NV21; YUY2 and UYVY; MJPEG and COMPRESSED).
+ * Use `otc_video_frame_convert` to change the pixels.
+ *
+ * Does nothing but log when `frame` is NULL, `format` is not a format, or
+ * its planes differ from the frame's.
+ *
+ * # Safety
+ * As `otc_video_frame_set_timestamp`.
+ */
+void otc_video_frame_set_format(struct otc_video_frame *frame, enum otc_video_frame_format format);
+
+/**
+ * The first byte of `plane` (see `enum otc_video_frame_plane`), valid
+ * until the frame is deleted. For a frame from `otc_video_frame_mutable_copy`
+ * that has not been copied since, the bytes may be written (cast the
+ * pointer); the pixels of other frames are shared or lent: read only.
+ *
+ * Returns NULL (and logs why) when `frame` is NULL or the format has no
+ * such plane (e.g. `OTC_VIDEO_FRAME_PLANE_U` of an ARGB32 frame).
+ *
+ * # Safety
+ * As `otc_video_frame_get_buffer`.
+ */
+const uint8_t *otc_video_frame_get_plane_binary_data(const struct otc_video_frame *frame,
+                                                     enum otc_video_frame_plane plane);
+
+/**
+ * The size in bytes of `plane`: its stride times its rows (for MJPEG and
+ * COMPRESSED frames, the data's size).
+ *
+ * Returns 0 (and logs why) when `frame` is NULL or the format has no such
+ * plane.
+ *
+ * # Safety
+ * As `otc_video_frame_get_buffer`.
+ */
+size_t otc_video_frame_get_plane_size(const struct otc_video_frame *frame,
+                                      enum otc_video_frame_plane plane);
+
+/**
+ * The bytes from one row of `plane` to the next (0 for MJPEG and
+ * COMPRESSED data, which has no rows).
+ *
+ * Returns 0 (and logs why) when `frame` is NULL or the format has no such
+ * plane.
+ *
+ * # Safety
+ * As `otc_video_frame_get_buffer`.
+ */
+int otc_video_frame_get_plane_stride(const struct otc_video_frame *frame,
+                                     enum otc_video_frame_plane plane);
+
+/**
+ * The width of `plane` in samples: the frame's width for the Y plane and
+ * single-plane formats, `(width + 1) / 2` for the U and V planes and for
+ * the interleaved chroma plane of NV12/NV21 (counted in U,V pairs).
+ *
+ * Returns 0 (and logs why) when `frame` is NULL or the format has no such
+ * plane.
+ *
+ * # Safety
+ * As `otc_video_frame_get_buffer`.
+ */
+int otc_video_frame_get_plane_width(const struct otc_video_frame *frame,
+                                    enum otc_video_frame_plane plane);
+
+/**
+ * The rows of `plane`: the frame's height, or `(height + 1) / 2` for the
+ * chroma planes of YUV420P, NV12 and NV21.
+ *
+ * Returns 0 (and logs why) when `frame` is NULL or the format has no such
+ * plane.
+ *
+ * # Safety
+ * As `otc_video_frame_get_buffer`.
+ */
+int otc_video_frame_get_plane_height(const struct otc_video_frame *frame,
+                                     enum otc_video_frame_plane plane);
+
+/**
+ * A new frame with the same format, size, pixels, timestamp and metadata,
+ * to be deleted with `otc_video_frame_delete`. It shares the pixels with
+ * `frame` when it can (memory the library owns, or lent as shallow
+ * copyable), else copies them; either way it stays valid after `frame` is
+ * deleted. Use `otc_video_frame_mutable_copy` for pixels to write.
+ *
+ * Returns NULL (and logs why) when `frame` is NULL.
+ *
+ * # Safety
+ * As `otc_video_frame_get_buffer`.
+ */
+struct otc_video_frame *otc_video_frame_copy(const struct otc_video_frame *frame);
+
+/**
+ * A new frame as `otc_video_frame_copy`, always with pixels of its own
+ * (contiguous, tightest strides), which may be written through the
+ * pointers of `otc_video_frame_get_plane_binary_data` while no copy of it
+ * exists.
+ *
+ * Returns NULL (and logs why) when `frame` is NULL.
+ *
+ * # Safety
+ * As `otc_video_frame_get_buffer`.
+ */
+struct otc_video_frame *otc_video_frame_mutable_copy(const struct otc_video_frame *frame);
+
+/**
+ * A new frame with `frame`'s pixels in `format` (any format but MJPEG and
+ * COMPRESSED; same timestamp and metadata), to be deleted with
+ * `otc_video_frame_delete`. To the same format it is a copy as
+ * `otc_video_frame_copy`. YUV and RGB convert with BT.601, limited range;
+ * conversions between two formats that are not both RGB go through
+ * YUV420P.
+ *
+ * Returns NULL (and logs why) when `frame` is NULL, `format` is not a
+ * pixel format, or either format is MJPEG or COMPRESSED.
+ *
+ * # Safety
+ * As `otc_video_frame_get_buffer`.
+ */
+struct otc_video_frame *otc_video_frame_convert(enum otc_video_frame_format format,
+                                                const struct otc_video_frame *frame);
+
+/**
+ * Writes `input_frame`'s pixels, converted to `format`, into the caller's
+ * planes: `planes` and `strides` hold one entry per plane of `format`
+ * (YUV420P 3, NV12/NV21 2, others 1), each plane at least `strides[i] *
+ * (rows - 1) + row bytes` bytes. The destination may be the input's own
+ * memory (the conversion is done before anything is written).
+ *
+ * Returns `OTC_SUCCESS`, or `OTC_SESSION_NULL_OR_INVALID_PARAMETER` (and
+ * logs why, writing nothing) when a pointer is NULL, `format` is not a
+ * pixel format, either format is MJPEG or COMPRESSED, or a stride is
+ * smaller than its plane's row.
+ *
+ * # Safety
+ * `planes` and `strides` are NULL or hold the format's number of entries;
+ * each plane is NULL or writable for its size; `input_frame` is NULL or a
+ * valid frame.
+ */
+otc_status otc_video_frame_convert_inplace(enum otc_video_frame_format format,
+                                           uint8_t **planes,
+                                           const int *strides,
+                                           const struct otc_video_frame *input_frame);
+
+/**
+ * Whether the whole image is in a single plane: `OTC_TRUE` for YUY2, UYVY,
+ * the RGB formats, MJPEG and COMPRESSED; `OTC_FALSE` for YUV420P, NV12 and
+ * NV21.
+ *
+ * Returns `OTC_FALSE` (and logs why) when `frame` is NULL.
+ *
+ * # Safety
+ * As `otc_video_frame_get_buffer`.
+ */
+otc_bool otc_video_frame_is_packed(const struct otc_video_frame *frame);
+
+/**
+ * Whether the frame's planes lie one right after another in memory, so
+ * that `otc_video_frame_get_buffer` returns them all. Always `OTC_TRUE`
+ * for frames whose memory the library owns and for single-plane frames.
+ *
+ * Returns `OTC_FALSE` (and logs why) when `frame` is NULL.
+ *
+ * # Safety
+ * As `otc_video_frame_get_buffer`.
+ */
+otc_bool otc_video_frame_is_contiguous(const struct otc_video_frame *frame);
+
+/**
+ * Replaces the frame's metadata with a copy of `size` bytes of `data`
+ * (at most `OTC_VIDEO_FRAME_METADATA_MAX_SIZE`); `size` 0 removes it
+ * (`data` may then be NULL). Copies and conversions keep the metadata.
+ *
+ * Returns `OTC_SUCCESS`, or `OTC_SESSION_NULL_OR_INVALID_PARAMETER` (and
+ * logs why, leaving the metadata as it was) when `frame` is NULL, `data` is
+ * NULL with a non-zero `size`, or `size` is above the maximum.
+ *
+ * # Safety
+ * `frame` as for `otc_video_frame_set_timestamp`; `data` is NULL or
+ * readable for `size` bytes.
+ */
+otc_status otc_video_frame_set_metadata(struct otc_video_frame *frame,
+                                        const uint8_t *data,
+                                        size_t size);
+
+/**
+ * The frame's metadata, its length stored in `*size`; valid until the
+ * frame is deleted or its metadata set again. A frame without metadata
+ * gives NULL and `*size` = 0.
+ *
+ * Returns NULL (and logs why, with `*size` = 0 when `size` is not NULL)
+ * when `frame` or `size` is NULL.
+ *
+ * # Safety
+ * `frame` as for `otc_video_frame_get_buffer`; `size` is NULL or writable.
+ */
+const uint8_t *otc_video_frame_get_metadata(const struct otc_video_frame *frame, size_t *size);
+
+/**
+ * Always NULL: frames here are plain memory, with no platform image
+ * behind them (the SDK returns one on platforms that have them).
+ *
+ * Returns NULL (and logs why) when `frame` is NULL too.
+ *
+ * # Safety
+ * As `otc_video_frame_get_buffer`.
+ */
+void *otc_video_frame_get_native_handle(const struct otc_video_frame *frame);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -16,8 +16,8 @@
 #      `pkg-config --cflags --libs libopentok`, passes against a real
 #      otc-server on a free loopback port (a fresh session and three tokens
 #      each); each prints "N passed, M failed";
-#   4. two of them (test_lifecycle, test_media) again under valgrind
-#      memcheck: zero errors, zero bytes definitely lost;
+#   4. three of them (test_lifecycle, test_media, test_video_frame) again
+#      under valgrind memcheck: zero errors, zero bytes definitely lost;
 #   5. the examples (c-examples/) built the same way: a chat client's lines
 #      come back from the C++ echo bot (the chat under valgrind too).
 # Exit status 0 only when everything passed. Every step is bounded by
@@ -271,9 +271,11 @@ for name in "${TESTS[@]}"; do
 done
 
 # --- 4. valgrind --------------------------------------------------------------
-# test_lifecycle (sessions, signals, init/destroy) and test_media (every
-# media function, publisher objects) again under memcheck.
-VALGRIND_TESTS=(test_lifecycle test_media)
+# test_lifecycle (sessions, signals, init/destroy), test_media (every
+# media function, publisher objects) and test_video_frame (frame memory:
+# copies, lent buffers and their release callbacks, conversions) again under
+# memcheck.
+VALGRIND_TESTS=(test_lifecycle test_media test_video_frame)
 if command -v valgrind >/dev/null 2>&1; then
     OTC_C_TEST_TIMEOUT_SAVED=$TEST_TIMEOUT
     TEST_TIMEOUT=$((TEST_TIMEOUT * 3))

@@ -34,3 +34,4 @@ pub mod reconnect;
 pub mod runtime;
 pub mod session;
 pub mod transport;
+pub mod video_frame;

@@ -23,6 +23,7 @@ pub mod media;
 pub mod session;
 pub mod settings;
 pub mod types;
+pub mod video_frame;
 
 pub use connection::*;
 pub use init::*;
@@ -31,6 +32,7 @@ pub use media::*;
 pub use session::*;
 pub use settings::*;
 pub use types::*;
+pub use video_frame::*;
 
 use crate::error::Result;
 

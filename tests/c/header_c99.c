@@ -7,6 +7,7 @@
  */
 #include "header_checks.h"
 #include "header_media_checks.h"
+#include "header_video_frame_checks.h"
 
 #include <stdio.h>
 
@@ -34,6 +35,7 @@ int main(void) {
     expect(hc_function_types() == 31, "31 functions with the SDK's types");
     expect(hm_function_types() == 105, "105 media functions with the SDK's types");
     expect(hm_fill_callbacks() == 8, "every media callback field assignable");
+    expect(hc_video_frame_function_types() == 35, "35 video frame functions with the SDK's types");
     expect(hc_zero_init(), "= {0} zero-fills the callbacks");
     expect(cb.on_error != NULL, "callback fields assignable");
     expect(level == OTC_LOG_LEVEL_DISABLED || (level >= OTC_LOG_LEVEL_FATAL &&
@@ -55,7 +57,8 @@ int main(void) {
 int hc_use_c99(void);
 int hc_use_c99(void) {
     struct otc_session_callbacks cb = hc_fill_callbacks();
-    return hc_function_types() + hm_function_types() + hm_fill_callbacks() + hc_zero_init() +
+    return hc_function_types() + hm_function_types() + hm_fill_callbacks() +
+           hc_video_frame_function_types() + hc_zero_init() +
            (cb.on_error != NULL);
 }
 #endif

@@ -6,6 +6,7 @@
 // -Wextra warns about `= {0}` for every struct).
 #include "header_checks.h"
 #include "header_media_checks.h"
+#include "header_video_frame_checks.h"
 
 #include <type_traits>
 
@@ -32,6 +33,6 @@ int hc_use_cxx14() {
   struct otc_session_callbacks filled = hc_fill_callbacks();
   struct otc_signal_options options = {OTC_TRUE};
   return hc_function_types() + hm_function_types() + hm_fill_callbacks() +
-         (zeroed.on_connected == nullptr) + (filled.on_error != nullptr) +
+         hc_video_frame_function_types() + (zeroed.on_connected == nullptr) + (filled.on_error != nullptr) +
          options.retry_after_reconnect;
 }

@@ -27,7 +27,6 @@ pub mod audio_data;
 pub mod audio_device;
 pub mod audio_module;
 pub mod camera_capture_resolution;
-pub mod interim;
 pub mod media_transformer;
 pub mod media_utils;
 pub mod publisher;
@@ -40,7 +39,6 @@ pub use audio_data::*;
 pub use audio_device::*;
 pub use audio_module::*;
 pub use camera_capture_resolution::*;
-pub use interim::*;
 pub use media_transformer::*;
 pub use media_utils::*;
 pub use publisher::*;
@@ -50,6 +48,10 @@ pub use subscriber::*;
 pub use video_capturer::*;
 
 use std::ffi::c_int;
+
+/// The frame type of video_frame.h (src/ffi/video_frame.rs), which the
+/// render callbacks, capturers and transformers name.
+use super::video_frame::otc_video_frame;
 
 use crate::error::{Error, Result};
 
