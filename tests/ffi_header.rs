@@ -289,3 +289,33 @@ fn shared_library_exports_only_otc_symbols_and_has_a_versioned_soname() {
         "{dynamic}"
     );
 }
+
+/// Every function of the SDK 2.32 headers (tests/sdk_functions.txt, names
+/// by header) is declared by our header (and so, by the test above,
+/// exported by the library).
+#[test]
+fn the_header_declares_every_sdk_function() {
+    let header = std::fs::read_to_string(root().join("include/opentok.h")).unwrap();
+    // The identifier right before each "(".
+    let declared: std::collections::BTreeSet<&str> = header
+        .split('(')
+        .filter_map(|before| {
+            before
+                .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .next()
+        })
+        .filter(|w| w.starts_with("otc_"))
+        .collect();
+    let list = std::fs::read_to_string(root().join("tests/sdk_functions.txt")).unwrap();
+    let missing: Vec<&str> = list
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter(|l| l.split_whitespace().nth(1).is_some_and(|f| !declared.contains(f)))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} SDK functions are not declared in include/opentok.h:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
+}
