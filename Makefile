@@ -4,7 +4,8 @@
 #   make                 library + server + C examples (release build)
 #   make test            every test: Rust (cargo test --workspace, which also
 #                        checks the header is fresh), C tests against an
-#                        installed copy
+#                        installed copy, the SDK-style suite (layout against
+#                        the Vonage SDK 2.32, a CMake + clang + libc++ program)
 #   make fuzz [FUZZ_SECONDS=300]  each fuzz target (fuzz/, cargo-fuzz) that
 #                        long; make test runs each for 10 s (test-fuzz)
 #   make demo            two C chat clients talk through a local otc-server
@@ -57,7 +58,8 @@ STAGE      := $(BUILD_DIR)/stage-$(PROFILE_DIR)
 export CARGO_TERM_COLOR ?= never
 
 .PHONY: all lib server examples stage install install-lib install-server \
-        test test-tools test-build test-rust test-c test-python test-node test-fuzz check-header header \
+        test test-tools test-build test-rust test-c test-sdk-style test-python test-node test-fuzz \
+        check-header header \
         lint demo bench fuzz clean help
 
 all: lib server examples
@@ -138,7 +140,7 @@ install-server: $(INSTALL_SERVER_DEPS)
 # --- testing ----------------------------------------------------------------
 
 # Everything CI runs. Add further suites as prerequisites here.
-test: test-tools test-build test-rust test-c test-python test-node test-fuzz
+test: test-tools test-build test-rust test-c test-sdk-style test-python test-node test-fuzz
 	@echo "make test: all suites passed"
 
 # The debug library (libopentok.so, which tests/ffi_header.rs inspects; a
@@ -163,6 +165,18 @@ test-c: test-build
 	@rm -rf $(BUILD_DIR)/test-prefix
 	@$(MAKE) --no-print-directory install PREFIX=$(BUILD_DIR)/test-prefix DESTDIR= PROFILE=$(TEST_PROFILE) SKIP_BUILD=1
 	scripts/c-tests.sh $(BUILD_DIR)/test-prefix
+
+# Code written for the Vonage Linux SDK 2.32, against a fresh install in a
+# prefix of its own: each per-file header alone, the layout of every SDK
+# struct and enum (tests/sdk/layout_check.c as C99 with gcc and as C++14
+# with clang++ -stdlib=libc++), and a program built like the SDK's samples
+# (tests/sdk/cmake: CMake, found through LIBOPENTOK_PATH and through
+# pkg-config) run against otc-server. Needs cmake, clang and libc++
+# (test-tools installs them).
+test-sdk-style: test-tools test-build
+	@rm -rf $(BUILD_DIR)/sdk-style-prefix
+	@$(MAKE) --no-print-directory install PREFIX=$(BUILD_DIR)/sdk-style-prefix DESTDIR= PROFILE=$(TEST_PROFILE) SKIP_BUILD=1
+	scripts/sdk-style-tests.sh $(BUILD_DIR)/sdk-style-prefix
 
 # The official OpenTok server SDK (pinned, from PyPI, in a venv the script
 # makes) against a running otc-server and the C chat example.

@@ -3,6 +3,10 @@
 #   pkg-config   the C tests build through `pkg-config --cflags --libs libopentok`
 #   valgrind     one C test runs under memcheck
 #   python3-venv the Python suite (official OpenTok server SDK) makes a venv
+#   cmake, clang, libc++-dev, libc++abi-dev
+#                the SDK-style suite (scripts/sdk-style-tests.sh) builds a
+#                program the way the Vonage Linux SDK samples are built:
+#                CMake, clang++ -std=c++14 -stdlib=libc++
 # Uses apt-get when it is available and we may use it (root, or sudo without
 # a password); otherwise it says what is missing and leaves the decision to
 # the suites (the C suite fails clearly without pkg-config and skips, loudly,
@@ -15,6 +19,20 @@ command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
     missing+=(python3-venv)
 fi
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v clang++ >/dev/null 2>&1 || missing+=(clang)
+# libc++ is there when clang++ can compile and link a program against it.
+libcxx_works() {
+    command -v clang++ >/dev/null 2>&1 || return 1
+    local dir rc
+    dir=$(mktemp -d) || return 1
+    printf '#include <string>\nint main() { std::string s("ok"); return s.size() == 2 ? 0 : 1; }\n' >"$dir/t.cpp"
+    timeout 120 clang++ -std=c++14 -stdlib=libc++ "$dir/t.cpp" -o "$dir/t" >/dev/null 2>&1 && timeout 10 "$dir/t"
+    rc=$?
+    rm -rf "$dir"
+    return $rc
+}
+libcxx_works || missing+=(libc++-dev libc++abi-dev)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
