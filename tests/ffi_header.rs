@@ -310,7 +310,11 @@ fn the_header_declares_every_sdk_function() {
     let missing: Vec<&str> = list
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .filter(|l| l.split_whitespace().nth(1).is_some_and(|f| !declared.contains(f)))
+        .filter(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .is_some_and(|f| !declared.contains(f))
+        })
         .collect();
     assert!(
         missing.is_empty(),
