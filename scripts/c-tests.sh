@@ -49,18 +49,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-PASSED=0
-FAILED=0
-FAILURES=()
-pass() {
-    PASSED=$((PASSED + 1))
-    echo "PASS  $1"
-}
-fail() {
-    FAILED=$((FAILED + 1))
-    FAILURES+=("$1")
-    echo "FAIL  $1" >&2
-}
 
 # --- 1. installed layout ------------------------------------------------------
 echo "== installed layout in $PREFIX"
@@ -355,8 +343,4 @@ fi
 
 stop_server
 echo
-echo "C suite: $PASSED passed, $FAILED failed"
-if [ "$FAILED" -ne 0 ]; then
-    printf '  failed: %s\n' "${FAILURES[@]}" >&2
-    exit 1
-fi
+finish_suite "C suite"

@@ -139,3 +139,25 @@ rest_post() {
         echo "${status%% *}"
     )
 }
+
+# Counting checks of a suite: `pass LABEL` / `fail LABEL`, then
+# `finish_suite NAME` prints the tally and exits 1 if anything failed.
+PASSED=0
+FAILED=0
+FAILURES=()
+pass() {
+    PASSED=$((PASSED + 1))
+    echo "PASS  $1"
+}
+fail() {
+    FAILED=$((FAILED + 1))
+    FAILURES+=("$1")
+    echo "FAIL  $1" >&2
+}
+finish_suite() {
+    echo "$1: $PASSED passed, $FAILED failed"
+    if [ "$FAILED" -ne 0 ]; then
+        printf '  failed: %s\n' "${FAILURES[@]}" >&2
+        exit 1
+    fi
+}

@@ -63,18 +63,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-PASSED=0
-FAILED=0
-FAILURES=()
-pass() {
-    PASSED=$((PASSED + 1))
-    echo "PASS  $1"
-}
-fail() {
-    FAILED=$((FAILED + 1))
-    FAILURES+=("$1")
-    echo "FAIL  $1" >&2
-}
 indent() {
     sed 's/^/    /' >&2
 }
@@ -247,8 +235,4 @@ else
 fi
 
 echo
-echo "SDK-style suite: $PASSED passed, $FAILED failed"
-if [ "$FAILED" -ne 0 ]; then
-    printf '  failed: %s\n' "${FAILURES[@]}" >&2
-    exit 1
-fi
+finish_suite "SDK-style suite"
