@@ -13,6 +13,8 @@
 #   make header          regenerate include/opentok.h (cbindgen, via build.rs)
 #   make check-header    fail when the committed header is stale
 #   make bench [QUICK=1] benchmarks beside a baseline relay (docs/performance.md)
+#   make deb             Debian packages (libopentok0, libopentok-dev,
+#                        otc-server) from the stripped dist profile, into build/deb
 #   make lint            cargo fmt --check + clippy -D warnings
 #   make clean
 #
@@ -60,7 +62,7 @@ export CARGO_TERM_COLOR ?= never
 .PHONY: all lib server examples stage install install-lib install-server \
         test test-tools test-build test-rust test-c test-sdk-style test-python test-node test-fuzz \
         check-header header \
-        lint demo bench fuzz clean help
+        lint demo bench fuzz clean help deb test-deb
 
 all: lib server examples
 
@@ -108,6 +110,21 @@ examples: stage
 		OTC_LIBS="-L$(STAGE)/lib -lopentok -Wl,-rpath,$(STAGE)/lib" \
 		OTC_HEADER=$(STAGE)/include/opentok.h
 
+# Debian packages from the `dist` profile (release, stripped, thin LTO):
+# installed into a staging tree with PREFIX=/usr, then cut into packages by
+# scripts/make-deb.sh.
+DEB_STAGE := $(BUILD_DIR)/deb-stage
+DEB_DIR   := $(BUILD_DIR)/deb
+deb:
+	$(CARGO) build -p opentok --lib -p otc-server --bin otc-server --profile dist
+	rm -rf $(DEB_STAGE) $(DEB_DIR)
+	@$(MAKE) --no-print-directory install PREFIX=/usr DESTDIR=$(DEB_STAGE) PROFILE=dist SKIP_BUILD=1
+	scripts/make-deb.sh $(DEB_STAGE) $(DEB_DIR) $(VERSION)
+
+# Unpacks the packages and runs what they contain (scripts/deb-test.sh).
+test-deb: deb
+	scripts/deb-test.sh $(DEB_DIR) $(VERSION)
+
 # --- installing -------------------------------------------------------------
 
 install: install-lib install-server
@@ -140,7 +157,7 @@ install-server: $(INSTALL_SERVER_DEPS)
 # --- testing ----------------------------------------------------------------
 
 # Everything CI runs. Add further suites as prerequisites here.
-test: test-tools test-build test-rust test-c test-sdk-style test-python test-node test-fuzz
+test: test-tools test-build test-rust test-c test-sdk-style test-python test-node test-fuzz test-deb
 	@echo "make test: all suites passed"
 
 # The debug library (libopentok.so, which tests/ffi_header.rs inspects; a
