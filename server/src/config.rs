@@ -207,6 +207,9 @@ impl ServerLimits {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// Serve `/metrics` (and the health endpoints) on this address instead
+    /// of the main listener (see [`crate::ops`]).
+    pub metrics_listen: Option<SocketAddr>,
     pub projects: Vec<Project>,
     pub limits: ServerLimits,
 }
@@ -217,6 +220,7 @@ impl Config {
     pub fn dev() -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            metrics_listen: None,
             projects: vec![Project::dev()],
             limits: ServerLimits::default(),
         }
@@ -300,6 +304,7 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub listen: Option<SocketAddr>,
+    pub metrics_listen: Option<SocketAddr>,
     #[serde(default)]
     pub projects: Vec<Project>,
     #[serde(default)]
