@@ -118,7 +118,7 @@ pub fn init(level: Option<&str>, format: LogFormat, default: &str) -> Result<(),
 }
 
 /// Most characters of a client-chosen value written to a log line.
-const CLIP_CHARS: usize = 96;
+const CLIP_CHARS: usize = 256;
 
 /// A client-chosen value as it goes into a log line: at most
 /// [`CLIP_CHARS`] characters (then `…`), control characters escaped, so a
@@ -213,8 +213,8 @@ pub(crate) fn log_start(config: &Config, listen: SocketAddr, metrics: Option<Soc
         %listen,
         ws_path = protocol::WS_PATH,
         projects = config.projects.len(),
-        %metrics,
-        limits = %limits_summary(config),
+        metrics,
+        limits = limits_summary(config),
         "otc-server {} listening on {listen}",
         env!("CARGO_PKG_VERSION"),
     );
@@ -254,7 +254,7 @@ mod tests {
     #[test]
     fn clip_escapes_and_truncates() {
         assert_eq!(clip("a\nb\x1b[0m").to_string(), "a\\nb\\u{1b}[0m");
-        let long = "x".repeat(500);
+        let long = "x".repeat(1000);
         let c = clip(&long).to_string();
         assert_eq!(c.chars().count(), CLIP_CHARS + 1);
         assert!(c.ends_with('…'));

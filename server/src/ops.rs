@@ -176,7 +176,8 @@ pub(crate) async fn request_log(
     app.hub
         .metrics()
         .http_request(method, route, status.as_u16());
-    let ms = start.elapsed().as_secs_f64() * 1e3;
+    // Milliseconds, to the microsecond.
+    let ms = (start.elapsed().as_secs_f64() * 1e6).round() / 1e3;
     let peer = crate::logging::peer(peer);
     let reason = resp
         .extensions()
