@@ -268,6 +268,7 @@ pub enum ConfigError {
 ///
 /// ```toml
 /// listen = "0.0.0.0:4443"
+/// metrics_listen = "127.0.0.1:9464"   # optional: /metrics on its own port
 ///
 /// [[projects]]
 /// api_key = "123456"

@@ -473,6 +473,40 @@ async fn resumes_are_counted_ok_and_refused() {
     server.shutdown().await;
 }
 
+#[test]
+fn metrics_listen_and_log_format_come_from_flags_env_and_file() {
+    use clap::Parser;
+    use otc_server::cli::{resolve, Cli};
+    use otc_server::logging::LogFormat;
+    let cli = Cli::try_parse_from([
+        "otc-server",
+        "--metrics-listen",
+        "127.0.0.1:9464",
+        "--log-format",
+        "json",
+    ])
+    .expect("parse");
+    assert_eq!(cli.common.log_format, LogFormat::Json);
+    let r = resolve(&cli.common, &cli.serve).expect("resolve");
+    assert_eq!(
+        r.config.metrics_listen,
+        Some("127.0.0.1:9464".parse().expect("addr"))
+    );
+    let plain = Cli::try_parse_from(["otc-server"]).expect("parse");
+    assert_eq!(plain.common.log_format, LogFormat::Text);
+    assert!(Cli::try_parse_from(["otc-server", "--log-format", "yaml"]).is_err());
+
+    let dir = std::env::temp_dir().join(format!("otc-ops-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("otc-server.toml");
+    std::fs::write(&file, "metrics_listen = \"127.0.0.1:9465\"\n").expect("write");
+    let path = file.to_string_lossy().to_string();
+    let cli = Cli::try_parse_from(["otc-server", "--config", &path]).expect("parse");
+    let r = resolve(&cli.common, &cli.serve).expect("resolve");
+    assert_eq!(r.config.metrics_listen.map(|a| a.port()), Some(9465));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 // ---------------------------------------------------------------------
 // /healthz and /readyz through a graceful shutdown.
 // ---------------------------------------------------------------------
