@@ -23,7 +23,7 @@
 //! dropped or as soon as [`Pending::authenticated`] is called.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -91,10 +91,10 @@ impl Gate {
         self.counts.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Takes a slot for a connection just accepted from `ip`, or says why
-    /// there is none.
-    pub(crate) fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Pending, Refusal> {
-        let source = Source::from(ip);
+    /// Takes a slot for a connection just accepted from `peer`, or says
+    /// why there is none.
+    pub(crate) fn admit(self: &Arc<Self>, peer: SocketAddr) -> Result<Pending, Refusal> {
+        let source = Source::from(peer.ip());
         {
             let mut c = self.counts();
             if c.total >= self.max_total {
@@ -110,6 +110,7 @@ impl Gate {
         Ok(Pending(Arc::new(Slot {
             gate: Arc::clone(self),
             source,
+            peer,
             deadline: Instant::now() + self.auth_timeout,
             released: AtomicBool::new(false),
         })))
@@ -136,6 +137,7 @@ impl Gate {
 struct Slot {
     gate: Arc<Gate>,
     source: Source,
+    peer: SocketAddr,
     deadline: Instant,
     released: AtomicBool,
 }
@@ -166,6 +168,11 @@ impl Pending {
         self.0.deadline
     }
 
+    /// The address the connection came from.
+    pub(crate) fn peer(&self) -> SocketAddr {
+        self.0.peer
+    }
+
     /// The connection authenticated: it no longer counts as pending.
     pub(crate) fn authenticated(&self) {
         self.0.release();
@@ -184,8 +191,8 @@ mod tests {
         })
     }
 
-    fn ip(s: &str) -> IpAddr {
-        s.parse().expect("ip")
+    fn ip(s: &str) -> SocketAddr {
+        SocketAddr::new(s.parse::<IpAddr>().expect("ip"), 40000)
     }
 
     #[test]

@@ -51,6 +51,15 @@ pub struct CommonArgs {
     /// RUST_LOG-style filter). Default: RUST_LOG, else info.
     #[arg(long, env = "OTC_LOG_LEVEL", global = true)]
     pub log_level: Option<String>,
+    /// Log line format: text, or json (one JSON object per line).
+    #[arg(
+        long,
+        env = "OTC_LOG_FORMAT",
+        global = true,
+        value_enum,
+        default_value_t
+    )]
+    pub log_format: crate::logging::LogFormat,
 }
 
 // Parsed once at start-up; the size of the `serve` variant costs nothing.
@@ -81,6 +90,10 @@ pub struct ServeArgs {
     /// Address to listen on for WebSocket and HTTP [default: 127.0.0.1:4443].
     #[arg(long, env = "OTC_LISTEN")]
     pub listen: Option<SocketAddr>,
+    /// Serve /metrics, /healthz and /readyz on this address (plain HTTP)
+    /// instead of on the main listener.
+    #[arg(long, env = "OTC_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Limits (the same fields as the config file's `[limits]` table).
     #[command(flatten)]
     pub limits: LimitOverrides,
@@ -164,6 +177,7 @@ pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> Result<Resolved, CliEr
     }
     let config = Config {
         listen,
+        metrics_listen: serve.metrics_listen.or(file.metrics_listen),
         projects,
         limits,
     };

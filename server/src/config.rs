@@ -207,6 +207,9 @@ impl ServerLimits {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// Serve `/metrics` (and the health endpoints) on this address instead
+    /// of the main listener (see [`crate::ops`]).
+    pub metrics_listen: Option<SocketAddr>,
     pub projects: Vec<Project>,
     pub limits: ServerLimits,
 }
@@ -217,6 +220,7 @@ impl Config {
     pub fn dev() -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            metrics_listen: None,
             projects: vec![Project::dev()],
             limits: ServerLimits::default(),
         }
@@ -264,6 +268,7 @@ pub enum ConfigError {
 ///
 /// ```toml
 /// listen = "0.0.0.0:4443"
+/// metrics_listen = "127.0.0.1:9464"   # optional: /metrics on its own port
 ///
 /// [[projects]]
 /// api_key = "123456"
@@ -300,6 +305,7 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub listen: Option<SocketAddr>,
+    pub metrics_listen: Option<SocketAddr>,
     #[serde(default)]
     pub projects: Vec<Project>,
     #[serde(default)]

@@ -14,8 +14,9 @@
 //! Splitting them means a client that stops reading only fills its own
 //! queue; the hub never waits on a socket.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
@@ -29,6 +30,7 @@ use crate::auth::{verify_session_id, verify_token};
 use crate::held::Held;
 use crate::hub::{JoinRequest, Membership};
 use crate::link::{close_code, frame, Closing, Frame, Link, LinkCtl};
+use crate::logging::{clip, clip_long};
 use crate::server::App;
 
 /// Longest time spent sending the last frames of a closing link.
@@ -38,9 +40,11 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// connection's not-yet-authenticated slot: the handshake must succeed by its
 /// deadline, and the slot is given back once it has.
 pub(crate) async fn run(socket: WebSocket, app: Arc<App>, pending: Option<Pending>) {
+    let _open = app.hub.metrics().link_opened();
     let (sink, mut stream) = socket.split();
     let limits = app.hub.limits().clone();
     let generation = app.hub.next_generation();
+    let peer = pending.as_ref().map(Pending::peer);
     // Room for a full replay (plus `resumed`) on top of the live queue, so
     // a resume can queue its backlog at once.
     let (link, rx) = Link::new(
@@ -49,6 +53,7 @@ pub(crate) async fn run(socket: WebSocket, app: Arc<App>, pending: Option<Pendin
         limits.replay_buffer_frames + 1,
         generation,
     );
+    let link = link.with_peer(peer);
     let writer = tokio::spawn(writer(
         sink,
         rx,
@@ -63,6 +68,7 @@ pub(crate) async fn run(socket: WebSocket, app: Arc<App>, pending: Option<Pendin
             .unwrap_or_else(|_| {
                 let within = app.hub.limits().auth_timeout.as_millis();
                 let message = format!("no connect accepted within {within} ms of connecting");
+                Attempt::unknown(peer).warn(&Refused::new(ErrorCode::TimedOut, message.clone()));
                 refuse(&link, ErrorCode::TimedOut, message, close_code::POLICY);
                 None
             }),
@@ -82,6 +88,73 @@ pub(crate) async fn run(socket: WebSocket, app: Arc<App>, pending: Option<Pendin
         reason: String::new(),
     });
     let _ = writer.await;
+}
+
+/// A refused handshake: what the client is told, and the precise reason
+/// for the log when the client is told less (a token refused before its
+/// signature proved it genuine, see [`crate::auth::TokenError`]).
+struct Refused {
+    code: ErrorCode,
+    message: String,
+    detail: Option<String>,
+}
+
+impl Refused {
+    fn new(code: ErrorCode, message: String) -> Self {
+        Refused {
+            code,
+            message,
+            detail: None,
+        }
+    }
+}
+
+impl From<(ErrorCode, String)> for Refused {
+    fn from((code, message): (ErrorCode, String)) -> Self {
+        Refused::new(code, message)
+    }
+}
+
+impl From<crate::hub::HubError> for Refused {
+    fn from(e: crate::hub::HubError) -> Self {
+        Refused::new(e.code, e.message)
+    }
+}
+
+/// Who tried to connect or resume, as far as the log is concerned: every
+/// refusal is logged at WARN with the peer, project, session and reason.
+struct Attempt<'a> {
+    kind: &'static str,
+    peer: Option<SocketAddr>,
+    project: &'a str,
+    session: &'a str,
+    connection: &'a str,
+}
+
+impl<'a> Attempt<'a> {
+    /// A link refused before it named a project or session.
+    fn unknown(peer: Option<SocketAddr>) -> Self {
+        Attempt {
+            kind: "handshake",
+            peer,
+            project: "-",
+            session: "-",
+            connection: "-",
+        }
+    }
+
+    fn warn(&self, r: &Refused) {
+        tracing::warn!(
+            peer = %crate::logging::peer(self.peer),
+            project = %clip(self.project),
+            session = %clip(self.session),
+            connection = %clip(self.connection),
+            code = r.code.as_i32(),
+            reason = %clip_long(r.detail.as_deref().unwrap_or(&r.message)),
+            "{} refused",
+            self.kind
+        );
+    }
 }
 
 /// Sends `Error { code, message }` and closes the link.
@@ -182,15 +255,17 @@ async fn handshake(
             _ = link.ctl().token().cancelled() => return None,
             m = next_frame(stream, idle) => m,
         };
+        let peer = link.peer();
         let msg = match msg {
             Incoming::Nothing => continue,
             Incoming::Gone(_) => return None,
             Incoming::Violation(code, message, close) => {
-                refuse(link, code, message, close);
+                refuse_logged(link, &Attempt::unknown(peer), (code, message).into(), close);
                 return None;
             }
             Incoming::Message(m) => *m,
         };
+        let metrics = app.hub.metrics();
         return match msg {
             ClientMessage::Connect {
                 version,
@@ -199,6 +274,13 @@ async fn handshake(
                 token,
                 suppress_connection_events,
             } => {
+                let attempt = Attempt {
+                    kind: "connect",
+                    peer,
+                    project: &api_key,
+                    session: &session_id,
+                    connection: "-",
+                };
                 let req = check_connect(
                     app,
                     version,
@@ -207,14 +289,13 @@ async fn handshake(
                     &token,
                     suppress_connection_events,
                 );
-                match req.and_then(|req| {
-                    app.hub
-                        .join(req, link.clone())
-                        .map_err(|e| (e.code, e.message))
-                }) {
+                let joined =
+                    req.and_then(|req| app.hub.join(req, link.clone()).map_err(Refused::from));
+                metrics.connect(joined.is_ok());
+                match joined {
                     Ok(who) => Some(who),
-                    Err((code, message)) => {
-                        refuse(link, code, message, close_code::POLICY);
+                    Err(r) => {
+                        refuse_logged(link, &attempt, r, close_code::POLICY);
                         None
                     }
                 }
@@ -227,6 +308,13 @@ async fn handshake(
                 resume_secret,
                 last_seq,
             } => {
+                let attempt = Attempt {
+                    kind: "resume",
+                    peer,
+                    project: &api_key,
+                    session: &session_id,
+                    connection: &connection_id,
+                };
                 let checked = check_version(version)
                     .and_then(|()| check_session(app, &api_key, &session_id))
                     .and_then(|()| {
@@ -240,41 +328,54 @@ async fn handshake(
                             )
                             .map_err(|e| (e.code, e.message))
                     });
+                metrics.resume(checked.is_ok());
                 match checked {
                     Ok(who) => Some(who),
-                    Err((code, message)) => {
-                        refuse(link, code, message, close_code::POLICY);
+                    Err(e) => {
+                        refuse_logged(link, &attempt, e.into(), close_code::POLICY);
                         None
                     }
                 }
             }
             ClientMessage::Signal { .. } => {
-                refuse(
+                refuse_logged(
                     link,
-                    ErrorCode::NotConnected,
-                    "signal before connect: send connect first".into(),
+                    &Attempt::unknown(peer),
+                    Refused::new(
+                        ErrorCode::NotConnected,
+                        "signal before connect: send connect first".into(),
+                    ),
                     close_code::PROTOCOL_ERROR,
                 );
                 None
             }
             other => {
-                refuse(
+                refuse_logged(
                     link,
-                    ErrorCode::ProtocolError,
-                    format!("expected connect or resume, got {}", kind_of(&other)),
+                    &Attempt::unknown(peer),
+                    Refused::new(
+                        ErrorCode::ProtocolError,
+                        format!("expected connect or resume, got {}", kind_of(&other)),
+                    ),
                     close_code::PROTOCOL_ERROR,
                 );
                 None
             }
         };
     }
-    refuse(
+    refuse_logged(
         link,
-        ErrorCode::ProtocolError,
-        "no connect received".into(),
+        &Attempt::unknown(link.peer()),
+        Refused::new(ErrorCode::ProtocolError, "no connect received".into()),
         close_code::PROTOCOL_ERROR,
     );
     None
+}
+
+/// Logs a refused handshake (see [`Attempt`]) and refuses the client.
+fn refuse_logged(link: &Link, attempt: &Attempt<'_>, r: Refused, close: u16) {
+    attempt.warn(&r);
+    refuse(link, r.code, r.message, close);
 }
 
 fn kind_of(m: &ClientMessage) -> &'static str {
@@ -321,18 +422,23 @@ fn check_connect(
     session_id: &str,
     token: &str,
     suppress: bool,
-) -> Result<JoinRequest, (ErrorCode, String)> {
+) -> Result<JoinRequest, Refused> {
     check_version(version)?;
     check_session(app, api_key, session_id)?;
-    let project = app.project(api_key).ok_or((
-        ErrorCode::AuthorizationFailure,
-        "unknown API key".to_string(),
-    ))?;
+    let project = app.project(api_key).ok_or_else(|| {
+        Refused::new(
+            ErrorCode::AuthorizationFailure,
+            "unknown API key".to_string(),
+        )
+    })?;
     let grant = verify_token(project, session_id, token).map_err(|e| {
         // The precise reason goes to the log; the client is told it only
         // once the signature proved the token genuine (TokenError docs).
-        tracing::info!(session = session_id, "token refused: {e}");
-        (ErrorCode::AuthorizationFailure, e.client_message())
+        Refused {
+            code: ErrorCode::AuthorizationFailure,
+            message: e.client_message(),
+            detail: Some(format!("token refused: {e}")),
+        }
     })?;
     Ok(JoinRequest {
         project_key: project.api_key.clone(),
@@ -392,7 +498,7 @@ async fn session_loop(
                 signal_type,
                 data,
                 to,
-            } => held.signal(&app.hub, who, seq, signal_type, data, to),
+            } => held.signal(&app.hub, who, seq, signal_type, data, to, Instant::now()),
             ClientMessage::Ack { seq } => app.hub.ack(who, seq),
             ClientMessage::Ping { id } => app.hub.send_control(who, &ServerMessage::Pong { id }),
             ClientMessage::Pong { .. } => {}
@@ -442,7 +548,13 @@ fn violation(
     message: String,
     close: u16,
 ) {
-    tracing::warn!(connection = %who.connection_id, "protocol violation: {message}");
+    tracing::warn!(
+        peer = %crate::logging::peer(link.peer()),
+        session = %who.session_id,
+        connection = %who.connection_id,
+        reason = %clip_long(&message),
+        "protocol violation; disconnecting it"
+    );
     let reason = message.clone();
     let closing = Closing {
         drain: false,

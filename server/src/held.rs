@@ -52,6 +52,8 @@ struct HeldSignal {
     /// turn comes, so its answer keeps its place in the order.
     body: Option<Body>,
     until: Instant,
+    /// When its frame was read (the routing latency metric counts from it).
+    received: std::time::Instant,
 }
 
 struct Body {
@@ -91,6 +93,8 @@ impl Held {
     }
 
     /// Hands a signal to the hub now, or holds it (behind any already held).
+    /// `received`: when its frame was read.
+    #[allow(clippy::too_many_arguments)]
     pub fn signal(
         &mut self,
         hub: &Hub,
@@ -99,10 +103,11 @@ impl Held {
         signal_type: String,
         data: String,
         to: Option<Vec<String>>,
+        received: std::time::Instant,
     ) {
         if self.queue.is_empty() {
             match hub.share_wait(who, to.as_deref(), data.len()) {
-                None => return hub.signal(who, seq, &signal_type, &data, to.as_deref()),
+                None => return hub.signal(who, seq, &signal_type, &data, to.as_deref(), received),
                 Some(room) => self.room = Some(room),
             }
         }
@@ -116,6 +121,7 @@ impl Held {
             seq,
             body,
             until: Instant::now() + hub.limits().sender_share_wait,
+            received,
         };
         self.bytes += held.weight();
         self.queue.push_back(held);
@@ -137,7 +143,14 @@ impl Held {
             };
             self.bytes -= s.weight();
             match s.body {
-                Some(b) => hub.signal(who, s.seq, &b.signal_type, &b.data, b.to.as_deref()),
+                Some(b) => hub.signal(
+                    who,
+                    s.seq,
+                    &b.signal_type,
+                    &b.data,
+                    b.to.as_deref(),
+                    s.received,
+                ),
                 None => hub.refuse_signal(
                     who,
                     s.seq,

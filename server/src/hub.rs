@@ -79,7 +79,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use protocol::messages::DisconnectReason;
 use protocol::{validate, ConnectionInfo, ErrorCode, ServerMessage, PROTOCOL_VERSION};
@@ -91,6 +91,7 @@ use crate::auth::Role;
 use crate::client_seq::{ClientSeqs, Verdict};
 use crate::config::ServerLimits;
 use crate::link::{close_code, frame, Closing, Frame, Link, PushError};
+use crate::metrics::{EvictionReason, Metrics, Source};
 use crate::rate::TokenBucket;
 use crate::replay::{ReplayBuffer, Sender};
 
@@ -145,11 +146,61 @@ struct Member {
     /// Which client seqs were processed, and how (see [`crate::client_seq`]).
     seqs: ClientSeqs,
     bucket: TokenBucket,
+    /// Rate-limit refusals since the last warning about them, and when
+    /// that warning was logged (at most one per [`RATE_WARN_INTERVAL`]).
+    rate_refused: u64,
+    rate_warned: Option<Instant>,
 }
+
+/// At most one warning per connection per this interval about its signals
+/// refused by the rate limit (a flood would otherwise log a line per signal).
+const RATE_WARN_INTERVAL: Duration = Duration::from_secs(1);
 
 impl Member {
     fn receives_connection_events(&self) -> bool {
         !self.suppress_events
+    }
+
+    /// Takes a token from the rate limit, or refuses (1602). Refusals are
+    /// logged at most once per [`RATE_WARN_INTERVAL`], with how many there
+    /// were since the last line.
+    fn take_token(
+        &mut self,
+        session: &str,
+        project: &str,
+        limits: &ServerLimits,
+    ) -> Result<(), HubError> {
+        if self.bucket.try_take() {
+            return Ok(());
+        }
+        self.rate_refused += 1;
+        let now = Instant::now();
+        if self
+            .rate_warned
+            .is_none_or(|t| now.duration_since(t) >= RATE_WARN_INTERVAL)
+        {
+            let peer = self.link.as_ref().and_then(Link::peer);
+            tracing::warn!(
+                peer = %crate::logging::peer(peer),
+                project,
+                session,
+                connection = %self.info.id,
+                refused = self.rate_refused,
+                "signal refused: rate limit of {}/s (burst {}) exceeded ({} refused since the last warning)",
+                limits.signal_rate_per_sec,
+                limits.signal_burst,
+                self.rate_refused,
+            );
+            self.rate_refused = 0;
+            self.rate_warned = Some(now);
+        }
+        Err(HubError::new(
+            ErrorCode::RateLimited,
+            format!(
+                "rate limit of {}/s (burst {}) exceeded",
+                limits.signal_rate_per_sec, limits.signal_burst
+            ),
+        ))
     }
 
     /// Would a frame of `len` bytes from `sender` pass the sender's share
@@ -175,6 +226,15 @@ enum Eviction {
     ReplayOverflow,
 }
 
+impl Eviction {
+    fn metric(self) -> EvictionReason {
+        match self {
+            Eviction::SlowConsumer => EvictionReason::SlowConsumer,
+            Eviction::ReplayOverflow => EvictionReason::ReplayOverflow,
+        }
+    }
+}
+
 struct Session {
     id: String,
     project_key: String,
@@ -188,6 +248,7 @@ struct Session {
     room: Arc<Notify>,
     /// Set once the session is removed from the map; joiners then retry.
     closed: bool,
+    metrics: Arc<Metrics>,
 }
 
 impl Session {
@@ -201,14 +262,15 @@ impl Session {
     ) -> Vec<(String, Eviction)> {
         let seq = self.next_seq + 1;
         let f = frame(&make(seq));
-        self.deliver_frame(limits, seq, f, None, to)
+        self.deliver_frame(limits, seq, f, None, to).0
     }
 
     /// Sends event `seq` (the next one), already serialized, from `from`,
     /// to the members `to` selects. A member whose replay buffer cannot take
     /// it, in frames or bytes, or whose queue is full, is returned to be
     /// evicted; so are the largest holders when the session as a whole
-    /// holds more than `session_buffer_bytes`.
+    /// holds more than `session_buffer_bytes`. Also returns how many
+    /// recipients it was queued to (kept for them, and not found full).
     fn deliver_frame(
         &mut self,
         limits: &ServerLimits,
@@ -216,11 +278,14 @@ impl Session {
         f: Frame,
         from: Sender,
         to: impl Fn(&str, &Member) -> bool,
-    ) -> Vec<(String, Eviction)> {
+    ) -> (Vec<(String, Eviction)>, usize) {
         debug_assert_eq!(seq, self.next_seq + 1);
         self.next_seq = seq;
         let len = f.len();
         let mut evicted = Vec::new();
+        // Counted here and published once (see crate::metrics).
+        let mut kept = 0usize;
+        let mut full = 0usize;
         for (id, m) in self.members.iter_mut() {
             if !to(id, m) {
                 continue;
@@ -233,20 +298,25 @@ impl Session {
             }
             m.replay.push(seq, f.clone(), from);
             self.retained_bytes += len;
+            kept += 1;
             if let Some(link) = &m.link {
                 match link.push(f.clone()) {
                     Ok(()) => {}
-                    Err(PushError::Full) => evicted.push((id.clone(), Eviction::SlowConsumer)),
+                    Err(PushError::Full) => {
+                        full += 1;
+                        evicted.push((id.clone(), Eviction::SlowConsumer));
+                    }
                     // The link is dying; its loss is reported separately and
                     // the replay buffer keeps the event for a resume.
                     Err(PushError::Closed) => {}
                 }
             }
         }
+        self.metrics.buffered(kept, kept * len);
         if self.retained_bytes > limits.session_buffer_bytes {
             self.largest_holders(limits, &mut evicted);
         }
-        evicted
+        (evicted, kept - full)
     }
 
     /// Adds to `evicted` the members holding the most, largest first, until
@@ -274,8 +344,10 @@ impl Session {
     fn release(&mut self, id: &str, acked: u64) {
         if let Some(m) = self.members.get_mut(id) {
             m.acked = m.acked.max(acked);
+            let frames = m.replay.len();
             let freed = m.replay.release_through(m.acked);
             self.retained_bytes -= freed;
+            self.metrics.released(frames - m.replay.len(), freed);
             if freed > 0 {
                 self.room.notify_waiters();
             }
@@ -331,6 +403,8 @@ impl Session {
                 continue;
             };
             self.retained_bytes -= m.replay.bytes();
+            self.metrics.released(m.replay.len(), m.replay.bytes());
+            self.metrics.left(reason, 1);
             self.room.notify_waiters();
             if let (Some(link), Some(c)) = (&m.link, closing) {
                 link.close(c);
@@ -347,7 +421,7 @@ impl Session {
             );
             for (victim, why) in evicted {
                 if queued.insert(victim.clone()) {
-                    work.push(eviction(&self.id, &victim, why));
+                    work.push(eviction(&self.metrics, &self.id, &victim, why));
                 }
             }
         }
@@ -358,7 +432,7 @@ impl Session {
         let work = evicted
             .into_iter()
             .filter(|(victim, _)| seen.insert(victim.clone()))
-            .map(|(victim, why)| eviction(&self.id, &victim, why))
+            .map(|(victim, why)| eviction(&self.metrics, &self.id, &victim, why))
             .collect();
         self.remove_all(limits, work);
     }
@@ -424,7 +498,14 @@ impl Session {
                 ));
             }
         }
-        let evicted = self.deliver_frame(limits, seq, f, sender, |id, _| is_target(id));
+        let (evicted, recipients) =
+            self.deliver_frame(limits, seq, f, sender, |id, _| is_target(id));
+        let source = if from.is_some() {
+            Source::Client
+        } else {
+            Source::Rest
+        };
+        self.metrics.signal_routed(source, recipients);
         self.handle_evictions(limits, evicted);
         Ok(())
     }
@@ -454,7 +535,13 @@ fn pages(infos: Vec<ConnectionInfo>) -> Vec<Vec<ConnectionInfo>> {
     out
 }
 
-fn eviction(session: &str, id: &str, why: Eviction) -> (String, DisconnectReason, Option<Closing>) {
+fn eviction(
+    metrics: &Metrics,
+    session: &str,
+    id: &str,
+    why: Eviction,
+) -> (String, DisconnectReason, Option<Closing>) {
+    metrics.evicted(why.metric());
     let (reason, message) = match why {
         Eviction::SlowConsumer => (
             DisconnectReason::SlowConsumer,
@@ -500,12 +587,17 @@ fn random_hex(bytes: usize) -> String {
     hex::encode(b)
 }
 
+/// A client signal as the hub gets it: type, data, targets (`None`: everyone)
+/// and when its frame was read.
+type SignalBody<'a> = (&'a str, &'a str, Option<&'a [String]>, Instant);
+
 /// The in-memory session hub.
 pub struct Hub {
     limits: ServerLimits,
     sessions: Mutex<HashMap<String, Arc<Mutex<Session>>>>,
     next_generation: AtomicU64,
     shutting_down: AtomicBool,
+    metrics: Arc<Metrics>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -539,7 +631,13 @@ impl Hub {
             sessions: Mutex::new(HashMap::new()),
             next_generation: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
+            metrics: Arc::new(Metrics::new()),
         }
+    }
+
+    /// What the hub counts (served at `/metrics`).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// The limits the hub enforces.
@@ -622,6 +720,7 @@ impl Hub {
                             retained_bytes: 0,
                             room: Arc::new(Notify::new()),
                             closed: false,
+                            metrics: Arc::clone(&self.metrics),
                         }))
                     })
                     .clone()
@@ -722,8 +821,11 @@ impl Hub {
                 acked: s.next_seq,
                 seqs: ClientSeqs::default(),
                 bucket: TokenBucket::new(limits.signal_rate_per_sec, limits.signal_burst),
+                rate_refused: 0,
+                rate_warned: None,
             },
         );
+        self.metrics.joined();
         tracing::info!(session = %s.id, connection = %id, members = s.members.len(), "connection joined");
         s.handle_evictions(limits, evicted);
         Ok(Membership {
@@ -821,7 +923,8 @@ impl Hub {
     }
 
     /// Handles signal `seq` from a member and queues its answer
-    /// (`signal_ack` or `signal_error`) on the member's link.
+    /// (`signal_ack` or `signal_error`) on the member's link. `received`:
+    /// when its frame was read (for the routing latency metric).
     pub fn signal(
         &self,
         who: &Membership,
@@ -829,8 +932,9 @@ impl Hub {
         signal_type: &str,
         data: &str,
         to: Option<&[String]>,
+        received: Instant,
     ) {
-        self.answer_signal(who, seq, Ok((signal_type, data, to)));
+        self.answer_signal(who, seq, Ok((signal_type, data, to, received)));
     }
 
     /// Answers signal `seq` from a member with `why`, without routing it
@@ -840,35 +944,43 @@ impl Hub {
         self.answer_signal(who, seq, Err(why));
     }
 
-    fn answer_signal(
-        &self,
-        who: &Membership,
-        seq: u64,
-        body: Result<(&str, &str, Option<&[String]>), HubError>,
-    ) {
+    fn answer_signal(&self, who: &Membership, seq: u64, body: Result<SignalBody<'_>, HubError>) {
         let Some(s) = self.session(&who.session_id) else {
             return;
         };
-        let mut s = lock(&s);
+        let mut guard = lock(&s);
+        // Borrowed field by field below (a member and the session's ids).
+        let s: &mut Session = &mut guard;
         let limits = &self.limits;
+        let metrics = &self.metrics;
         let Some(m) = s.members.get_mut(&who.connection_id) else {
             return;
         };
+        metrics.signal_received(Source::Client);
         let answer = match m.seqs.begin(seq) {
             // Already processed (the client sent it again after a resume):
             // answer the same way, do not route again.
-            Verdict::Repeat(Ok(())) => Ok(()),
-            Verdict::Repeat(Err(code)) => Err(HubError::new(
-                code,
-                format!("signal {seq} was refused when first sent (error {code}); not routed"),
-            )),
+            Verdict::Repeat(Ok(())) => {
+                metrics.signal_repeated();
+                Ok(())
+            }
+            Verdict::Repeat(Err(code)) => {
+                metrics.signal_repeated();
+                Err(HubError::new(
+                    code,
+                    format!("signal {seq} was refused when first sent (error {code}); not routed"),
+                ))
+            }
             Verdict::OutOfOrder(message) => {
                 tracing::debug!(connection = %who.connection_id, seq, "signal refused: {message}");
+                metrics.signal_refused(Source::Client, ErrorCode::ProtocolError);
                 Err(HubError::new(ErrorCode::ProtocolError, message))
             }
             Verdict::Next => {
+                let mut received = None;
                 let checked = body
-                    .and_then(|(signal_type, data, to)| {
+                    .and_then(|(signal_type, data, to, at)| {
+                        received = Some(at);
                         validate::signal(signal_type, data, to)
                             .map_err(|e| HubError::new(e.code(), e.to_string()))
                             .map(|()| (signal_type, data, to))
@@ -883,26 +995,22 @@ impl Hub {
                             ))
                         }
                     })
-                    .and_then(|b| {
-                        if m.bucket.try_take() {
-                            Ok(b)
-                        } else {
-                            Err(HubError::new(
-                                ErrorCode::RateLimited,
-                                format!(
-                                    "rate limit of {}/s (burst {}) exceeded",
-                                    limits.signal_rate_per_sec, limits.signal_burst
-                                ),
-                            ))
-                        }
-                    });
+                    .and_then(|b| m.take_token(&s.id, &s.project_key, limits).map(|()| b));
                 let result = checked.and_then(|(signal_type, data, to)| {
                     s.route(limits, Some(&who.connection_id), signal_type, data, to)
                 });
-                if let Err(e) = &result {
-                    tracing::debug!(connection = %who.connection_id, seq, code = e.code.as_i32(), "signal refused: {}", e.message);
-                    if let Some(m) = s.members.get_mut(&who.connection_id) {
-                        m.seqs.refused(seq, e.code);
+                match &result {
+                    Ok(()) => {
+                        if let Some(at) = received {
+                            metrics.routing_latency(at.elapsed());
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!(connection = %who.connection_id, seq, code = e.code.as_i32(), "signal refused: {}", e.message);
+                        metrics.signal_refused(Source::Client, e.code);
+                        if let Some(m) = s.members.get_mut(&who.connection_id) {
+                            m.seqs.refused(seq, e.code);
+                        }
                     }
                 }
                 result
@@ -919,7 +1027,7 @@ impl Hub {
         // The sender may have been evicted by its own broadcast.
         let Some(m) = s.members.get(&who.connection_id) else {
             let empty = s.members.is_empty();
-            drop(s);
+            drop(guard);
             if empty {
                 self.gc(&who.session_id);
             }
@@ -1139,6 +1247,22 @@ impl Hub {
         signal_type: &str,
         data: &str,
     ) -> Result<(), HubError> {
+        self.metrics.signal_received(Source::Rest);
+        let result = self.route_from_server(project_key, session_id, to, signal_type, data);
+        if let Err(e) = &result {
+            self.metrics.signal_refused(Source::Rest, e.code);
+        }
+        result
+    }
+
+    fn route_from_server(
+        &self,
+        project_key: &str,
+        session_id: &str,
+        to: Option<Vec<String>>,
+        signal_type: &str,
+        data: &str,
+    ) -> Result<(), HubError> {
         validate::signal(signal_type, data, to.as_deref())
             .map_err(|e| HubError::new(e.code(), e.to_string()))?;
         let s = self.project_session(project_key, session_id)?;
@@ -1229,6 +1353,8 @@ impl Hub {
             let mut s = lock(&s);
             s.closed = true;
             for (_, m) in s.members.drain() {
+                self.metrics.released(m.replay.len(), m.replay.bytes());
+                self.metrics.left(DisconnectReason::ServerShutdown, 1);
                 if let Some(link) = m.link {
                     link.close(Closing {
                         drain: true,

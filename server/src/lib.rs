@@ -16,6 +16,9 @@
 //! * [`replay`] — one member's un-acknowledged events, their bytes and senders;
 //! * [`rate`] — the per-connection signal rate limit;
 //! * [`rest`] — the REST API routes;
+//! * [`metrics`] — what `/metrics` reports; `ops` — `/healthz`, `/readyz`,
+//!   `/metrics`, the request log, the optional metrics listener;
+//! * [`logging`] — log filter and format, the start-up line;
 //! * [`cli`] — the command line of the `otc-server` binary.
 //!
 //! Embedding (tests, benchmarks):
@@ -42,6 +45,9 @@ pub mod hub;
 pub mod issues;
 pub mod linger;
 pub mod link;
+pub mod logging;
+pub mod metrics;
+mod ops;
 pub mod rate;
 pub mod replay;
 pub mod rest;

@@ -14,6 +14,7 @@
 //! and wakes the link's writer task, which sends it best-effort and ends the
 //! link.
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -119,6 +120,8 @@ pub struct Link {
     ctl: Arc<LinkCtl>,
     /// Identifies this link among the successive links of one connection.
     pub generation: u64,
+    /// The client's address (for logs), when known.
+    peer: Option<SocketAddr>,
 }
 
 impl Link {
@@ -141,8 +144,20 @@ impl Link {
             live_limit_bytes,
             ctl: Arc::new(LinkCtl::default()),
             generation,
+            peer: None,
         };
         (link, rx)
+    }
+
+    /// The same link, knowing its client's address.
+    pub fn with_peer(mut self, peer: Option<SocketAddr>) -> Self {
+        self.peer = peer;
+        self
+    }
+
+    /// The client's address, when known.
+    pub fn peer(&self) -> Option<SocketAddr> {
+        self.peer
     }
 
     /// The control block shared with the link's tasks.

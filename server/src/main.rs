@@ -5,38 +5,25 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use otc_server::cli::{self, Cli, Command};
-use tracing_subscriber::EnvFilter;
 
-fn init_logging(level: Option<&str>, default: &str) {
-    let filter = match level {
-        Some(l) => EnvFilter::try_new(l),
-        None => EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(default)),
-    }
-    .unwrap_or_else(|e| {
-        eprintln!("otc-server: bad log filter ({e}); using info");
-        EnvFilter::new("info")
-    });
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+/// Sets up logging (`server/src/logging.rs`); an invalid filter is an error.
+fn init_logging(common: &cli::CommonArgs, default: &str) -> Result<(), cli::CliError> {
+    otc_server::logging::init(common.log_level.as_deref(), common.log_format, default)
+        .map_err(cli::CliError::Usage)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Some(Command::CreateSession) => {
-            init_logging(cli.common.log_level.as_deref(), "warn");
-            cli::create_session(&cli.common).map(|s| println!("{s}"))
-        }
-        Some(Command::Token(args)) => {
-            init_logging(cli.common.log_level.as_deref(), "warn");
-            cli::token(&cli.common, args).map(|t| println!("{t}"))
-        }
-        Some(Command::RestToken(args)) => {
-            init_logging(cli.common.log_level.as_deref(), "warn");
-            cli::rest_token(&cli.common, args).map(|t| println!("{t}"))
-        }
+        Some(Command::CreateSession) => init_logging(&cli.common, "warn")
+            .and_then(|()| cli::create_session(&cli.common))
+            .map(|s| println!("{s}")),
+        Some(Command::Token(args)) => init_logging(&cli.common, "warn")
+            .and_then(|()| cli::token(&cli.common, args))
+            .map(|t| println!("{t}")),
+        Some(Command::RestToken(args)) => init_logging(&cli.common, "warn")
+            .and_then(|()| cli::rest_token(&cli.common, args))
+            .map(|t| println!("{t}")),
         Some(Command::Serve(args)) => serve(&cli.common, args),
         None => serve(&cli.common, &cli.serve),
     };
@@ -50,7 +37,7 @@ fn main() -> ExitCode {
 }
 
 fn serve(common: &cli::CommonArgs, args: &cli::ServeArgs) -> Result<(), cli::CliError> {
-    init_logging(common.log_level.as_deref(), "info");
+    init_logging(common, "info")?;
     let resolved = cli::resolve(common, args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -107,6 +107,8 @@ pub struct ServerHandle {
     addr: SocketAddr,
     app: Arc<App>,
     serve: JoinHandle<()>,
+    /// The separate metrics listener, if configured.
+    ops: Option<crate::ops::OpsServer>,
 }
 
 /// Binds `config.listen`, spawns the server on the current tokio runtime and
@@ -122,6 +124,15 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServerError> {
         addr: listen,
         source,
     })?;
+    let ops_listener = match config.metrics_listen {
+        Some(at) => {
+            let bind_err = |source| ServerError::Bind { addr: at, source };
+            let l = TcpListener::bind(at).await.map_err(bind_err)?;
+            let bound = l.local_addr().map_err(bind_err)?;
+            Some((l, bound))
+        }
+        None => None,
+    };
     let app = Arc::new(App {
         hub: Arc::new(Hub::new(config.limits.clone())),
         pending: Gate::new(&config.limits),
@@ -131,8 +142,14 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServerError> {
     });
     let router = router(Arc::clone(&app));
     let serve = tokio::spawn(accept_loop(listener, router, Arc::clone(&app)));
-    tracing::info!(%addr, "listening (WebSocket at {WS_PATH})");
-    Ok(ServerHandle { addr, app, serve })
+    let ops = ops_listener.map(|(l, at)| crate::ops::OpsServer::spawn(l, at, Arc::clone(&app)));
+    crate::logging::log_start(&app.config, addr, ops.as_ref().map(|o| o.addr()));
+    Ok(ServerHandle {
+        addr,
+        app,
+        serve,
+        ops,
+    })
 }
 
 /// Binds `addr` like [`TcpListener::bind`] (address reuse on Unix), with a
@@ -201,7 +218,7 @@ async fn accept_loop(listener: TcpListener, router: Router, app: Arc<App>) {
                 }
             }
         };
-        match app.pending.admit(peer.ip()) {
+        match app.pending.admit(peer) {
             Ok(pending) => {
                 connections.spawn(serve_connection(
                     tcp,
@@ -311,7 +328,7 @@ async fn serve_connection(tcp: TcpStream, pending: Pending, router: Router, app:
 fn router(app: Arc<App>) -> Router {
     Router::new()
         .route(WS_PATH, get(ws_upgrade))
-        .route("/health", get(|| async { "ok" }))
+        .merge(crate::ops::routes(app.config.metrics_listen.is_none()))
         .merge(crate::rest::routes())
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
@@ -320,6 +337,10 @@ fn router(app: Arc<App>) -> Router {
                 "this route does not take that method",
             )
         })
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            crate::ops::request_log,
+        ))
         .with_state(app)
 }
 
@@ -393,6 +414,11 @@ impl ServerHandle {
         &self.app.config
     }
 
+    /// The address of the separate metrics listener, if configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.ops.as_ref().map(|o| o.addr())
+    }
+
     /// Connections accepted but not yet authenticated (the WebSocket
     /// `connect` not yet accepted), HTTP ones included.
     pub fn pending_connections(&self) -> usize {
@@ -400,7 +426,9 @@ impl ServerHandle {
     }
 
     /// Graceful shutdown: stop accepting, tell every client, drain, wait for
-    /// the links (bounded by a timeout), return.
+    /// the links (bounded by a timeout), return. `/readyz` answers 503 from
+    /// the start of it (the cancelled token); the metrics listener, if any,
+    /// stays up until the end.
     pub async fn shutdown(self) {
         tracing::info!("shutting down");
         self.app.shutdown.cancel();
@@ -413,6 +441,9 @@ impl ServerHandle {
             tracing::warn!("some links did not close in time");
         }
         let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, self.serve).await;
+        if let Some(ops) = self.ops {
+            ops.stop().await;
+        }
         tracing::info!("stopped");
     }
 }

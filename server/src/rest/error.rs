@@ -110,16 +110,20 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+/// The message of a refusal, kept in the response's extensions for the
+/// request log ([`crate::ops::request_log`]), which logs it with the status.
+#[derive(Debug, Clone)]
+pub struct RefusalReason(pub Cow<'static, str>);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if self.status.is_client_error() {
-            tracing::debug!(status = %self.status, "REST request refused: {}", self.message);
-        }
         let body = Body {
             code: self.status.as_u16(),
             message: &self.message,
         };
         let mut resp = (self.status, Json(body)).into_response();
+        resp.extensions_mut()
+            .insert(RefusalReason(self.message.clone()));
         if self.basic_challenge {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
