@@ -403,7 +403,7 @@ fn constructor_and_settings_argument_errors() {
             "",
             "not a url",
             "ftp://127.0.0.1:1",
-            "https://127.0.0.1:1",
+            "gopher://127.0.0.1:1",
             "http://",
         ] {
             let u = cs(url);
@@ -418,11 +418,18 @@ fn constructor_and_settings_argument_errors() {
             otc_session_settings_set_server_url(std::ptr::null_mut(), key.as_ptr()),
             invalid
         );
-        let u = cs("ws://[::1]:4443");
-        assert_eq!(
-            otc_session_settings_set_server_url(st, u.as_ptr()),
-            OTC_SUCCESS
-        );
+        for good in [
+            "ws://[::1]:4443",
+            "https://127.0.0.1:1",
+            "wss://otc.example",
+        ] {
+            let u = cs(good);
+            assert_eq!(
+                otc_session_settings_set_server_url(st, u.as_ptr()),
+                OTC_SUCCESS,
+                "{good:?}"
+            );
+        }
         assert_eq!(
             otc_session_settings_set_server_url(st, std::ptr::null()),
             OTC_SUCCESS
