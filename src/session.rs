@@ -3,8 +3,8 @@
 //!
 //! ```text
 //!   new ──connect──▶ connecting ──server says connected──▶ connected ◀──────┐
-//!    ▲                   │ failure: on_error               │  │  link lost:  │ resumed:
-//!    │                   ▼                                 │  │  on_reconn-  │ on_reconnected
+//!    ▲                   │ failure: on_error,              │  │  link lost:  │ resumed:
+//!    │                   ▼   on_disconnected               │  │  on_reconn-  │ on_reconnected
 //!    └─────────────  disconnected ◀── disconnect ──────────┘  │  ection_     │
 //!      (connect again)   ▲  ▲                                 ▼  started     │
 //!                        │  └── refused / window over ──  reconnecting ──────┘

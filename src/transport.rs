@@ -85,6 +85,10 @@ fn endpoint(base: &str) -> Result<url::Url> {
     }
     url.set_query(None);
     url.set_fragment(None);
+    // Credentials in a server URL mean nothing to otc-server (the token
+    // authenticates); dropped so that no log line shows them.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
     Ok(url)
 }
 
@@ -168,8 +172,8 @@ impl Route {
     }
 }
 
-/// Where `{url}` goes, for the log: `wss://h:p/v1/ws through the proxy
-/// http://p:3128` (never the proxy's credentials).
+/// For the log: `wss://h:p/v1/ws through the proxy http://p:3128` (never
+/// the proxy's credentials).
 impl fmt::Display for Route {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.url)?;
@@ -534,6 +538,7 @@ mod tests {
         assert_eq!(ws_url("ws://h:1/v1/ws").unwrap(), "ws://h:1/v1/ws");
         assert_eq!(ws_url("https://h:1").unwrap(), "wss://h:1/v1/ws");
         assert_eq!(ws_url("wss://h/x").unwrap(), "wss://h/x/v1/ws");
+        assert_eq!(ws_url("https://u:p@h:1").unwrap(), "wss://h:1/v1/ws");
         for bad in ["", "nonsense", "ftp://h:1", "http://"] {
             assert!(ws_url(bad).is_err(), "{bad:?} accepted");
         }

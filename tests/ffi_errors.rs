@@ -327,6 +327,11 @@ fn connect_failures_are_reported_through_on_error() {
         "expected authorization failure: {evs:?}"
     );
     assert!(!evs.contains(&Ev::Connected));
+    // Every failed connect ends with on_disconnected, after on_error.
+    let evs = c
+        .rec
+        .wait_for("on_disconnected after the failure", &Ev::Disconnected);
+    assert!(matches!(evs.last(), Some(Ev::Disconnected)), "{evs:?}");
     // The session may connect again after a failure.
     let good = cs(&server().token(&sid, None));
     assert_eq!(
