@@ -166,8 +166,8 @@ TEST_PROFILE ?= debug
 test-build:
 	@$(MAKE) --no-print-directory lib server PROFILE=$(TEST_PROFILE)
 
-# pkg-config and valgrind (and python3-venv for the Python suite) are
-# installed when missing and possible; the C suite explains what is absent.
+# pkg-config and valgrind (and python3-venv for the Python suite, tinyproxy
+# for the library's proxy tests) are installed when missing and possible; the C suite explains what is absent.
 test-tools:
 	@scripts/ensure-tools.sh
 

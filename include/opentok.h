@@ -975,12 +975,24 @@ typedef struct otc_session_callbacks {
                              const char *name);
   void (*on_archive_stopped)(struct otc_session *session, void *user_data, const char *archive_id);
   /**
-   * Something failed: connecting (authorization, unreachable server, ...),
-   * a link that could not be resumed (`OTC_SESSION_CONNECTION_DROPPED`),
-   * the server dropping this client because a bounded buffer overflowed
-   * (`OTC_SIGNAL_BUFFER_FULL`), or signals that were accepted but could
-   * not be sent before the session ended (one call saying how many).
-   * When the session ends, `on_disconnected` follows.
+   * Something failed: connecting, a link that could not be resumed
+   * (`OTC_SESSION_CONNECTION_DROPPED`), the server dropping this client
+   * because a bounded buffer overflowed (`OTC_SIGNAL_BUFFER_FULL`), or
+   * signals that were accepted but could not be sent before the session
+   * ended (one call saying how many). When the session ends,
+   * `on_disconnected` follows. `error_string` names the cause.
+   *
+   * A connect that fails gets one `on_error`, then `on_disconnected`:
+   * `OTC_SESSION_CONNECTION_FAILED` (1006) when the server cannot be
+   * reached or spoken to: connection refused, host name not resolved,
+   * TLS handshake failed, certificate untrusted, expired or not valid for
+   * the host, proxy unreachable or refusing `CONNECT` (407 included),
+   * HTTP error status on the WebSocket upgrade; `OTC_SESSION_CONNECTION_TIMED_OUT`
+   * (1021) when a step took too long (10 s for the whole connect, the
+   * message says which step); the server's own refusals keep their codes
+   * (`OTC_SESSION_AUTHORIZATION_FAILURE` 1004, `OTC_SESSION_INVALID_SESSION`
+   * 1005, `OTC_SESSION_CONNECTION_LIMIT_EXCEEDED` 1027,
+   * `OTC_SESSION_CONNECTION_REFUSED` 1023 from a server shutting down).
    */
   void (*on_error)(struct otc_session *session,
                    void *user_data,
@@ -2126,9 +2138,15 @@ struct otc_session *otc_session_new_with_settings(const char *apikey,
 otc_status otc_session_delete(struct otc_session *session);
 
 /**
- * Starts connecting with `token`; `on_connected` or `on_error` follows.
+ * Starts connecting with `token`; `on_connected` follows, or `on_error`
+ * then `on_disconnected` (see `on_error` in `otc_session_callbacks` for the
+ * codes: 1006 for an unreachable server, TLS, certificate or proxy
+ * failures, 1021 for timeouts). The link goes to the server URL (settings,
+ * `OTC_SERVER_URL`, default), through the proxy of the settings if any.
  * Returns `OTC_SESSION_ILLEGAL_STATE` if the session is already connecting
- * or connected.
+ * or connected, `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for an empty or
+ * oversize token, a malformed `OTC_SERVER_URL`, or an unusable
+ * `OTC_CA_FILE` (when TLS is used).
  *
  * # Safety
  * `token` is NULL or NUL-terminated.
@@ -2294,10 +2312,19 @@ otc_status otc_session_settings_set_connection_events_suppressed(struct otc_sess
 
 /**
  * Extension: not in the Vonage SDK. Sets the base URL of the `otc-server`
- * to use, `"http://host:port"` or `"ws://host:port"` (TLS is not supported
- * yet). Without it a session uses the environment variable `OTC_SERVER_URL`,
- * else `http://127.0.0.1:4443`. NULL clears a URL set before. Returns
- * `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for a malformed URL.
+ * to use: `"http://host:port"` or `"ws://host:port"` for a plain link,
+ * `"https://host:port"` or `"wss://host:port"` for TLS (the port defaults
+ * to 80 or 443). Without it a session uses the environment variable
+ * `OTC_SERVER_URL`, else `http://127.0.0.1:4443`. NULL clears a URL set
+ * before. Returns `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for a malformed
+ * URL or another scheme.
+ *
+ * TLS trusts the system's certificate store (plus
+ * `otc_session_settings_set_ca_file` or `OTC_CA_FILE`), and always checks
+ * the certificate's chain, dates and that it names the URL's host (a DNS
+ * name, or an IP address); there is no way to turn that off. A failure
+ * reaches `on_error` with `OTC_SESSION_CONNECTION_FAILED` and the cause
+ * (for example "TLS: certificate not valid for name 'localhost' ...").
  *
  * # Safety
  * `settings` is NULL or came from `otc_session_settings_new`; `url` is NULL
@@ -2322,6 +2349,26 @@ otc_status otc_session_settings_set_server_url(struct otc_session_settings *sett
  */
 otc_status otc_session_settings_set_reconnection_window_ms(struct otc_session_settings *settings,
                                                            int64_t window_ms);
+
+/**
+ * Extension: not in the Vonage SDK. Trusts the CA certificates of the PEM
+ * file at `path` for TLS (a `wss://`/`https://` server URL, an `https://`
+ * proxy), in addition to the system's store, never instead of it. The file
+ * is read and checked now: unreadable, not PEM, no certificate, or a
+ * certificate that cannot be a trust anchor returns
+ * `OTC_SESSION_NULL_OR_INVALID_PARAMETER` and logs why (the settings keep
+ * what they had). NULL clears a file set before. Without this setting a
+ * session uses the file named by the environment variable `OTC_CA_FILE`,
+ * read when it connects (a bad one makes `otc_session_connect` return
+ * `OTC_SESSION_NULL_OR_INVALID_PARAMETER`); the variable is only looked at
+ * when the session uses TLS.
+ *
+ * # Safety
+ * `settings` is NULL or came from `otc_session_settings_new`; `path` is
+ * NULL or NUL-terminated.
+ */
+otc_status otc_session_settings_set_ca_file(struct otc_session_settings *settings,
+                                            const char *path);
 
 /**
  * Frees settings.
@@ -2381,10 +2428,19 @@ otc_status otc_session_settings_set_custom_ice_config(struct otc_session_setting
                                                       const struct otc_custom_ice_config *custom_ice_config);
 
 /**
- * The SDK's IP proxy: an `http://` or `https://` URL of an HTTP proxy
- * (NULL clears it). Checked and kept; this version does not use it yet —
- * the session connects to the server directly, and says so in the log
- * (once) — a later version tunnels through it. 1011 for a malformed URL.
+ * The SDK's IP proxy: every link of the session (the first connect and
+ * every reconnection attempt) goes through the HTTP forward proxy at
+ * `proxy_url`, `"http://host:port"` or `"https://host:port"` (TLS to the
+ * proxy itself; the port defaults to 80 or 443), with `CONNECT host:port`
+ * to the server: a `ws://` server link is then plain inside the tunnel, a
+ * `wss://` one is TLS end to end with the server. `"http://user:password@host:port"`
+ * (percent-encoded) sends `Proxy-Authorization: Basic`. Nothing else
+ * selects a proxy: the `http_proxy`, `https_proxy` and `no_proxy`
+ * environment variables are not read. NULL clears it (direct links).
+ * Returns `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for a malformed URL or
+ * another scheme. A proxy that cannot be reached or refuses the tunnel
+ * (any answer but 2xx, 407 included) reaches `on_error` with
+ * `OTC_SESSION_CONNECTION_FAILED` and the proxy's answer.
  *
  * # Safety
  * `settings` is NULL or came from `otc_session_settings_new`; `proxy_url`

@@ -7,6 +7,9 @@
 #                the SDK-style suite (scripts/sdk-style-tests.sh) builds a
 #                program the way the Vonage Linux SDK samples are built:
 #                CMake, clang++ -std=c++14 -stdlib=libc++
+#   tinyproxy    the library's proxy tests (tests/http_proxy.rs) run a real
+#                HTTP forward proxy; they fail, saying to run this script,
+#                when it is missing
 # Uses apt-get when it is available and we may use it (root, or sudo without
 # a password); otherwise it says what is missing and leaves the decision to
 # the suites (the C suite fails clearly without pkg-config and skips, loudly,
@@ -20,6 +23,8 @@ if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import ensurepip, venv'
     missing+=(python3-venv)
 fi
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+# Debian installs it in /usr/bin; look in sbin too (not on every PATH).
+{ command -v tinyproxy || [ -x /usr/sbin/tinyproxy ]; } >/dev/null 2>&1 || missing+=(tinyproxy)
 command -v clang++ >/dev/null 2>&1 || missing+=(clang)
 # libc++ is there when clang++ can compile and link a program against it.
 libcxx_works() {

@@ -3,8 +3,8 @@
 //!
 //! ```text
 //!   new ──connect──▶ connecting ──server says connected──▶ connected ◀──────┐
-//!    ▲                   │ failure: on_error               │  │  link lost:  │ resumed:
-//!    │                   ▼                                 │  │  on_reconn-  │ on_reconnected
+//!    ▲                   │ failure: on_error,              │  │  link lost:  │ resumed:
+//!    │                   ▼   on_disconnected               │  │  on_reconn-  │ on_reconnected
 //!    └─────────────  disconnected ◀── disconnect ──────────┘  │  ection_     │
 //!      (connect again)   ▲  ▲                                 ▼  started     │
 //!                        │  └── refused / window over ──  reconnecting ──────┘
@@ -66,8 +66,10 @@ use crate::error::{Error, Result};
 use crate::issue_report;
 use crate::log::{self, Level};
 use crate::outbox::{Outbox, Outgoing, Pending};
+use crate::proxy::ProxyConfig;
 use crate::reconnect::Policy;
-use crate::transport::{self, ReadEnd, Reader, Writer};
+use crate::tls::CaBundle;
+use crate::transport::{self, ReadEnd, Reader, Route, Stage, Writer};
 
 /// Environment variable naming the server's base URL.
 pub const SERVER_URL_ENV: &str = "OTC_SERVER_URL";
@@ -91,8 +93,13 @@ pub struct Settings {
     /// How long to try resuming after the link drops; `None` = a little
     /// longer than the server's grace period, zero = never reconnect.
     pub reconnection_window: Option<Duration>,
-    /// The SDK's IP proxy setting (`otc_session_settings_set_proxy_url`).
-    pub proxy_url: Option<String>,
+    /// The HTTP proxy every link goes through
+    /// (`otc_session_settings_set_proxy_url`); `None` = direct.
+    pub proxy: Option<ProxyConfig>,
+    /// Extra trusted CA certificates for TLS
+    /// (`otc_session_settings_set_ca_file`); `None` = the environment
+    /// variable `OTC_CA_FILE`, else the system's store alone.
+    pub ca_file: Option<CaBundle>,
     /// Settings of the SDK that only concern media: accepted and kept so
     /// code written for the SDK runs unchanged, never used here.
     pub media: MediaOptions,
@@ -124,10 +131,23 @@ pub struct IceServer {
 }
 
 impl Settings {
-    /// Checks and stores a server URL (`http://host:port` or `ws://host:port`).
+    /// Checks and stores a server URL (`http://`, `https://`, `ws://` or
+    /// `wss://` `host:port`).
     pub fn set_server_url(&mut self, url: &str) -> Result<()> {
         transport::ws_url(url)?;
         self.server_url = Some(url.to_string());
+        Ok(())
+    }
+
+    /// Checks and stores a proxy URL; `None` clears it.
+    pub fn set_proxy_url(&mut self, url: Option<&str>) -> Result<()> {
+        self.proxy = url.map(ProxyConfig::parse).transpose()?;
+        Ok(())
+    }
+
+    /// Reads, checks and keeps a CA file; `None` clears it.
+    pub fn set_ca_file(&mut self, path: Option<&str>) -> Result<()> {
+        self.ca_file = path.map(CaBundle::load).transpose()?;
         Ok(())
     }
 }
@@ -316,7 +336,14 @@ impl Session {
                 token.len()
             )));
         }
-        let url = transport::ws_url(&self.server_base_url())?;
+        let route = Route::new(
+            &self.server_base_url(),
+            self.settings.proxy.as_ref(),
+            || match &self.settings.ca_file {
+                Some(ca) => Ok(Some(ca.clone())),
+                None => CaBundle::from_env(),
+            },
+        )?;
         let me = self
             .me
             .upgrade()
@@ -347,11 +374,11 @@ impl Session {
         };
         notes.push(
             Level::Info,
-            format_args!("session {}: connecting to {url}", self.session_id),
+            format_args!("session {}: connecting to {route}", self.session_id),
         );
         let task = self
             .rt
-            .spawn(run_link(me, inner.epoch, url, connect, stop.clone()))
+            .spawn(run_link(me, inner.epoch, route, connect, stop.clone()))
             .abort_handle();
         inner.link = Some(Link {
             writer: None,
@@ -629,7 +656,8 @@ impl Session {
         true
     }
 
-    /// The connect attempt failed before the session was connected.
+    /// The connect attempt failed before the session was connected:
+    /// `on_error`, then `on_disconnected`.
     fn connect_failed(&self, epoch: u64, err: Error) {
         let mut notes = log::Deferred::default();
         let mut inner = self.lock();
@@ -646,6 +674,7 @@ impl Session {
             message: c_string_lossy(&err.reason),
             code: err.code.as_i32(),
         });
+        self.emit(Event::Disconnected);
     }
 
     /// The link of a connected session broke: go `reconnecting` and tell
@@ -940,12 +969,14 @@ struct ResumeTicket {
 async fn run_link(
     session: Arc<Session>,
     epoch: u64,
-    url: String,
+    route: Route,
     connect: ClientMessage,
     stop: Arc<Notify>,
 ) {
+    let mut stage = Stage::default();
     let opened = tokio::time::timeout(DEFAULT_CONNECT_TIMEOUT, async {
-        let (writer, mut reader) = transport::open(&url).await?;
+        let (writer, mut reader) = transport::open(&route, &mut stage).await?;
+        stage = Stage::Answer;
         writer.send(&connect);
         let first = reader.next().await;
         Ok::<_, Error>((writer, reader, first))
@@ -955,7 +986,10 @@ async fn run_link(
         Err(_) => {
             let e = Error::new(
                 ErrorCode::TimedOut,
-                format!("no answer from {url} within {DEFAULT_CONNECT_TIMEOUT:?}"),
+                format!(
+                    "timed out after {DEFAULT_CONNECT_TIMEOUT:?} {}",
+                    route.waiting_for(stage)
+                ),
             );
             return session.connect_failed(epoch, e);
         }
@@ -1016,7 +1050,7 @@ async fn run_link(
         if !session.reconnection_started(epoch, &lost) {
             return;
         }
-        match resume(&session, epoch, &url, &ticket, &policy).await {
+        match resume(&session, epoch, &route, &ticket, &policy).await {
             Ok((w, r)) => (writer, reader) = (w, r),
             Err(end) => return session.link_down(epoch, end),
         }
@@ -1028,7 +1062,7 @@ async fn run_link(
 async fn resume(
     session: &Session,
     epoch: u64,
-    url: &str,
+    route: &Route,
     ticket: &ResumeTicket,
     policy: &Policy,
 ) -> std::result::Result<(Writer, Reader), End> {
@@ -1053,8 +1087,10 @@ async fn resume(
             last_seq: session.last_event_seq(),
         };
         let limit = policy.attempt_timeout().min(deadline - Instant::now());
+        let mut stage = Stage::default();
         let tried = tokio::time::timeout(limit, async {
-            let (writer, mut reader) = transport::open(url).await?;
+            let (writer, mut reader) = transport::open(route, &mut stage).await?;
+            stage = Stage::Answer;
             writer.send(&msg);
             let first = reader.next().await;
             Ok::<_, Error>((writer, reader, first))
@@ -1062,7 +1098,10 @@ async fn resume(
         .await;
         let (writer, reader, first) = match tried {
             Err(_) => {
-                last_problem = format!("attempt {attempt} got no answer within {limit:?}");
+                last_problem = format!(
+                    "attempt {attempt} timed out after {limit:?} {}",
+                    route.waiting_for(stage)
+                );
                 continue;
             }
             Ok(Err(e)) => {

@@ -327,6 +327,11 @@ fn connect_failures_are_reported_through_on_error() {
         "expected authorization failure: {evs:?}"
     );
     assert!(!evs.contains(&Ev::Connected));
+    // Every failed connect ends with on_disconnected, after on_error.
+    let evs = c
+        .rec
+        .wait_for("on_disconnected after the failure", &Ev::Disconnected);
+    assert!(matches!(evs.last(), Some(Ev::Disconnected)), "{evs:?}");
     // The session may connect again after a failure.
     let good = cs(&server().token(&sid, None));
     assert_eq!(
@@ -403,7 +408,7 @@ fn constructor_and_settings_argument_errors() {
             "",
             "not a url",
             "ftp://127.0.0.1:1",
-            "https://127.0.0.1:1",
+            "gopher://127.0.0.1:1",
             "http://",
         ] {
             let u = cs(url);
@@ -418,11 +423,18 @@ fn constructor_and_settings_argument_errors() {
             otc_session_settings_set_server_url(std::ptr::null_mut(), key.as_ptr()),
             invalid
         );
-        let u = cs("ws://[::1]:4443");
-        assert_eq!(
-            otc_session_settings_set_server_url(st, u.as_ptr()),
-            OTC_SUCCESS
-        );
+        for good in [
+            "ws://[::1]:4443",
+            "https://127.0.0.1:1",
+            "wss://otc.example",
+        ] {
+            let u = cs(good);
+            assert_eq!(
+                otc_session_settings_set_server_url(st, u.as_ptr()),
+                OTC_SUCCESS,
+                "{good:?}"
+            );
+        }
         assert_eq!(
             otc_session_settings_set_server_url(st, std::ptr::null()),
             OTC_SUCCESS

@@ -194,9 +194,15 @@ pub extern "C" fn otc_session_delete(session: *mut otc_session) -> otc_status {
     })
 }
 
-/// Starts connecting with `token`; `on_connected` or `on_error` follows.
+/// Starts connecting with `token`; `on_connected` follows, or `on_error`
+/// then `on_disconnected` (see `on_error` in `otc_session_callbacks` for the
+/// codes: 1006 for an unreachable server, TLS, certificate or proxy
+/// failures, 1021 for timeouts). The link goes to the server URL (settings,
+/// `OTC_SERVER_URL`, default), through the proxy of the settings if any.
 /// Returns `OTC_SESSION_ILLEGAL_STATE` if the session is already connecting
-/// or connected.
+/// or connected, `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for an empty or
+/// oversize token, a malformed `OTC_SERVER_URL`, or an unusable
+/// `OTC_CA_FILE` (when TLS is used).
 ///
 /// # Safety
 /// `token` is NULL or NUL-terminated.

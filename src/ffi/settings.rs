@@ -41,10 +41,19 @@ pub unsafe extern "C" fn otc_session_settings_set_connection_events_suppressed(
 }
 
 /// Extension: not in the Vonage SDK. Sets the base URL of the `otc-server`
-/// to use, `"http://host:port"` or `"ws://host:port"` (TLS is not supported
-/// yet). Without it a session uses the environment variable `OTC_SERVER_URL`,
-/// else `http://127.0.0.1:4443`. NULL clears a URL set before. Returns
-/// `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for a malformed URL.
+/// to use: `"http://host:port"` or `"ws://host:port"` for a plain link,
+/// `"https://host:port"` or `"wss://host:port"` for TLS (the port defaults
+/// to 80 or 443). Without it a session uses the environment variable
+/// `OTC_SERVER_URL`, else `http://127.0.0.1:4443`. NULL clears a URL set
+/// before. Returns `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for a malformed
+/// URL or another scheme.
+///
+/// TLS trusts the system's certificate store (plus
+/// `otc_session_settings_set_ca_file` or `OTC_CA_FILE`), and always checks
+/// the certificate's chain, dates and that it names the URL's host (a DNS
+/// name, or an IP address); there is no way to turn that off. A failure
+/// reaches `on_error` with `OTC_SESSION_CONNECTION_FAILED` and the cause
+/// (for example "TLS: certificate not valid for name 'localhost' ...").
 ///
 /// # Safety
 /// `settings` is NULL or came from `otc_session_settings_new`; `url` is NULL
@@ -92,6 +101,48 @@ pub unsafe extern "C" fn otc_session_settings_set_reconnection_window_ms(
         s.reconnection_window = Some(Duration::from_millis(ms));
         Ok(OTC_SUCCESS)
     })
+}
+
+/// Extension: not in the Vonage SDK. Trusts the CA certificates of the PEM
+/// file at `path` for TLS (a `wss://`/`https://` server URL, an `https://`
+/// proxy), in addition to the system's store, never instead of it. The file
+/// is read and checked now: unreadable, not PEM, no certificate, or a
+/// certificate that cannot be a trust anchor returns
+/// `OTC_SESSION_NULL_OR_INVALID_PARAMETER` and logs why (the settings keep
+/// what they had). NULL clears a file set before. Without this setting a
+/// session uses the file named by the environment variable `OTC_CA_FILE`,
+/// read when it connects (a bad one makes `otc_session_connect` return
+/// `OTC_SESSION_NULL_OR_INVALID_PARAMETER`); the variable is only looked at
+/// when the session uses TLS.
+///
+/// # Safety
+/// `settings` is NULL or came from `otc_session_settings_new`; `path` is
+/// NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_settings_set_ca_file(
+    settings: *mut otc_session_settings,
+    path: *const c_char,
+) -> otc_status {
+    ffi!({
+        let s = unsafe { try_mut(settings) }?;
+        let path = unsafe { try_opt_path(path) }?;
+        success(s.set_ca_file(path))
+    })
+}
+
+/// A NULL (`None`) or non-empty UTF-8 path.
+///
+/// # Safety
+/// `path` is NULL or NUL-terminated.
+unsafe fn try_opt_path<'a>(path: *const c_char) -> Result<Option<&'a str>> {
+    if path.is_null() {
+        return Ok(None);
+    }
+    let p = unsafe { try_str(path, "path") }?;
+    if p.is_empty() {
+        return Err(Error::invalid("path is empty"));
+    }
+    Ok(Some(p))
 }
 
 /// Frees settings.
@@ -244,10 +295,19 @@ pub unsafe extern "C" fn otc_session_settings_set_custom_ice_config(
     })
 }
 
-/// The SDK's IP proxy: an `http://` or `https://` URL of an HTTP proxy
-/// (NULL clears it). Checked and kept; this version does not use it yet —
-/// the session connects to the server directly, and says so in the log
-/// (once) — a later version tunnels through it. 1011 for a malformed URL.
+/// The SDK's IP proxy: every link of the session (the first connect and
+/// every reconnection attempt) goes through the HTTP forward proxy at
+/// `proxy_url`, `"http://host:port"` or `"https://host:port"` (TLS to the
+/// proxy itself; the port defaults to 80 or 443), with `CONNECT host:port`
+/// to the server: a `ws://` server link is then plain inside the tunnel, a
+/// `wss://` one is TLS end to end with the server. `"http://user:password@host:port"`
+/// (percent-encoded) sends `Proxy-Authorization: Basic`. Nothing else
+/// selects a proxy: the `http_proxy`, `https_proxy` and `no_proxy`
+/// environment variables are not read. NULL clears it (direct links).
+/// Returns `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for a malformed URL or
+/// another scheme. A proxy that cannot be reached or refuses the tunnel
+/// (any answer but 2xx, 407 included) reaches `on_error` with
+/// `OTC_SESSION_CONNECTION_FAILED` and the proxy's answer.
 ///
 /// # Safety
 /// `settings` is NULL or came from `otc_session_settings_new`; `proxy_url`
@@ -260,22 +320,9 @@ pub unsafe extern "C" fn otc_session_settings_set_proxy_url(
     ffi!({
         let s = unsafe { try_mut(settings) }?;
         if proxy_url.is_null() {
-            s.proxy_url = None;
-            return Ok(OTC_SUCCESS);
+            return success(s.set_proxy_url(None));
         }
         let text = unsafe { try_str(proxy_url, "proxy_url") }?;
-        let parsed = url::Url::parse(text)
-            .map_err(|e| Error::invalid(format!("proxy_url {text:?} is not a URL: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            return Err(Error::invalid(format!(
-                "proxy_url {text:?} must be http://host[:port] or https://host[:port]"
-            )));
-        }
-        s.proxy_url = Some(text.to_string());
-        warn_once(
-            function_name!(),
-            "kept, but not used yet: sessions connect to the server directly",
-        );
-        Ok(OTC_SUCCESS)
+        success(s.set_proxy_url(Some(text)))
     })
 }

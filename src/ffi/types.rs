@@ -362,12 +362,24 @@ pub struct otc_session_callbacks {
             archive_id: *const c_char,
         ),
     >,
-    /// Something failed: connecting (authorization, unreachable server, ...),
-    /// a link that could not be resumed (`OTC_SESSION_CONNECTION_DROPPED`),
-    /// the server dropping this client because a bounded buffer overflowed
-    /// (`OTC_SIGNAL_BUFFER_FULL`), or signals that were accepted but could
-    /// not be sent before the session ended (one call saying how many).
-    /// When the session ends, `on_disconnected` follows.
+    /// Something failed: connecting, a link that could not be resumed
+    /// (`OTC_SESSION_CONNECTION_DROPPED`), the server dropping this client
+    /// because a bounded buffer overflowed (`OTC_SIGNAL_BUFFER_FULL`), or
+    /// signals that were accepted but could not be sent before the session
+    /// ended (one call saying how many). When the session ends,
+    /// `on_disconnected` follows. `error_string` names the cause.
+    ///
+    /// A connect that fails gets one `on_error`, then `on_disconnected`:
+    /// `OTC_SESSION_CONNECTION_FAILED` (1006) when the server cannot be
+    /// reached or spoken to: connection refused, host name not resolved,
+    /// TLS handshake failed, certificate untrusted, expired or not valid for
+    /// the host, proxy unreachable or refusing `CONNECT` (407 included),
+    /// HTTP error status on the WebSocket upgrade; `OTC_SESSION_CONNECTION_TIMED_OUT`
+    /// (1021) when a step took too long (10 s for the whole connect, the
+    /// message says which step); the server's own refusals keep their codes
+    /// (`OTC_SESSION_AUTHORIZATION_FAILURE` 1004, `OTC_SESSION_INVALID_SESSION`
+    /// 1005, `OTC_SESSION_CONNECTION_LIMIT_EXCEEDED` 1027,
+    /// `OTC_SESSION_CONNECTION_REFUSED` 1023 from a server shutting down).
     pub on_error: Option<
         unsafe extern "C" fn(
             session: *mut otc_session,

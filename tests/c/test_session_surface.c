@@ -9,7 +9,9 @@
  *     logged that issue with the project, session and connection;
  *   - the samples' habit of otc_session_disconnect followed at once by
  *     otc_session_delete: on_disconnected has run when delete returns;
- *   - settings the SDK has for media are accepted (NULL refused).
+ *   - settings the SDK has for media are accepted (NULL refused); so are a
+ *     proxy URL and a wss:// server URL, and an unreadable CA file
+ *     (otc_session_settings_set_ca_file, our extension) is refused when set.
  *
  * Environment from scripts/c-tests.sh (two tokens).
  */
@@ -96,6 +98,13 @@ static void test_media_settings(void) {
               "proxy URL kept");
     CHECK_INT(otc_session_settings_set_proxy_url(s, "not a url"),
               OTC_SESSION_NULL_OR_INVALID_PARAMETER, "malformed proxy URL refused");
+    CHECK_INT(otc_session_settings_set_server_url(s, "wss://127.0.0.1:4443"), OTC_SUCCESS,
+              "wss:// server URL accepted");
+    CHECK_INT(otc_session_settings_set_ca_file(s, "/nonexistent/otc-ca.pem"),
+              OTC_SESSION_NULL_OR_INVALID_PARAMETER, "unreadable CA file refused when set");
+    CHECK_INT(otc_session_settings_set_ca_file(s, NULL), OTC_SUCCESS, "NULL CA file clears it");
+    CHECK_INT(otc_session_settings_set_ca_file(NULL, "/nonexistent/otc-ca.pem"),
+              OTC_SESSION_NULL_OR_INVALID_PARAMETER, "CA file on NULL settings refused");
     CHECK_INT(otc_session_settings_delete(s), OTC_SUCCESS, "settings deleted");
 }
 

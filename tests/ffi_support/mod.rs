@@ -154,7 +154,17 @@ impl Recorder {
 
     /// Waits (at most [`WAIT`]) until `pred` holds for the events so far.
     pub fn wait_until(&self, what: &str, pred: impl Fn(&[Ev]) -> bool) -> Vec<Ev> {
-        let deadline = Instant::now() + WAIT;
+        self.wait_until_within(what, WAIT, pred)
+    }
+
+    /// Waits at most `limit` until `pred` holds for the events so far.
+    pub fn wait_until_within(
+        &self,
+        what: &str,
+        limit: Duration,
+        pred: impl Fn(&[Ev]) -> bool,
+    ) -> Vec<Ev> {
+        let deadline = Instant::now() + limit;
         let mut evs = self.events.lock().unwrap();
         loop {
             if pred(&evs) {
@@ -320,28 +330,39 @@ impl Client {
         suppress: bool,
         reconnection_window_ms: Option<i64>,
     ) -> Client {
+        Client::new_with(session_id, |settings| {
+            let url = cs(base_url);
+            if let Some(ms) = reconnection_window_ms {
+                assert_eq!(
+                    unsafe { otc_session_settings_set_reconnection_window_ms(settings, ms) },
+                    OTC_SUCCESS
+                );
+            }
+            unsafe {
+                assert_eq!(
+                    otc_session_settings_set_server_url(settings, url.as_ptr()),
+                    OTC_SUCCESS
+                );
+                assert_eq!(
+                    otc_session_settings_set_connection_events_suppressed(
+                        settings,
+                        suppress as i32
+                    ),
+                    OTC_SUCCESS
+                );
+            }
+        })
+    }
+
+    /// Creates a session (not connected) with settings filled by
+    /// `configure`.
+    pub fn new_with(session_id: &str, configure: impl FnOnce(*mut otc_session_settings)) -> Client {
         init();
         let rec = Arc::new(Recorder::default());
         let cb = callbacks(&rec);
         let settings = otc_session_settings_new();
         assert!(!settings.is_null());
-        let url = cs(base_url);
-        if let Some(ms) = reconnection_window_ms {
-            assert_eq!(
-                unsafe { otc_session_settings_set_reconnection_window_ms(settings, ms) },
-                OTC_SUCCESS
-            );
-        }
-        unsafe {
-            assert_eq!(
-                otc_session_settings_set_server_url(settings, url.as_ptr()),
-                OTC_SUCCESS
-            );
-            assert_eq!(
-                otc_session_settings_set_connection_events_suppressed(settings, suppress as i32),
-                OTC_SUCCESS
-            );
-        }
+        configure(settings);
         let key = cs(otc_server::DEV_API_KEY);
         let sid = cs(session_id);
         let session =
