@@ -297,7 +297,7 @@ pub enum ConfigError {
 ///
 /// [[projects]]
 /// api_key = "123456"
-/// api_secret = "a-long-random-secret"
+/// api_secret = "at-least-32-bytes-for-example-openssl-rand-hex-20"
 ///
 /// [limits]
 /// max_connections_per_session = 500

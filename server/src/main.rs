@@ -58,7 +58,8 @@ fn serve(common: &cli::CommonArgs, args: &cli::ServeArgs) -> Result<(), cli::Cli
         .build()
         .map_err(|e| cli::CliError::Usage(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async move {
-        if resolved.using_dev_project {
+        // (When it would be exposed, `start` refuses it with the reason.)
+        if resolved.using_dev_project && !resolved.config.dev_project_exposed() {
             tracing::warn!(
                 "no project configured: using the INSECURE development project, API key {} (secret in the README); local use only",
                 otc_server::DEV_API_KEY
