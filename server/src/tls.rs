@@ -8,9 +8,9 @@
 //! * loading the two files with errors that say which file is wrong and
 //!   how: unreadable, not PEM, no certificate, no key, a key rustls cannot
 //!   use, or a key that is not the certificate's;
-//! * reloading ([`Tls::reload`], on SIGHUP in the binary): both files are
-//!   read again and, only if they load, handshakes from then on use the new
-//!   certificate. Established connections keep the session they have. A
+//! * reloading ([`ServerHandle::reload_tls`](crate::ServerHandle::reload_tls),
+//!   on SIGHUP in the binary): both files are read again and, only if they
+//!   load, handshakes from then on use the new certificate. Established connections keep the session they have. A
 //!   failed reload leaves the running certificate in place. Each load builds
 //!   a fresh rustls `ServerConfig`, so a client cannot resume a session
 //!   made under the old certificate after a reload either;
