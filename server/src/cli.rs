@@ -94,6 +94,16 @@ pub struct ServeArgs {
     /// instead of on the main listener.
     #[arg(long, env = "OTC_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+    /// PEM certificate chain: serve https and wss with it (needs --tls-key).
+    #[arg(long, env = "OTC_TLS_CERT", value_name = "PATH")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of the --tls-cert certificate.
+    #[arg(long, env = "OTC_TLS_KEY", value_name = "PATH")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve the public development project on a non-loopback address
+    /// anyway (its secret is in the README: anyone can mint tokens for it).
+    #[arg(long, env = "OTC_ALLOW_DEV_PROJECT", value_parser = clap::builder::BoolishValueParser::new())]
+    pub allow_dev_project: bool,
     /// Limits (the same fields as the config file's `[limits]` table).
     #[command(flatten)]
     pub limits: LimitOverrides,
@@ -152,6 +162,20 @@ pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> Result<Resolved, CliEr
         .parse()
         .map_err(|_| CliError::Usage("bad built-in listen address".into()))?;
     let listen = serve.listen.or(file.listen).unwrap_or(default_listen);
+    let tls = match (
+        serve.tls_cert.clone().or(file.tls_cert),
+        serve.tls_key.clone().or(file.tls_key),
+    ) {
+        (Some(cert), Some(key)) => Some(crate::tls::TlsFiles { cert, key }),
+        (None, None) => None,
+        (Some(_), None) => return Err(CliError::Usage(
+            "--tls-cert needs --tls-key too (OTC_TLS_KEY, tls_key in the config file): TLS needs the certificate and its private key".into(),
+        )),
+        (None, Some(_)) => return Err(CliError::Usage(
+            "--tls-key needs --tls-cert too (OTC_TLS_CERT, tls_cert in the config file): TLS needs the certificate and its private key".into(),
+        )),
+    };
+    let allow_dev_project = serve.allow_dev_project || file.allow_dev_project.unwrap_or(false);
     let mut projects = file.projects;
     match (&common.api_key, &common.api_secret) {
         (Some(key), Some(secret)) => {
@@ -180,6 +204,8 @@ pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> Result<Resolved, CliEr
         metrics_listen: serve.metrics_listen.or(file.metrics_listen),
         projects,
         limits,
+        tls,
+        allow_dev_project,
     };
     config.validate()?;
     Ok(Resolved {
@@ -255,7 +281,7 @@ mod tests {
             "--api-key",
             "777",
             "--api-secret",
-            "sss",
+            "sss-0123456789abcdef0123456789abcdef",
             "--listen",
             "127.0.0.1:9999",
             "--signal-rate",
@@ -301,5 +327,32 @@ mod tests {
             &ServeArgs::default()
         )
         .is_err());
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_dev_project_flag_parses() {
+        let parse = |args: &[&str]| {
+            let cli = Cli::try_parse_from([&["otc-server"], args].concat()).expect("parse");
+            resolve(&cli.common, &cli.serve)
+        };
+        let r = parse(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]).expect("both");
+        let tls = r.config.tls.expect("tls");
+        assert_eq!(tls.cert, PathBuf::from("c.pem"));
+        assert_eq!(tls.key, PathBuf::from("k.pem"));
+        assert!(!r.config.allow_dev_project);
+        for (args, missing) in [
+            (&["--tls-cert", "c.pem"][..], "--tls-key"),
+            (&["--tls-key", "k.pem"][..], "--tls-cert"),
+        ] {
+            let e = parse(args).expect_err("one of two").to_string();
+            assert!(e.contains(&format!("needs {missing} too")), "{e}");
+        }
+        assert!(
+            parse(&["--allow-dev-project"])
+                .expect("flag")
+                .config
+                .allow_dev_project
+        );
+        assert!(parse(&[]).expect("none").config.tls.is_none());
     }
 }

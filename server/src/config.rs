@@ -7,7 +7,7 @@
 //! [`protocol::limits`] so the documentation, the CLI and the client agree.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use protocol::limits;
@@ -22,6 +22,11 @@ pub const DEV_API_KEY: &str = "100000";
 
 /// API secret of the built-in development project (see [`DEV_API_KEY`]).
 pub const DEV_API_SECRET: &str = "otc-dev-secret-0123456789abcdef0123456789";
+
+/// Shortest project secret accepted, in bytes. The secret is the HMAC key
+/// of every token and session id: a short one can be guessed offline from a
+/// single token. (OpenTok's own secrets are 40 characters.)
+pub const MIN_API_SECRET_BYTES: usize = 32;
 
 /// One OpenTok project: the key names it, the secret signs its tokens and
 /// session ids.
@@ -41,7 +46,8 @@ impl Project {
     }
 
     /// Checks that the key can be embedded in a session id (it is one of the
-    /// `~`-separated fields) and that the secret is not empty.
+    /// `~`-separated fields) and that the secret is at least
+    /// [`MIN_API_SECRET_BYTES`] long.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let key_ok = !self.api_key.is_empty()
             && self.api_key.len() <= 128
@@ -55,10 +61,13 @@ impl Project {
                 self.api_key
             )));
         }
-        if self.api_secret.is_empty() {
+        if self.api_secret.len() < MIN_API_SECRET_BYTES {
             return Err(ConfigError::Invalid(format!(
-                "API secret of project {} is empty",
-                self.api_key
+                "the API secret of project {} is {} bytes long; it must be at least \
+                 {MIN_API_SECRET_BYTES}, since anyone holding one token could guess a short \
+                 secret offline (make one with: openssl rand -hex 20)",
+                self.api_key,
+                self.api_secret.len()
             )));
         }
         Ok(())
@@ -212,6 +221,12 @@ pub struct Config {
     pub metrics_listen: Option<SocketAddr>,
     pub projects: Vec<Project>,
     pub limits: ServerLimits,
+    /// Serve https and wss with this certificate and key (else plain http
+    /// and ws).
+    pub tls: Option<crate::tls::TlsFiles>,
+    /// Serve a project with the public development secret on a non-loopback
+    /// address anyway (see [`Config::dev_project_exposed`]).
+    pub allow_dev_project: bool,
 }
 
 impl Config {
@@ -223,7 +238,19 @@ impl Config {
             metrics_listen: None,
             projects: vec![Project::dev()],
             limits: ServerLimits::default(),
+            tls: None,
+            allow_dev_project: false,
         }
+    }
+
+    /// Whether the server would serve a project whose secret is the public
+    /// [`DEV_API_SECRET`] on an address other machines can reach, without
+    /// [`Config::allow_dev_project`]: anyone could then mint tokens and
+    /// call the REST API for it. [`crate::start`] refuses that.
+    pub fn dev_project_exposed(&self) -> bool {
+        !self.allow_dev_project
+            && !self.listen.ip().to_canonical().is_loopback()
+            && self.projects.iter().any(|p| p.api_secret == DEV_API_SECRET)
     }
 
     /// Checks projects (at least one, valid, keys unique) and limits.
@@ -269,10 +296,13 @@ pub enum ConfigError {
 /// ```toml
 /// listen = "0.0.0.0:4443"
 /// metrics_listen = "127.0.0.1:9464"   # optional: /metrics on its own port
+/// tls_cert = "/etc/otc-server/cert.pem"   # both or neither
+/// tls_key = "/etc/otc-server/key.pem"
+/// allow_dev_project = false
 ///
 /// [[projects]]
 /// api_key = "123456"
-/// api_secret = "a-long-random-secret"
+/// api_secret = "at-least-32-bytes-for-example-openssl-rand-hex-20"
 ///
 /// [limits]
 /// max_connections_per_session = 500
@@ -306,6 +336,12 @@ pub enum ConfigError {
 pub struct FileConfig {
     pub listen: Option<SocketAddr>,
     pub metrics_listen: Option<SocketAddr>,
+    /// PEM certificate chain for https/wss (with `tls_key`).
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Allow the development project on a non-loopback address.
+    pub allow_dev_project: Option<bool>,
     #[serde(default)]
     pub projects: Vec<Project>,
     #[serde(default)]
@@ -458,6 +494,8 @@ mod tests {
         let f = FileConfig::parse(
             r#"
             listen = "127.0.0.1:9000"
+            tls_cert = "c.pem"
+            tls_key = "k.pem"
             [[projects]]
             api_key = "k1"
             api_secret = "s1"
@@ -476,6 +514,9 @@ mod tests {
         .expect("parse");
         assert_eq!(f.listen, Some("127.0.0.1:9000".parse().expect("addr")));
         assert_eq!(f.projects.len(), 2);
+        assert_eq!(f.tls_cert, Some(PathBuf::from("c.pem")));
+        assert_eq!(f.tls_key, Some(PathBuf::from("k.pem")));
+        assert_eq!(f.allow_dev_project, None);
         let mut l = ServerLimits::default();
         f.limits.apply(&mut l);
         assert_eq!(l.signal_rate_per_sec, 7);
@@ -523,5 +564,46 @@ mod tests {
         c.limits.http_header_timeout = Duration::ZERO;
         assert!(c.validate().is_err());
         assert!(Config::dev().validate().is_ok());
+    }
+
+    #[test]
+    fn short_secrets_are_refused_naming_the_project() {
+        let mut c = Config::dev();
+        c.projects.push(Project {
+            api_key: "4711".into(),
+            api_secret: "x".repeat(MIN_API_SECRET_BYTES - 1),
+        });
+        let e = c.validate().expect_err("short secret").to_string();
+        assert!(e.contains("project 4711") && e.contains("31 bytes"), "{e}");
+        c.projects[1].api_secret.push('x');
+        c.validate().expect("32 bytes are enough");
+    }
+
+    #[test]
+    fn dev_project_is_exposed_only_off_loopback_without_the_flag() {
+        let mut c = Config::dev();
+        assert!(!c.dev_project_exposed(), "127.0.0.1");
+        for addr in ["[::1]:4443", "[::ffff:127.0.0.1]:4443", "127.0.0.2:4443"] {
+            c.listen = addr.parse().expect("addr");
+            assert!(!c.dev_project_exposed(), "{addr}");
+        }
+        for addr in ["0.0.0.0:4443", "[::]:4443", "192.0.2.7:4443"] {
+            c.listen = addr.parse().expect("addr");
+            assert!(c.dev_project_exposed(), "{addr}");
+        }
+        c.allow_dev_project = true;
+        assert!(!c.dev_project_exposed(), "allowed");
+        c.allow_dev_project = false;
+        c.projects = vec![Project {
+            api_key: "own".into(),
+            api_secret: "y".repeat(40),
+        }];
+        assert!(!c.dev_project_exposed(), "own project");
+        // The public secret under another key is just as public.
+        c.projects.push(Project {
+            api_key: "other".into(),
+            api_secret: DEV_API_SECRET.into(),
+        });
+        assert!(c.dev_project_exposed(), "dev secret under another key");
     }
 }

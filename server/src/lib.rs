@@ -6,6 +6,7 @@
 //! * [`config`] — projects, limits, the TOML file and the dev project;
 //! * [`auth`] — session ids and tokens (OpenTok formats);
 //! * [`server`] — the listener (WebSocket + HTTP), start and graceful shutdown;
+//! * [`tls`] — TLS termination on that listener: certificate loading and reload;
 //! * `admission` — bounds on connections not yet authenticated;
 //! * [`connection`] — one WebSocket link: handshake, reader and writer;
 //! * [`linger`] — lingering close: drain before closing, so the peer gets the last frames;
@@ -52,7 +53,9 @@ pub mod rate;
 pub mod replay;
 pub mod rest;
 pub mod server;
+pub mod tls;
 
 pub use auth::{create_session_id, mint_token, verify_token, Role, TokenError, TokenOptions};
 pub use config::{Config, Project, ServerLimits, DEV_API_KEY, DEV_API_SECRET};
 pub use server::{start, ServerError, ServerHandle};
+pub use tls::{CertInfo, TlsError, TlsFiles};

@@ -203,7 +203,12 @@ pub fn limits_summary(config: &Config) -> String {
 }
 
 /// The one start-up line: version, addresses, projects, limits.
-pub(crate) fn log_start(config: &Config, listen: SocketAddr, metrics: Option<SocketAddr>) {
+pub(crate) fn log_start(
+    config: &Config,
+    listen: SocketAddr,
+    metrics: Option<SocketAddr>,
+    tls: bool,
+) {
     let metrics = match metrics {
         Some(a) => format!("http://{a}/metrics"),
         None => "on the main listener".to_string(),
@@ -213,6 +218,7 @@ pub(crate) fn log_start(config: &Config, listen: SocketAddr, metrics: Option<Soc
         %listen,
         ws_path = protocol::WS_PATH,
         projects = config.projects.len(),
+        tls,
         metrics,
         limits = limits_summary(config),
         "otc-server {} listening on {listen}",

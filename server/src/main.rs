@@ -1,5 +1,6 @@
 //! The `otc-server` binary: parses the command line, sets up logging and
-//! runs the chosen subcommand. Serving ends gracefully on SIGINT or SIGTERM.
+//! runs the chosen subcommand. Serving ends gracefully on SIGINT or SIGTERM;
+//! SIGHUP reloads the TLS certificate and key.
 
 use std::process::ExitCode;
 
@@ -44,7 +45,8 @@ fn serve(common: &cli::CommonArgs, args: &cli::ServeArgs) -> Result<(), cli::Cli
         .build()
         .map_err(|e| cli::CliError::Usage(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async move {
-        if resolved.using_dev_project {
+        // (When it would be exposed, `start` refuses it with the reason.)
+        if resolved.using_dev_project && !resolved.config.dev_project_exposed() {
             tracing::warn!(
                 "no project configured: using the INSECURE development project, API key {} (secret in the README); local use only",
                 otc_server::DEV_API_KEY
@@ -52,14 +54,62 @@ fn serve(common: &cli::CommonArgs, args: &cli::ServeArgs) -> Result<(), cli::Cli
             println!("otc-server: development project API key {}", otc_server::DEV_API_KEY);
         }
         let stop = shutdown_signal();
+        let mut hangups = Hangups::watch();
         let handle = otc_server::start(resolved.config)
             .await
             .map_err(|e| cli::CliError::Usage(e.to_string()))?;
         println!("otc-server: listening on {} (WebSocket path {})", handle.base_url(), protocol::WS_PATH);
-        stop.await;
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                _ = hangups.next() => {
+                    if handle.reload_tls().is_none() {
+                        tracing::info!("SIGHUP received; no TLS certificate configured, nothing to reload");
+                    }
+                }
+            }
+        }
         handle.shutdown().await;
         Ok(())
     })
+}
+
+/// SIGHUP, watched from the moment [`Hangups::watch`] is called (before the
+/// "listening" line, so a reload asked for right after it is not the
+/// default action, which ends the process).
+struct Hangups {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl Hangups {
+    fn watch() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let signal = signal(SignalKind::hangup())
+                .map_err(|e| tracing::warn!("cannot watch SIGHUP ({e}); no certificate reloads"))
+                .ok();
+            Hangups { signal }
+        }
+        #[cfg(not(unix))]
+        {
+            Hangups {}
+        }
+    }
+
+    /// The next SIGHUP; never, if they cannot be watched.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some(s) = &mut self.signal {
+            if s.recv().await.is_some() {
+                return;
+            }
+            self.signal = None;
+        }
+        std::future::pending::<()>().await
+    }
 }
 
 /// Watches SIGINT (Ctrl-C) and SIGTERM from the moment it is called (the

@@ -10,6 +10,15 @@
 //! [`ServerLimits::http_header_timeout`](crate::ServerLimits), and its HTTP
 //! phase ends at its authentication deadline.
 //!
+//! With TLS configured ([`crate::tls`]) the same listener serves https and
+//! wss: the handshake runs inside the connection's pending slot and must
+//! end within the header timeout (and before the authentication deadline),
+//! so a peer that connects and stays silent holds its slot no longer than
+//! one that never sends a request head. A peer speaking plain HTTP to the
+//! TLS port gets a 400 saying so, in clear text, and is closed. The
+//! lingering close wraps the TLS stream, so the server's last records and
+//! its `close_notify` reach the peer before the socket closes.
+//!
 //! Shutdown happens in a fixed order so nothing is cut mid-frame:
 //! stop accepting (HTTP connections finish their current response), tell
 //! every client (`disconnected { server_shutdown }` after the frames already
@@ -32,6 +41,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use protocol::limits::{MAX_FRAME_BYTES, MAX_HTTP_REQUEST_HEAD_BYTES};
 use protocol::{SUBPROTOCOL, WS_PATH};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -41,7 +51,9 @@ use tokio_util::task::TaskTracker;
 use crate::admission::{Gate, Pending, Refusal};
 use crate::config::{Config, ConfigError, Project};
 use crate::hub::Hub;
+use crate::linger::Lingering;
 use crate::rest::ApiError;
+use crate::tls::{CertInfo, Tls, TlsError};
 
 /// Initial size of each link's WebSocket read buffer. tungstenite's default
 /// (128 KiB) is allocated and zero-filled for every connection, idle or not,
@@ -81,6 +93,8 @@ pub struct App {
     pub(crate) shutdown: CancellationToken,
     pub(crate) links: TaskTracker,
     pub(crate) pending: Arc<Gate>,
+    /// The certificate new handshakes use, when serving TLS.
+    pub(crate) tls: Option<Tls>,
 }
 
 impl App {
@@ -95,6 +109,18 @@ impl App {
 pub enum ServerError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error(
+        "refusing to serve the development project on {addr}: its API secret is public \
+         (it is in the README), so anyone who can reach this address could mint tokens \
+         and call the REST API for it. Configure a project of your own (--api-key and \
+         --api-secret, OTC_API_KEY and OTC_API_SECRET, or [[projects]] in the config \
+         file), or listen on a loopback address such as 127.0.0.1, or, if exposing it \
+         is really meant (a throw-away test machine), pass --allow-dev-project \
+         (OTC_ALLOW_DEV_PROJECT=true, allow_dev_project = true in the config file)"
+    )]
+    DevProjectExposed { addr: SocketAddr },
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -113,8 +139,30 @@ pub struct ServerHandle {
 
 /// Binds `config.listen`, spawns the server on the current tokio runtime and
 /// returns once it is listening.
+///
+/// Refuses a configuration that [`Config::validate`] refuses, one that
+/// would expose the development project ([`Config::dev_project_exposed`]),
+/// and TLS files that do not load.
 pub async fn start(config: Config) -> Result<ServerHandle, ServerError> {
     config.validate()?;
+    if config.dev_project_exposed() {
+        return Err(ServerError::DevProjectExposed {
+            addr: config.listen,
+        });
+    }
+    let tls = match &config.tls {
+        Some(files) => {
+            let (tls, info) = Tls::load(files.clone())?;
+            tracing::info!(
+                cert = %files.cert.display(),
+                key = %files.key.display(),
+                "TLS certificate loaded: {info}"
+            );
+            warn_if_expired(&info);
+            Some(tls)
+        }
+        None => None,
+    };
     let listen = config.listen;
     let listener = bind(listen).map_err(|source| ServerError::Bind {
         addr: listen,
@@ -139,11 +187,17 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServerError> {
         config,
         shutdown: CancellationToken::new(),
         links: TaskTracker::new(),
+        tls,
     });
     let router = router(Arc::clone(&app));
     let serve = tokio::spawn(accept_loop(listener, router, Arc::clone(&app)));
     let ops = ops_listener.map(|(l, at)| crate::ops::OpsServer::spawn(l, at, Arc::clone(&app)));
-    crate::logging::log_start(&app.config, addr, ops.as_ref().map(|o| o.addr()));
+    crate::logging::log_start(
+        &app.config,
+        addr,
+        ops.as_ref().map(|o| o.addr()),
+        app.tls.is_some(),
+    );
     Ok(ServerHandle {
         addr,
         app,
@@ -256,10 +310,8 @@ async fn accept_loop(listener: TcpListener, router: Router, app: Arc<App>) {
     connections.wait().await;
 }
 
-/// Serves one accepted connection's HTTP phase: requests until it is
-/// upgraded to a WebSocket (the link then runs on its own task, see
-/// [`ws_upgrade`]), closes, breaks the header timeout, or reaches its
-/// authentication deadline.
+/// Serves one accepted connection: its TLS handshake when serving TLS,
+/// then its HTTP phase.
 async fn serve_connection(tcp: TcpStream, pending: Pending, router: Router, app: Arc<App>) {
     // Signaling frames are small and latency-bound: without TCP_NODELAY a
     // frame written while an earlier one is still unacknowledged waits for
@@ -268,6 +320,84 @@ async fn serve_connection(tcp: TcpStream, pending: Pending, router: Router, app:
     if let Err(e) = tcp.set_nodelay(true) {
         tracing::debug!("cannot set TCP_NODELAY on an accepted socket: {e}");
     }
+    let Some(tls) = &app.tls else {
+        return serve_http(tcp, pending, router, Arc::clone(&app)).await;
+    };
+    let acceptor = tls.acceptor();
+    // The handshake must end within the header timeout, and before the
+    // authentication deadline.
+    let until = (Instant::now() + app.config.limits.http_header_timeout).min(pending.deadline());
+    let handshake = async move {
+        // A TLS connection starts with a handshake record (content type
+        // 22); anything else is most likely plain HTTP sent to this port.
+        let mut first = [0u8; 1];
+        match tcp.peek(&mut first).await {
+            Ok(0) | Err(_) => return None,
+            Ok(_) if first[0] != TLS_HANDSHAKE_RECORD => {
+                if first[0].is_ascii_alphabetic() {
+                    refuse_plain_http(tcp).await;
+                } else {
+                    tracing::debug!("closed a connection that did not start a TLS handshake");
+                }
+                return None;
+            }
+            Ok(_) => {}
+        }
+        match acceptor.accept(tcp).await {
+            Ok(stream) => Some(stream),
+            Err(e) => {
+                tracing::debug!("TLS handshake failed: {e}");
+                None
+            }
+        }
+    };
+    let stop = app.shutdown.clone();
+    let stream = tokio::select! {
+        _ = stop.cancelled() => return,
+        r = tokio::time::timeout_at(until, handshake) => match r {
+            Ok(Some(stream)) => stream,
+            Ok(None) => return,
+            Err(_) => {
+                tracing::debug!("TLS handshake did not finish in time");
+                return;
+            }
+        },
+    };
+    serve_http(stream, pending, router, app).await
+}
+
+/// First byte of a TLS connection: a handshake record.
+const TLS_HANDSHAKE_RECORD: u8 = 0x16;
+
+/// Answers a plain HTTP request on the TLS port with a 400 that says what
+/// to use instead (written in clear, before reading the request, which the
+/// lingering close then drains), and closes.
+async fn refuse_plain_http(tcp: TcpStream) {
+    let body = serde_json::json!({
+        "code": 400,
+        "message": "this port speaks TLS: use https:// (REST) or wss:// (WebSocket)",
+    })
+    .to_string();
+    let response = format!(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut io = Lingering::new(tcp);
+    if let Err(e) = io.write_all(response.as_bytes()).await {
+        tracing::debug!("cannot answer a plain HTTP request on the TLS port: {e}");
+    }
+    tracing::debug!("refused a plain HTTP request on the TLS port");
+}
+
+/// Serves one connection's HTTP phase: requests until it is upgraded to a
+/// WebSocket (the link then runs on its own task, see [`ws_upgrade`]),
+/// closes, breaks the header timeout, or reaches its authentication
+/// deadline.
+async fn serve_http<I>(io: I, pending: Pending, router: Router, app: Arc<App>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let limits = &app.config.limits;
     let deadline = pending.deadline();
     // Every request carries the connection's slot, so the WebSocket handler
@@ -286,7 +416,7 @@ async fn serve_connection(tcp: TcpStream, pending: Pending, router: Router, app:
         .keep_alive(true);
     // Every connection the server ends is drained before its socket
     // closes, so the peer reads the last frames instead of a reset.
-    let io = TokioIo::new(crate::linger::Lingering::new(tcp));
+    let io = TokioIo::new(Lingering::new(io));
     let conn = http.serve_connection(io, service).with_upgrades();
     tokio::pin!(conn);
     let stop = app.shutdown.clone();
@@ -399,9 +529,40 @@ impl ServerHandle {
         self.addr
     }
 
-    /// `http://ADDR`, the base URL clients and REST callers use.
+    /// `http://ADDR`, or `https://ADDR` when serving TLS: the base URL
+    /// clients and REST callers use.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.app.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// Reads the TLS certificate and key files again (what the binary does
+    /// on SIGHUP). On success, handshakes from now on use the new
+    /// certificate, and connections already established go on with the
+    /// one they have; on failure the server keeps the certificate it had.
+    /// Either way the outcome is logged. `None` when not serving TLS.
+    pub fn reload_tls(&self) -> Option<Result<CertInfo, TlsError>> {
+        let tls = self.app.tls.as_ref()?;
+        let files = tls.files();
+        let result = tls.reload();
+        match &result {
+            Ok(info) => {
+                tracing::info!(
+                    cert = %files.cert.display(),
+                    key = %files.key.display(),
+                    "TLS certificate reloaded: {info}; new connections use it"
+                );
+                warn_if_expired(info);
+            }
+            Err(e) => {
+                tracing::error!("TLS certificate not reloaded, still serving the previous one: {e}")
+            }
+        }
+        Some(result)
     }
 
     /// The session hub (for embedding and tests).
@@ -445,6 +606,12 @@ impl ServerHandle {
             ops.stop().await;
         }
         tracing::info!("stopped");
+    }
+}
+
+fn warn_if_expired(info: &CertInfo) {
+    if info.expired_at(std::time::SystemTime::now()) {
+        tracing::warn!("the TLS certificate has expired ({info}); clients will refuse it");
     }
 }
 

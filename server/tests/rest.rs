@@ -461,7 +461,7 @@ async fn signal_refusals_have_opentok_status_codes() {
     .await;
     let other = Project {
         api_key: "777".into(),
-        api_secret: "other-secret".into(),
+        api_secret: "other-secret-0123456789abcdef01234567".into(),
     };
     let foreign = create_session_id(&other);
     expect_error(
@@ -471,7 +471,7 @@ async fn signal_refusals_have_opentok_status_codes() {
     .await;
     let forged = create_session_id(&Project {
         api_key: KEY.into(),
-        api_secret: "not-the-secret".into(),
+        api_secret: "not-the-secret-0123456789abcdef012345".into(),
     });
     expect_error(
         post(signal_path(&forged, None), json!({"data": "x"})).await,

@@ -14,8 +14,15 @@ whose output says what its callbacks got:
 
 The server and the chat program come from OTC_SERVER_BIN and OTC_CHAT_BIN
 (tests/python/run.sh builds both and sets them). Every wait is bounded.
+
+One test runs the server with TLS, with a certificate from a private CA the
+test makes (the `cryptography` package, already there for PyJWT), and points
+the SDK at it through REQUESTS_CA_BUNDLE, as a deployment would.
 """
 
+import contextlib
+import datetime
+import ipaddress
 import os
 import queue
 import re
@@ -27,6 +34,7 @@ import time
 
 import opentok
 import pytest
+import requests
 from opentok.exceptions import ForceDisconnectError, RequestError
 
 # A project of our own (not the server's built-in development one), so the
@@ -84,11 +92,11 @@ class Lines:
         raise AssertionError(f"{self.name} printed no /{pattern}/ within {timeout}s; it printed {self.all}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """otc-server on a free loopback port, with our project; stopped with
-    SIGTERM (graceful) at the end."""
-    log_path = tmp_path_factory.mktemp("server") / "otc-server.log"
+@contextlib.contextmanager
+def running_server(log_dir, extra_args=(), scheme="http"):
+    """otc-server on a free loopback port, with our project, yielding its
+    base URL; stopped with SIGTERM (graceful), which must exit 0."""
+    log_path = log_dir / "otc-server.log"
     log = open(log_path, "w")
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTC_")}
     proc = subprocess.Popen(
@@ -101,6 +109,7 @@ def server(tmp_path_factory):
             API_KEY,
             "--api-secret",
             API_SECRET,
+            *extra_args,
         ],
         stdout=subprocess.PIPE,
         stderr=log,
@@ -109,8 +118,7 @@ def server(tmp_path_factory):
     )
     out = Lines(proc.stdout, "otc-server")
     try:
-        url = out.expect(r"listening on (http://127\.0\.0\.1:\d+)").group(1)
-        yield url
+        yield out.expect(rf"listening on ({scheme}://127\.0\.0\.1:\d+)").group(1)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -123,6 +131,12 @@ def server(tmp_path_factory):
         if code != 0:
             print(open(log_path).read())
         assert code == 0, f"otc-server did not shut down cleanly ({code}); log: {log_path}"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("server")) as url:
+        yield url
 
 
 @pytest.fixture()
@@ -309,3 +323,109 @@ def test_wrong_credentials_are_refused(server, chats):
     for use_jwt in (True, False):
         c = chats(sid, bad.generate_token(sid, use_jwt=use_jwt), f"forged-{use_jwt}", connect=False)
         c.expect(r"^! error 1004: ")
+
+
+def make_tls_files(d):
+    """A private CA and a server certificate it signs for 127.0.0.1 and
+    localhost; returns the paths of (CA certificate, server certificate,
+    server key), PEM."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    start, end = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=1)
+
+    def name(cn):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(name("otc-server python test CA"))
+        .issuer_name(name("otc-server python test CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name("localhost"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = (d / "ca.pem", d / "cert.pem", d / "key.pem")
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
+def test_the_sdk_over_https_with_a_private_ca(tmp_path, monkeypatch):
+    ca, cert, key = make_tls_files(tmp_path)
+    with running_server(tmp_path, ["--tls-cert", str(cert), "--tls-key", str(key)], scheme="https") as url:
+        # Without our CA the SDK's HTTPS client refuses the certificate.
+        monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+        monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+        untrusting = opentok.Client(API_KEY, API_SECRET, api_url=url, timeout=WAIT)
+        untrusting.proxies = {"http": None, "https": None}
+        with pytest.raises(RequestError) as e:
+            untrusting.create_session()
+        assert "CERTIFICATE_VERIFY_FAILED" in str(e.value)
+
+        # With it (the environment variable requests reads), everything works.
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca))
+        for base in (url, url.replace("127.0.0.1", "localhost")):
+            ot = opentok.Client(API_KEY, API_SECRET, api_url=base, timeout=WAIT)
+            ot.proxies = {"http": None, "https": None}
+            sid = ot.create_session().session_id
+            assert sid.startswith("1_")
+            assert ot.generate_token(sid)
+            # The request got through and was judged: nobody is connected.
+            with pytest.raises(RequestError) as e:
+                ot.send_signal(sid, {"type": "t", "data": "over https"})
+            assert 404 in e.value.args
+            with pytest.raises(ForceDisconnectError):
+                ot.force_disconnect(sid, "0123456789abcdef0123456789abcdef")
+
+        # Plain HTTP to the TLS port is told what to use.
+        r = requests.get(url.replace("https://", "http://") + "/health", timeout=WAIT, proxies={"http": None})
+        assert r.status_code == 400
+        assert "https://" in r.json()["message"]

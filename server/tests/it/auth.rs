@@ -143,7 +143,7 @@ async fn sdk_built_tokens_are_accepted() {
 async fn altered_expired_and_foreign_tokens_are_refused() {
     let other = Project {
         api_key: "200000".into(),
-        api_secret: "another-secret".into(),
+        api_secret: "another-secret-0123456789abcdef0123".into(),
     };
     let mut config = Config::dev();
     config.projects.push(other.clone());
@@ -262,7 +262,7 @@ async fn altered_expired_and_foreign_tokens_are_refused() {
 async fn bad_sessions_keys_and_versions_are_refused() {
     let other = Project {
         api_key: "200000".into(),
-        api_secret: "another-secret".into(),
+        api_secret: "another-secret-0123456789abcdef0123".into(),
     };
     let mut config = Config::dev();
     config.projects.push(other.clone());

@@ -7,6 +7,10 @@ use otc_server::{verify_token, Project};
 
 const BIN: &str = env!("CARGO_BIN_EXE_otc-server");
 
+/// The secret of project 42, given by flags (at least 32 bytes, as the
+/// server requires).
+const SECRET_42: &str = "secret-of-project-42-0123456789abcdef";
+
 fn run(args: &[&str]) -> String {
     let out = Command::new(BIN)
         .args(args)
@@ -48,7 +52,13 @@ fn cli_mints_session_ids_and_tokens_the_server_accepts() {
         assert_eq!(g.connection_data, "who=me");
     }
     // Another project, given by flags.
-    let sid = run(&["create-session", "--api-key", "42", "--api-secret", "shh"]);
+    let sid = run(&[
+        "create-session",
+        "--api-key",
+        "42",
+        "--api-secret",
+        SECRET_42,
+    ]);
     let t = run(&[
         "token",
         "--session-id",
@@ -56,11 +66,11 @@ fn cli_mints_session_ids_and_tokens_the_server_accepts() {
         "--api-key",
         "42",
         "--api-secret",
-        "shh",
+        SECRET_42,
     ]);
     let p = Project {
         api_key: "42".into(),
-        api_secret: "shh".into(),
+        api_secret: SECRET_42.into(),
     };
     verify_token(&p, &sid, &t).expect("token of flag project");
     // A session of an unconfigured project is refused with a message.

@@ -179,7 +179,11 @@ impl Client {
         token: &str,
         suppress: bool,
     ) -> Client {
-        let mut ws = open(server).await;
+        Self::join_on(open(server).await, session, token, suppress).await
+    }
+
+    /// Joins over a WebSocket opened elsewhere (over TLS, say).
+    pub async fn join_on(mut ws: Ws, session: &str, token: &str, suppress: bool) -> Client {
         send(&mut ws, &connect_msg(session, token, suppress)).await;
         match next_msg(&mut ws).await {
             ServerMessage::Connected {

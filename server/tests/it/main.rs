@@ -13,3 +13,4 @@ mod lifecycle;
 mod raw_ws;
 mod signals;
 mod slow_clients;
+mod tls;
