@@ -3,8 +3,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use otc_server::cli::{self, Cli, Command};
+use otc_server::cli::{self, Command};
 use tracing_subscriber::EnvFilter;
 
 fn init_logging(level: Option<&str>, default: &str) {
@@ -23,7 +22,19 @@ fn init_logging(level: Option<&str>, default: &str) {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match cli::parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // check-config promises 0 or 1; clap's usage errors are 2.
+            let checking = std::env::args_os().any(|a| a == "check-config");
+            return match e.exit_code() {
+                0 => ExitCode::SUCCESS,
+                _ if checking => ExitCode::FAILURE,
+                code => ExitCode::from(u8::try_from(code).unwrap_or(2)),
+            };
+        }
+    };
     let result = match &cli.command {
         Some(Command::CreateSession) => {
             init_logging(cli.common.log_level.as_deref(), "warn");
@@ -37,6 +48,10 @@ fn main() -> ExitCode {
             init_logging(cli.common.log_level.as_deref(), "warn");
             cli::rest_token(&cli.common, args).map(|t| println!("{t}"))
         }
+        Some(Command::CheckConfig(args)) => cli::resolve(&cli.common, args).map(|r| {
+            print!("{}", cli::check_config_summary(&r));
+            println!("otc-server: the configuration is valid");
+        }),
         Some(Command::Serve(args)) => serve(&cli.common, args),
         None => serve(&cli.common, &cli.serve),
     };
@@ -50,8 +65,8 @@ fn main() -> ExitCode {
 }
 
 fn serve(common: &cli::CommonArgs, args: &cli::ServeArgs) -> Result<(), cli::CliError> {
-    init_logging(common.log_level.as_deref(), "info");
     let resolved = cli::resolve(common, args)?;
+    init_logging(resolved.log_level.as_deref(), "info");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -11,5 +11,6 @@ mod connect;
 mod flow;
 mod lifecycle;
 mod raw_ws;
+mod settings;
 mod signals;
 mod slow_clients;
