@@ -395,6 +395,34 @@ pub fn check_config_summary(r: &Resolved) -> String {
     out
 }
 
+/// The `OTC_*` variables set in the environment that no option of
+/// `otc-server` reads, sorted: a misspelt or retired name (such as
+/// `OTC_SIGNAL_RATE`, now `OTC_SIGNAL_RATE_PER_SEC`) is otherwise ignored
+/// in silence. (Clients read some `OTC_*` variables of their own, such as
+/// `OTC_SERVER_URL`, so these are not errors.)
+pub fn unread_env_vars() -> Vec<String> {
+    let mut cmd = command();
+    cmd.build();
+    let mut known: Vec<String> = Vec::new();
+    let mut add = |c: &clap::Command| {
+        known.extend(
+            c.get_arguments()
+                .filter_map(|a| a.get_env())
+                .map(|e| e.to_string_lossy().into_owned()),
+        );
+    };
+    add(&cmd);
+    for sub in cmd.get_subcommands() {
+        add(sub);
+    }
+    let mut unread: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| k.starts_with("OTC_") && !known.contains(k))
+        .collect();
+    unread.sort();
+    unread
+}
+
 /// `create-session`: a new session id for the project named by `--api-key`
 /// (or the only/first configured one).
 pub fn create_session(common: &CommonArgs) -> Result<String, CliError> {

@@ -50,6 +50,11 @@ fn main() -> ExitCode {
         }
         Some(Command::CheckConfig(args)) => cli::resolve(&cli.common, args).map(|r| {
             print!("{}", cli::check_config_summary(&r));
+            for name in cli::unread_env_vars() {
+                eprintln!(
+                    "otc-server: note: {name} is set but is not an otc-server setting (ignored)"
+                );
+            }
             println!("otc-server: the configuration is valid");
         }),
         Some(Command::Serve(args)) => serve(&cli.common, args),

@@ -274,6 +274,19 @@ fn check_config_names_what_is_wrong() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read config file"));
     let out = check_config(&["--signal-burst", "x"]);
     assert_eq!(out.status.code(), Some(1));
+    // A retired or misspelt variable is named (it is not read).
+    let out = Command::new(BIN)
+        .arg("check-config")
+        .env("OTC_SIGNAL_RATE", "5")
+        .env_remove("OTC_CONFIG")
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("OTC_SIGNAL_RATE is set but is not an otc-server setting"),
+        "{err}"
+    );
     // A host name is accepted (and resolved).
     let out = check_config(&["--listen", "localhost:4500"]);
     assert!(
