@@ -122,6 +122,14 @@ static struct timespec deadline_in(double seconds) {
     return ts;
 }
 
+static int session_ended(void) {
+    int gone;
+    pthread_mutex_lock(&g.lock);
+    gone = g.disconnected;
+    pthread_mutex_unlock(&g.lock);
+    return gone;
+}
+
 /* Waits up to `ms` milliseconds, less if the session ends meanwhile. */
 static void pause_ms(long ms) {
     struct timespec until = deadline_in((double)ms / 1000.0);
@@ -481,6 +489,7 @@ static int run_line(otc_session *session, const char *line, int *quit) {
             return 0;
         }
         if (!wait_count(&g.npeers, NULL, n, seconds)) {
+            if (session_ended()) return 1; /* the input loop says so */
             printf("! timed out waiting for exactly %lu other connection(s)\n", n);
             return 0;
         }
@@ -492,6 +501,7 @@ static int run_line(otc_session *session, const char *line, int *quit) {
             return 0;
         }
         if (!wait_count(NULL, &g.signals_from_others, n, seconds)) {
+            if (session_ended()) return 1;
             printf("! timed out waiting for %lu signal(s) from others\n", n);
             return 0;
         }
@@ -527,7 +537,6 @@ static int next_line(char **line, size_t *line_cap) {
         char *nl = in.len > 0 ? memchr(in.buf, '\n', in.len) : NULL;
         size_t n = nl != NULL ? (size_t)(nl - in.buf) : in.len;
         struct pollfd fds[2];
-        int gone;
 
         if (nl != NULL || (in.eof && in.len > 0)) {
             if (n + 1 > *line_cap) {
@@ -545,10 +554,7 @@ static int next_line(char **line, size_t *line_cap) {
             return 1;
         }
         if (in.eof) return 0;
-        pthread_mutex_lock(&g.lock);
-        gone = g.disconnected;
-        pthread_mutex_unlock(&g.lock);
-        if (gone) return -1;
+        if (session_ended()) return -1;
 
         fds[0].fd = STDIN_FILENO;
         fds[0].events = POLLIN;
@@ -721,9 +727,7 @@ int main(int argc, char **argv) {
         if (line[0] == '\0') continue;
         if (!run_line(session, line, &quit)) failed_commands++;
     }
-    pthread_mutex_lock(&g.lock);
-    gone = g.disconnected;
-    pthread_mutex_unlock(&g.lock);
+    gone = session_ended();
     if (g.connected && gone) {
         printf("! the session ended\n");
         ok = 0;
@@ -731,9 +735,7 @@ int main(int argc, char **argv) {
 
     if (g.connected && !gone) {
         if (!quit) pause_ms(linger_ms); /* late signals at end of input */
-        pthread_mutex_lock(&g.lock);
-        gone = g.disconnected;
-        pthread_mutex_unlock(&g.lock);
+        gone = session_ended();
         if (gone) {
             printf("! the session ended\n");
             ok = 0;

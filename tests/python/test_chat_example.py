@@ -84,11 +84,18 @@ def test_a_refused_signal_is_shown_and_logged_at_warning_level(ot, chats):
 def test_force_disconnect_ends_the_program_without_waiting_for_input(ot, chats):
     sid = ot.create_session().session_id
     alice = chats(sid, ot.generate_token(sid), "alice")
+    bob = chats(sid, ot.generate_token(sid), "bob")
     ot.force_disconnect(sid, alice.id)
     alice.expect(r"^\* disconnected$")
     alice.expect(r"^! the session ended$")
     # stdin is still open: the program ends by itself.
     assert alice.wait() == 1
+    # Also in the middle of a long wait, which ends with the session.
+    bob.send("/wait-signals 5 300")
+    ot.force_disconnect(sid, bob.id)
+    bob.expect(r"^! the session ended$")
+    assert bob.wait() == 1
+    assert not any("timed out" in line for line in bob.out.all), bob.out.all
 
 
 def test_a_reconnection_is_announced(server, ot, chats):
