@@ -19,7 +19,9 @@
 #   4. three of them (test_lifecycle, test_media, test_video_frame) again
 #      under valgrind memcheck: zero errors, zero bytes definitely lost;
 #   5. the examples (c-examples/) built the same way: a chat client's lines
-#      come back from the C++ echo bot (the chat under valgrind too).
+#      come back from the C++ echo bot, its private line is confirmed (the
+#      chat under valgrind too; tests/python/test_chat_example.py covers the
+#      rest of what chat does).
 # Exit status 0 only when everything passed. Every step is bounded by
 # `timeout`; the EXIT trap stops the server and any client still running.
 set -uo pipefail
@@ -309,8 +311,8 @@ if timeout 300 make --no-print-directory -C "$ROOT/c-examples" BIN="$WORK/exampl
                 --errors-for-leak-kinds=definite --error-exitcode=99
                 --suppressions="$ROOT/tests/c/valgrind.supp")
         fi
-        printf '%s\n' "/wait-peers 1 20" "hello bot" "/wait-signals 1 20" "/to $BOT_ID psst bot" \
-            "/wait-signals 2 20" |
+        printf '%s\n' "/wait-peers 1 20" "/who" "/help" "hello bot" "/wait-signals 1 20" \
+            "/to $BOT_ID psst bot" "/wait-signals 2 20" |
             LD_LIBRARY_PATH=$LIB timeout 120 "${CHAT_WRAP[@]}" "$WORK/examples/chat" \
                 --linger 200 --id-file "$WORK/chat.id" \
                 "$DEV_API_KEY" "$sid" "$chat_token" >"$WORK/chat.out" 2>&1
@@ -319,8 +321,10 @@ if timeout 300 make --no-print-directory -C "$ROOT/c-examples" BIN="$WORK/exampl
         if [ $chat_rc -eq 0 ] &&
             grep -Fxq "[$CHAT_ID (own)] chat: hello bot" "$WORK/chat.out" &&
             grep -Fxq "[$BOT_ID] echo: hello bot" "$WORK/chat.out" &&
-            grep -Fxq "[$BOT_ID] echo: psst bot" "$WORK/chat.out"; then
-            pass "chat's broadcast and private lines come back from echo_bot${CHAT_WRAP:+ (chat under valgrind: clean)}"
+            grep -Fxq "* sent privately to $BOT_ID: psst bot" "$WORK/chat.out" &&
+            grep -Fxq "[$BOT_ID] echo: psst bot" "$WORK/chat.out" &&
+            grep -Fxq "  /to <connection-id> <text>   private message to one connection (type \"private\")" "$WORK/chat.out"; then
+            pass "chat's broadcast and private lines come back from echo_bot, the private one confirmed${CHAT_WRAP:+ (chat under valgrind: clean)}"
         else
             fail "chat <-> echo_bot (chat exit $chat_rc); chat output:"
             sed 's/^/    /' "$WORK/chat.out" >&2

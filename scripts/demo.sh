@@ -8,7 +8,9 @@
 #  3. run c-examples/bin/chat twice, each fed a script on stdin: both
 #     broadcast a line (which also comes back to the sender), each sends the
 #     other a private line (`/to <id>`: each learns the other's connection id
-#     from the file the other writes with --id-file), the application server
+#     from the file the other writes with --id-file; the receiver sees it as
+#     `[sender -> receiver] private: ...`, the sender gets `* sent privately
+#     to ...` once the server has routed it), the application server
 #     broadcasts an announcement through the REST API (it arrives with no
 #     sender: "[server]"), alice leaves and bob sees her connection dropped;
 #  4. print both transcripts (connection ids replaced by names), stop the
@@ -168,17 +170,19 @@ if [ "$FAILED" = 0 ]; then
     expect "$A" "* connection created: $BOB_ID data=name=bob"
     expect "$A" "[$ALICE_ID (own)] chat: Hello everyone, this is alice"
     expect "$A" "[$BOB_ID] chat: Hi alice, bob here"
-    expect "$A" "[$BOB_ID] chat: A private reply, just for alice"
+    expect "$A" "[$BOB_ID -> $ALICE_ID] private: A private reply, just for alice"
+    expect "$A" "* sent privately to $BOB_ID: Psst bob, a private hello from alice"
     expect "$A" "[server] announcement: Welcome to the demo room"
-    refuse "$A" "Psst bob"
+    refuse "$A" "private: Psst bob"
     expect "$B" "* connected as $BOB_ID"
     expect "$B" "* connection created: $ALICE_ID data=name=alice"
     expect "$B" "[$ALICE_ID] chat: Hello everyone, this is alice"
-    expect "$B" "[$ALICE_ID] chat: Psst bob, a private hello from alice"
+    expect "$B" "[$ALICE_ID -> $BOB_ID] private: Psst bob, a private hello from alice"
     expect "$B" "[$BOB_ID (own)] chat: Hi alice, bob here"
+    expect "$B" "* sent privately to $ALICE_ID: A private reply, just for alice"
     expect "$B" "[server] announcement: Welcome to the demo room"
     expect "$B" "* connection dropped: $ALICE_ID"
-    refuse "$B" "A private reply"
+    refuse "$B" "private: A private reply"
 fi
 
 echo "== stopping otc-server"

@@ -106,7 +106,13 @@ pub fn emit(level: Level, args: std::fmt::Arguments<'_>) {
             unsafe { cb(c.as_ptr()) };
         }
         None => {
-            let _ = writeln!(std::io::stderr(), "{text}");
+            // One write of the whole line: `writeln!` on unbuffered stderr
+            // writes the text and the newline separately, and the
+            // application's own output (stdout on the same pipe or
+            // terminal) could land between the two.
+            let mut line = text;
+            line.push('\n');
+            let _ = std::io::stderr().write_all(line.as_bytes());
         }
     }
 }

@@ -277,7 +277,7 @@ impl Programs {
             &addr.to_string(),
             "--log-level",
             "warn",
-            "--signal-rate",
+            "--signal-rate-per-sec",
             "1000000000",
             "--signal-burst",
             "1000000000",

@@ -2,29 +2,43 @@
 //!
 //! ```text
 //! otc-server [serve] [--listen ADDR] [limits...]    run the server (default)
+//! otc-server check-config [--config FILE] [...]     check the configuration, print it
 //! otc-server create-session [--api-key K]           print a new session id
 //! otc-server token --session-id S [--role R] [--data D] [--expire SECONDS] [--legacy]
 //! otc-server rest-token [--api-key K] [--expire SECONDS]  print a REST API (project) JWT
 //! ```
 //!
-//! Projects come from `--api-key`/`--api-secret` (`OTC_API_KEY`,
+//! The options of [`CommonArgs`] (`--config`, `--api-key`, ...) go before
+//! or after the subcommand; `serve`'s own go after `serve` (or with no
+//! subcommand at all).
+//!
+//! Every setting has one name: the flag `--signal-burst`, the environment
+//! variable `OTC_SIGNAL_BURST` and the config file key `signal_burst` (in
+//! `[limits]`). Projects come from `--api-key`/`--api-secret` (`OTC_API_KEY`,
 //! `OTC_API_SECRET`) and/or `--config FILE` (`OTC_CONFIG`); with none, the
-//! insecure development project ([`crate::DEV_API_KEY`]) is used. Flags win
-//! over the config file, which wins over built-in defaults.
+//! insecure development project ([`crate::DEV_API_KEY`]) is used. Flags and
+//! environment variables win over the config file, which wins over built-in
+//! defaults.
 
+use std::ffi::OsString;
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{Arg, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::auth::session_id::api_key_of;
 use crate::auth::{create_session_id, mint_token, Role, TokenOptions};
-use crate::config::{Config, ConfigError, FileConfig, LimitOverrides, Project, ServerLimits};
+use crate::config::{
+    resolve_listen, Config, ConfigError, FileConfig, LimitOverrides, Project, ServerLimits,
+};
 
 /// Self-hosted signaling server for Vonage Video (OpenTok) apps.
 #[derive(Debug, Parser)]
-#[command(name = "otc-server", version, args_conflicts_with_subcommands = true)]
+#[command(name = "otc-server", version)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -37,7 +51,8 @@ pub struct Cli {
 /// Options every subcommand understands.
 #[derive(Debug, Args, Clone, Default)]
 pub struct CommonArgs {
-    /// TOML config file with `listen`, `[[projects]]` and `[limits]`.
+    /// TOML config file: `listen`, `log_level`, `[[projects]]`, `[limits]`
+    /// (every key: otc-server.example.toml).
     #[arg(long, env = "OTC_CONFIG", global = true)]
     pub config: Option<PathBuf>,
     /// API key of the project (with --api-secret: adds that project; alone:
@@ -48,18 +63,33 @@ pub struct CommonArgs {
     #[arg(long, env = "OTC_API_SECRET", global = true, hide_env_values = true)]
     pub api_secret: Option<String>,
     /// Log level or filter (error, warn, info, debug, trace, or a
-    /// RUST_LOG-style filter). Default: RUST_LOG, else info.
+    /// RUST_LOG-style filter). Default: the config file's log_level (for
+    /// serve), else RUST_LOG, else info (serve) or warn (the other commands).
     #[arg(long, env = "OTC_LOG_LEVEL", global = true)]
     pub log_level: Option<String>,
-    /// Log line format: text, or json (one JSON object per line).
-    #[arg(
-        long,
-        env = "OTC_LOG_FORMAT",
-        global = true,
-        value_enum,
-        default_value_t
-    )]
-    pub log_format: crate::logging::LogFormat,
+    /// Log line format: text, or json (one JSON object per line). Default:
+    /// the config file's log_format (for serve), else text.
+    #[arg(long, env = "OTC_LOG_FORMAT", global = true, value_enum)]
+    pub log_format: Option<crate::logging::LogFormat>,
+    /// Where `api_key` and `api_secret` came from (filled in by
+    /// [`parse_from`]).
+    #[arg(skip)]
+    pub sources: CredentialSources,
+}
+
+/// Where the project credentials came from, which decides which project a
+/// secret belongs to (see [`resolve`]). [`parse_from`] fills it in; the
+/// default (both from the command line, no `OTC_API_KEY`) is what code that
+/// builds a [`CommonArgs`] by hand means.
+#[derive(Debug, Clone, Default)]
+pub struct CredentialSources {
+    /// `api_key` is the value of `OTC_API_KEY`, not of `--api-key`.
+    pub key_from_env: bool,
+    /// `api_secret` is the value of `OTC_API_SECRET`, not of `--api-secret`.
+    pub secret_from_env: bool,
+    /// `OTC_API_KEY` as the environment has it, also when `--api-key`
+    /// overrides it.
+    pub env_api_key: Option<String>,
 }
 
 // Parsed once at start-up; the size of the `serve` variant costs nothing.
@@ -68,6 +98,10 @@ pub struct CommonArgs {
 pub enum Command {
     /// Run the server (the default).
     Serve(ServeArgs),
+    /// Load and check the configuration (config file, environment, flags)
+    /// exactly as `serve` does, print what the server would run with, and
+    /// exit with status 0 if it is valid, else 1.
+    CheckConfig(ServeArgs),
     /// Print a new session id.
     CreateSession,
     /// Print a token for a session of the configured project.
@@ -87,9 +121,10 @@ pub struct RestTokenArgs {
 /// Options of `serve`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct ServeArgs {
-    /// Address to listen on for WebSocket and HTTP [default: 127.0.0.1:4443].
+    /// Address to listen on for WebSocket and HTTP: IP:PORT or HOST:PORT (a
+    /// host name is resolved at start-up).
     #[arg(long, env = "OTC_LISTEN")]
-    pub listen: Option<SocketAddr>,
+    pub listen: Option<String>,
     /// Serve /metrics, /healthz and /readyz on this address (plain HTTP)
     /// instead of on the main listener.
     #[arg(long, env = "OTC_METRICS_LISTEN")]
@@ -146,10 +181,91 @@ pub enum CliError {
 pub struct Resolved {
     pub config: Config,
     pub using_dev_project: bool,
+    /// `--log-level` (`OTC_LOG_LEVEL`), else the file's `log_level`; `None`
+    /// leaves it to `RUST_LOG` and the command's default.
+    pub log_level: Option<String>,
+    /// `--log-format` (`OTC_LOG_FORMAT`), else the file's `log_format`,
+    /// else text.
+    pub log_format: crate::logging::LogFormat,
+    /// The listen address as given, before a host name in it was resolved.
+    pub listen_as_given: String,
+    /// The config file read, if any.
+    pub config_file: Option<PathBuf>,
+}
+
+/// The command line with the built-in defaults shown in `--help`.
+pub fn command() -> clap::Command {
+    let mut defaults = LimitOverrides::from_limits(&ServerLimits::default()).entries();
+    defaults.push((
+        "listen".into(),
+        protocol::limits::DEFAULT_LISTEN_ADDR.into(),
+    ));
+    let with_default = |a: Arg| {
+        let Some((_, value)) = defaults.iter().find(|(id, _)| a.get_id() == id.as_str()) else {
+            return a;
+        };
+        let help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
+        a.help(format!("{help} [default: {value}]"))
+    };
+    Cli::command()
+        .mut_args(with_default)
+        .mut_subcommands(|sub| sub.mut_args(with_default))
+}
+
+/// Parses the process's command line; see [`parse_from`].
+pub fn parse() -> Result<Cli, clap::Error> {
+    parse_from(std::env::args_os())
+}
+
+/// Parses a command line: [`command`], then two checks clap cannot make
+/// with options both global and flattened. `serve`'s options given before a
+/// subcommand are refused (they would be ignored), and the sources of the
+/// credentials are noted in [`CommonArgs::sources`].
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let mut cmd = command();
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    if let Some((name, _)) = matches.subcommand() {
+        let serve_only = ServeArgs::augment_args(clap::Command::new("serve"));
+        for arg in serve_only.get_arguments() {
+            if matches.value_source(arg.get_id().as_str()) != Some(ValueSource::CommandLine) {
+                continue;
+            }
+            let flag = arg.get_long().unwrap_or_default();
+            let hint = if matches!(name, "serve" | "check-config") {
+                format!("write it after the subcommand: otc-server {name} --{flag} ...")
+            } else {
+                format!("`{name}` does not use it")
+            };
+            return Err(cmd.error(
+                ErrorKind::ArgumentConflict,
+                format!("--{flag} is an option of `serve` and `check-config`; {hint}"),
+            ));
+        }
+    }
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    cli.common.sources = CredentialSources {
+        key_from_env: source_of(&matches, "api_key") == Some(ValueSource::EnvVariable),
+        secret_from_env: source_of(&matches, "api_secret") == Some(ValueSource::EnvVariable),
+        env_api_key: std::env::var("OTC_API_KEY").ok().filter(|k| !k.is_empty()),
+    };
+    Ok(cli)
+}
+
+/// Where a global option's value came from, looked up where it was given
+/// (before or after the subcommand).
+fn source_of(matches: &ArgMatches, id: &str) -> Option<ValueSource> {
+    match matches.subcommand() {
+        Some((_, sub)) => sub.value_source(id).or_else(|| matches.value_source(id)),
+        None => matches.value_source(id),
+    }
 }
 
 /// Builds the server configuration: built-in defaults, then the config file,
-/// then flags.
+/// then environment variables and flags.
 pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> Result<Resolved, CliError> {
     let file = match &common.config {
         Some(p) => FileConfig::load(p)?,
@@ -158,10 +274,12 @@ pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> Result<Resolved, CliEr
     let mut limits = ServerLimits::default();
     file.limits.apply(&mut limits);
     serve.limits.apply(&mut limits);
-    let default_listen: SocketAddr = protocol::limits::DEFAULT_LISTEN_ADDR
-        .parse()
-        .map_err(|_| CliError::Usage("bad built-in listen address".into()))?;
-    let listen = serve.listen.or(file.listen).unwrap_or(default_listen);
+    let listen_as_given = serve
+        .listen
+        .clone()
+        .or(file.listen)
+        .unwrap_or_else(|| protocol::limits::DEFAULT_LISTEN_ADDR.to_string());
+    let listen = resolve_listen(&listen_as_given)?;
     let tls = match (
         serve.tls_cert.clone().or(file.tls_cert),
         serve.tls_key.clone().or(file.tls_key),
@@ -177,24 +295,7 @@ pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> Result<Resolved, CliEr
     };
     let allow_dev_project = serve.allow_dev_project || file.allow_dev_project.unwrap_or(false);
     let mut projects = file.projects;
-    match (&common.api_key, &common.api_secret) {
-        (Some(key), Some(secret)) => {
-            projects.retain(|p| &p.api_key != key);
-            projects.push(Project {
-                api_key: key.clone(),
-                api_secret: secret.clone(),
-            });
-        }
-        (None, Some(_)) => return Err(CliError::Usage("--api-secret needs --api-key".into())),
-        (Some(key), None) => {
-            if !projects.iter().any(|p| &p.api_key == key) {
-                return Err(CliError::Usage(format!(
-                    "--api-key {key} is not a configured project; give --api-secret too"
-                )));
-            }
-        }
-        (None, None) => {}
-    }
+    add_credentials(&mut projects, common)?;
     let using_dev_project = projects.is_empty();
     if using_dev_project {
         projects.push(Project::dev());
@@ -211,7 +312,155 @@ pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> Result<Resolved, CliEr
     Ok(Resolved {
         config,
         using_dev_project,
+        log_level: common.log_level.clone().or(file.log_level),
+        log_format: common.log_format.or(file.log_format).unwrap_or_default(),
+        listen_as_given,
+        config_file: common.config.clone(),
     })
+}
+
+/// Adds the project of `--api-key`/`--api-secret` (or `OTC_API_KEY` /
+/// `OTC_API_SECRET`) to those of the file, or checks that a key given alone
+/// names a configured project.
+///
+/// A secret belongs to the key given the same way: two flags are one
+/// project, and so are the two variables (whether or not `--api-key` then
+/// picks another project). `OTC_API_SECRET` with no `OTC_API_KEY` is the
+/// secret of `--api-key`, unless that key is a project of the config file
+/// with another secret: then which secret was meant cannot be told, and the
+/// command is refused rather than minting with the wrong one.
+fn add_credentials(projects: &mut Vec<Project>, common: &CommonArgs) -> Result<(), CliError> {
+    fn put(projects: &mut Vec<Project>, key: &str, secret: &str) {
+        projects.retain(|p| p.api_key != key);
+        projects.push(Project {
+            api_key: key.to_string(),
+            api_secret: secret.to_string(),
+        });
+    }
+    let configured = |projects: &[Project], key: &str| projects.iter().any(|p| p.api_key == key);
+    let src = &common.sources;
+    match (&common.api_key, &common.api_secret) {
+        (None, None) => {}
+        (None, Some(_)) => {
+            return Err(CliError::Usage(
+                "--api-secret (OTC_API_SECRET) needs --api-key (OTC_API_KEY)".into(),
+            ))
+        }
+        (Some(key), None) => {
+            if !configured(projects, key) {
+                return Err(CliError::Usage(format!(
+                    "--api-key {key} is not a configured project; give --api-secret too"
+                )));
+            }
+        }
+        (Some(key), Some(secret)) if src.secret_from_env && !src.key_from_env => {
+            match &src.env_api_key {
+                Some(env_key) => {
+                    put(projects, env_key, secret);
+                    if !configured(projects, key) {
+                        return Err(CliError::Usage(format!(
+                            "--api-key {key} is not a configured project (OTC_API_SECRET is \
+                             the secret of OTC_API_KEY={env_key}); give --api-secret too"
+                        )));
+                    }
+                }
+                None => match projects.iter().find(|p| &p.api_key == key) {
+                    Some(p) if p.api_secret != *secret => {
+                        return Err(CliError::Usage(format!(
+                            "--api-key {key} is a project of the config file, which has its own \
+                             secret, and OTC_API_SECRET is set to another one: unset \
+                             OTC_API_SECRET to use the file's secret, or give --api-secret to \
+                             replace it"
+                        )));
+                    }
+                    Some(_) => {}
+                    None => put(projects, key, secret),
+                },
+            }
+        }
+        (Some(key), Some(secret)) => put(projects, key, secret),
+    }
+    Ok(())
+}
+
+/// `check-config`: the summary of a configuration that [`resolve`] accepted,
+/// one setting a line, by config key; `(default)` marks built-in values.
+pub fn check_config_summary(r: &Resolved) -> String {
+    let mut out = String::new();
+    let file = r
+        .config_file
+        .as_deref()
+        .map_or_else(|| "none".to_string(), |p| p.display().to_string());
+    let _ = writeln!(out, "config file: {file}");
+    let listen = if r.listen_as_given == r.config.listen.to_string() {
+        r.listen_as_given.clone()
+    } else {
+        format!("{} ({})", r.listen_as_given, r.config.listen)
+    };
+    let default = |is: bool| if is { " (default)" } else { "" };
+    let _ = writeln!(
+        out,
+        "listen = {listen}{}",
+        default(r.listen_as_given == protocol::limits::DEFAULT_LISTEN_ADDR)
+    );
+    match &r.log_level {
+        Some(l) => {
+            let _ = writeln!(out, "log_level = {l}");
+        }
+        None => {
+            let _ = writeln!(out, "log_level = RUST_LOG, else info (default)");
+        }
+    }
+    if r.using_dev_project {
+        let _ = writeln!(
+            out,
+            "projects: {} (the built-in development project: its secret is public, for local use only)",
+            crate::DEV_API_KEY
+        );
+    } else {
+        let keys: Vec<&str> = r
+            .config
+            .projects
+            .iter()
+            .map(|p| p.api_key.as_str())
+            .collect();
+        let _ = writeln!(out, "projects: {} (secrets not shown)", keys.join(", "));
+    }
+    let _ = writeln!(out, "[limits]");
+    let defaults = LimitOverrides::from_limits(&ServerLimits::default()).entries();
+    for (key, value) in LimitOverrides::from_limits(&r.config.limits).entries() {
+        let is_default = defaults.iter().any(|(k, v)| *k == key && *v == value);
+        let _ = writeln!(out, "{key} = {value}{}", default(is_default));
+    }
+    out
+}
+
+/// The `OTC_*` variables set in the environment that no option of
+/// `otc-server` reads, sorted: a misspelt or retired name (such as
+/// `OTC_SIGNAL_RATE`, now `OTC_SIGNAL_RATE_PER_SEC`) is otherwise ignored
+/// in silence. (Clients read some `OTC_*` variables of their own, such as
+/// `OTC_SERVER_URL`, so these are not errors.)
+pub fn unread_env_vars() -> Vec<String> {
+    let mut cmd = command();
+    cmd.build();
+    let mut known: Vec<String> = Vec::new();
+    let mut add = |c: &clap::Command| {
+        known.extend(
+            c.get_arguments()
+                .filter_map(|a| a.get_env())
+                .map(|e| e.to_string_lossy().into_owned()),
+        );
+    };
+    add(&cmd);
+    for sub in cmd.get_subcommands() {
+        add(sub);
+    }
+    let mut unread: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| k.starts_with("OTC_") && !known.contains(k))
+        .collect();
+    unread.sort();
+    unread
 }
 
 /// `create-session`: a new session id for the project named by `--api-key`
@@ -276,7 +525,7 @@ mod tests {
 
     #[test]
     fn flags_parse_and_token_round_trips() {
-        let cli = Cli::try_parse_from([
+        let cli = parse_from([
             "otc-server",
             "--api-key",
             "777",
@@ -284,7 +533,7 @@ mod tests {
             "sss-0123456789abcdef0123456789abcdef",
             "--listen",
             "127.0.0.1:9999",
-            "--signal-rate",
+            "--signal-rate-per-sec",
             "3",
             "--http-header-timeout-ms",
             "700",
@@ -316,8 +565,7 @@ mod tests {
         let g = crate::verify_token(p, &sid, &t).expect("verify");
         assert_eq!(g.role, Role::Subscriber);
 
-        let sub =
-            Cli::try_parse_from(["otc-server", "token", "--session-id", "x", "--role", "boss"]);
+        let sub = parse_from(["otc-server", "token", "--session-id", "x", "--role", "boss"]);
         assert!(sub.is_err(), "unknown role refused");
         assert!(resolve(
             &CommonArgs {
@@ -354,5 +602,127 @@ mod tests {
                 .allow_dev_project
         );
         assert!(parse(&[]).expect("none").config.tls.is_none());
+    }
+
+    fn project(key: &str, secret: &str) -> Project {
+        Project {
+            api_key: key.into(),
+            api_secret: secret.into(),
+        }
+    }
+
+    fn common(key: Option<&str>, secret: Option<&str>, sources: CredentialSources) -> CommonArgs {
+        CommonArgs {
+            api_key: key.map(Into::into),
+            api_secret: secret.map(Into::into),
+            sources,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_secret_belongs_to_the_key_given_the_same_way() {
+        let file = vec![
+            project("111", "file-secret"),
+            project("222", "other-secret"),
+        ];
+        let run = |c: &CommonArgs| {
+            let mut p = file.clone();
+            add_credentials(&mut p, c).map(|()| p)
+        };
+        // Two flags: one project, replacing the file's.
+        let p = run(&common(
+            Some("111"),
+            Some("s"),
+            CredentialSources::default(),
+        ))
+        .expect("flags");
+        assert!(p.contains(&project("111", "s")) && p.len() == 2);
+        // OTC_API_KEY + OTC_API_SECRET, and --api-key picking a file project:
+        // the pair is added, the file project keeps its secret.
+        let env_pair = CredentialSources {
+            key_from_env: false,
+            secret_from_env: true,
+            env_api_key: Some("333".into()),
+        };
+        let p = run(&common(Some("222"), Some("env-secret"), env_pair)).expect("env pair");
+        assert!(p.contains(&project("222", "other-secret")), "{p:?}");
+        assert!(p.contains(&project("333", "env-secret")), "{p:?}");
+        // OTC_API_SECRET alone with --api-key of a file project whose secret
+        // differs: refused, naming the way out.
+        let secret_only = CredentialSources {
+            key_from_env: false,
+            secret_from_env: true,
+            env_api_key: None,
+        };
+        let e = run(&common(
+            Some("222"),
+            Some("env-secret"),
+            secret_only.clone(),
+        ))
+        .expect_err("ambiguous secret");
+        assert!(e.to_string().contains("unset OTC_API_SECRET"), "{e}");
+        // ... the same secret is no conflict; a new key takes it.
+        let p = run(&common(
+            Some("222"),
+            Some("other-secret"),
+            secret_only.clone(),
+        ))
+        .expect("same");
+        assert_eq!(p, file);
+        let p = run(&common(Some("444"), Some("env-secret"), secret_only)).expect("new key");
+        assert!(p.contains(&project("444", "env-secret")));
+        // A key alone must be configured; a secret alone is refused.
+        assert!(run(&common(Some("111"), None, CredentialSources::default())).is_ok());
+        assert!(run(&common(Some("999"), None, CredentialSources::default())).is_err());
+        assert!(run(&common(None, Some("s"), CredentialSources::default())).is_err());
+    }
+
+    #[test]
+    fn common_options_go_before_or_after_the_subcommand() {
+        for args in [
+            &["otc-server", "--config", "f.toml", "create-session"][..],
+            &["otc-server", "create-session", "--config", "f.toml"][..],
+            &[
+                "otc-server",
+                "--log-level",
+                "warn",
+                "check-config",
+                "--config",
+                "f.toml",
+            ][..],
+        ] {
+            let cli = parse_from(args).expect("parses");
+            assert_eq!(
+                cli.common.config.as_deref(),
+                Some(std::path::Path::new("f.toml"))
+            );
+        }
+        // serve's options before a subcommand would be ignored: refused.
+        let e = parse_from(["otc-server", "--listen", "127.0.0.1:1", "serve"]).expect_err("before");
+        assert!(e.to_string().contains("otc-server serve --listen"), "{e}");
+        let e = parse_from([
+            "otc-server",
+            "--signal-burst",
+            "3",
+            "token",
+            "--session-id",
+            "x",
+        ])
+        .expect_err("not token's");
+        assert!(e.to_string().contains("`token` does not use it"), "{e}");
+        assert!(parse_from(["otc-server", "serve", "--listen", "localhost:0"]).is_ok());
+    }
+
+    #[test]
+    fn help_shows_the_defaults() {
+        let mut cmd = command();
+        let serve = cmd.find_subcommand_mut("serve").expect("serve");
+        let help = serve.render_help().to_string();
+        assert!(help.contains("[default: 127.0.0.1:4443]"), "{help}");
+        assert!(help.contains("[default: 5000]"), "{help}");
+        assert!(help.contains("[default: 16777216]"), "{help}");
+        let top = command().render_help().to_string();
+        assert!(top.contains("[default: 10000]"), "{top}");
     }
 }

@@ -6,12 +6,12 @@
 //! is plain data with no behaviour beyond validation. Defaults come from
 //! [`protocol::limits`] so the documentation, the CLI and the client agree.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use protocol::limits;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// API key of the built-in development project.
 ///
@@ -31,6 +31,7 @@ pub const MIN_API_SECRET_BYTES: usize = 32;
 /// One OpenTok project: the key names it, the secret signs its tokens and
 /// session ids.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Project {
     pub api_key: String,
     pub api_secret: String,
@@ -191,16 +192,16 @@ impl ServerLimits {
             }
         }
         if self.ping_interval.is_zero() {
-            return bad("ping_interval");
+            return bad("ping_interval_ms");
         }
         if self.idle_timeout.is_zero() {
-            return bad("idle_timeout");
+            return bad("idle_timeout_ms");
         }
         if self.http_header_timeout.is_zero() {
-            return bad("http_header_timeout");
+            return bad("http_header_timeout_ms");
         }
         if self.auth_timeout.is_zero() {
-            return bad("auth_timeout");
+            return bad("auth_timeout_ms");
         }
         if self.max_pending_connections == 0 {
             return bad("max_pending_connections");
@@ -290,11 +291,14 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-/// The TOML config file. Every field is optional; flags given on the command
-/// line override it.
+/// The TOML config file. Every field is optional; flags and environment
+/// variables override it. Every key has the name of its flag (`--signal-burst`
+/// is `signal_burst`, `OTC_SIGNAL_BURST`); `otc-server.example.toml` at the
+/// root of the repository lists them all with their defaults.
 ///
 /// ```toml
 /// listen = "0.0.0.0:4443"
+/// log_level = "info"
 /// metrics_listen = "127.0.0.1:9464"   # optional: /metrics on its own port
 /// tls_cert = "/etc/otc-server/cert.pem"   # both or neither
 /// tls_key = "/etc/otc-server/key.pem"
@@ -307,23 +311,9 @@ pub enum ConfigError {
 /// [limits]
 /// max_connections_per_session = 500
 /// signal_rate_per_sec = 100
-/// signal_burst = 200
-/// send_queue_frames = 4096
-/// ping_interval_ms = 5000
-/// idle_timeout_ms = 15000
-/// reconnect_grace_ms = 30000
-/// replay_buffer_frames = 8192
-/// send_queue_bytes = 16777216
-/// replay_buffer_bytes = 100663296
-/// session_buffer_bytes = 536870912
-/// sender_share_wait_ms = 2000
-/// http_header_timeout_ms = 10000
-/// auth_timeout_ms = 15000
-/// max_pending_connections = 4096
-/// max_pending_per_ip = 512
 /// ```
 ///
-/// The last four bound connections that have not authenticated yet (TCP
+/// In `[limits]`, the last four bound connections that have not authenticated yet (TCP
 /// accepted, WebSocket `connect` not yet accepted), so silent or slow-loris
 /// peers cannot use up the file descriptors: the HTTP request head must be
 /// complete within `http_header_timeout_ms` (also the idle timeout of a
@@ -334,7 +324,12 @@ pub enum ConfigError {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
-    pub listen: Option<SocketAddr>,
+    /// `HOST:PORT`; a host name is resolved by [`resolve_listen`].
+    pub listen: Option<String>,
+    /// Log level or filter (as `--log-level`).
+    pub log_level: Option<String>,
+    /// `text` or `json` (as `--log-format`).
+    pub log_format: Option<crate::logging::LogFormat>,
     pub metrics_listen: Option<SocketAddr>,
     /// PEM certificate chain for https/wss (with `tls_key`).
     pub tls_cert: Option<PathBuf>,
@@ -352,14 +347,14 @@ pub struct FileConfig {
 /// with the same fields, the `serve` command's flags and environment
 /// variables, so the two sources cannot drift apart. Unset fields keep the
 /// value from the lower layer (defaults < file < flags).
-#[derive(Debug, Default, Clone, Deserialize, clap::Args)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize, Serialize, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct LimitOverrides {
     /// Most connections in one session.
     #[arg(long, env = "OTC_MAX_CONNECTIONS_PER_SESSION")]
     pub max_connections_per_session: Option<usize>,
     /// Sustained signals per second one connection may send.
-    #[arg(long = "signal-rate", env = "OTC_SIGNAL_RATE")]
+    #[arg(long, env = "OTC_SIGNAL_RATE_PER_SEC")]
     pub signal_rate_per_sec: Option<u32>,
     /// Signals one connection may send in a burst.
     #[arg(long, env = "OTC_SIGNAL_BURST")]
@@ -412,7 +407,45 @@ pub struct LimitOverrides {
 }
 
 impl LimitOverrides {
-    /// Overrides the fields of `l` that the file sets.
+    /// Every field set to its value in `l`: the inverse of [`Self::apply`].
+    /// `from_limits(&ServerLimits::default())` gives the defaults by setting
+    /// name, for `--help`, `check-config` and the tests.
+    pub fn from_limits(l: &ServerLimits) -> Self {
+        let ms = |d: Duration| Some(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        LimitOverrides {
+            max_connections_per_session: Some(l.max_connections_per_session),
+            signal_rate_per_sec: Some(l.signal_rate_per_sec),
+            signal_burst: Some(l.signal_burst),
+            send_queue_frames: Some(l.send_queue_frames),
+            ping_interval_ms: ms(l.ping_interval),
+            idle_timeout_ms: ms(l.idle_timeout),
+            reconnect_grace_ms: ms(l.reconnect_grace),
+            replay_buffer_frames: Some(l.replay_buffer_frames),
+            send_queue_bytes: Some(l.send_queue_bytes),
+            replay_buffer_bytes: Some(l.replay_buffer_bytes),
+            session_buffer_bytes: Some(l.session_buffer_bytes),
+            sender_share_wait_ms: ms(l.sender_share_wait),
+            http_header_timeout_ms: ms(l.http_header_timeout),
+            auth_timeout_ms: ms(l.auth_timeout),
+            max_pending_connections: Some(l.max_pending_connections),
+            max_pending_per_ip: Some(l.max_pending_per_ip),
+        }
+    }
+
+    /// The fields that are set, by setting name (the config key), in
+    /// declaration order, with their values as the config file writes them.
+    pub fn entries(&self) -> Vec<(String, String)> {
+        // The serializer writes the fields in declaration order, one
+        // `key = value` line each, and leaves out those not set.
+        toml::to_string(self)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| line.split_once(" = "))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// Overrides the fields of `l` that are set here.
     pub fn apply(&self, l: &mut ServerLimits) {
         let ms = Duration::from_millis;
         if let Some(v) = self.max_connections_per_session {
@@ -466,6 +499,32 @@ impl LimitOverrides {
     }
 }
 
+/// Resolves a listen address: `IP:PORT`, `[IPv6]:PORT`, or `HOST:PORT` with
+/// a host name (`localhost:4500`), looked up once. Of a name's addresses the
+/// first IPv4 one is taken (else the first), since one socket is bound.
+pub fn resolve_listen(addr: &str) -> Result<SocketAddr, ConfigError> {
+    let invalid = |why: String| ConfigError::Invalid(format!("listen address {addr:?}: {why}"));
+    if let Ok(a) = addr.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    let Some((host, port)) = addr.rsplit_once(':') else {
+        return Err(invalid("expected HOST:PORT, e.g. 127.0.0.1:4443".into()));
+    };
+    if host.is_empty() || port.parse::<u16>().is_err() {
+        return Err(invalid("expected HOST:PORT with a port 0..65535".into()));
+    }
+    let found: Vec<SocketAddr> = addr
+        .to_socket_addrs()
+        .map_err(|e| invalid(format!("cannot resolve {host}: {e}")))?
+        .collect();
+    found
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| found.first())
+        .copied()
+        .ok_or_else(|| invalid(format!("{host} has no address")))
+}
+
 impl FileConfig {
     /// Reads and parses a TOML config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
@@ -512,7 +571,7 @@ mod tests {
             "#,
         )
         .expect("parse");
-        assert_eq!(f.listen, Some("127.0.0.1:9000".parse().expect("addr")));
+        assert_eq!(f.listen.as_deref(), Some("127.0.0.1:9000"));
         assert_eq!(f.projects.len(), 2);
         assert_eq!(f.tls_cert, Some(PathBuf::from("c.pem")));
         assert_eq!(f.tls_key, Some(PathBuf::from("k.pem")));
@@ -546,8 +605,42 @@ mod tests {
     }
 
     #[test]
+    fn listen_accepts_addresses_and_host_names() {
+        assert_eq!(
+            resolve_listen("127.0.0.1:4500").expect("ipv4"),
+            SocketAddr::from(([127, 0, 0, 1], 4500))
+        );
+        assert_eq!(resolve_listen("[::1]:7").expect("ipv6").port(), 7);
+        let a = resolve_listen("localhost:4500").expect("localhost");
+        assert!(a.ip().is_loopback() && a.port() == 4500, "{a}");
+        for bad in ["localhost", "localhost:x", ":4500", "127.0.0.1:70000", ""] {
+            let e = resolve_listen(bad).expect_err(bad).to_string();
+            assert!(e.contains("listen address"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn limit_defaults_by_setting_name() {
+        let d = LimitOverrides::from_limits(&ServerLimits::default());
+        let mut l = ServerLimits {
+            signal_burst: 1,
+            ..Default::default()
+        };
+        d.apply(&mut l);
+        assert_eq!(l, ServerLimits::default(), "from_limits is apply's inverse");
+        let e = d.entries();
+        assert_eq!(e.len(), 16);
+        assert_eq!(e[0], ("max_connections_per_session".into(), "10000".into()));
+        assert!(e.contains(&("ping_interval_ms".into(), "5000".into())));
+        assert!(LimitOverrides::default().entries().is_empty());
+    }
+
+    #[test]
     fn unknown_keys_and_bad_projects_are_refused() {
         assert!(FileConfig::parse("lisen = \"x\"").is_err());
+        let e = FileConfig::parse("[[projects]]\napi_key = \"k\"\napi_secret = \"s\"\nnote = 1")
+            .expect_err("unknown key in a project");
+        assert!(e.contains("unknown field `note`"), "{e}");
         let mut c = Config::dev();
         c.projects.push(Project::dev());
         assert!(c.validate().is_err(), "duplicate key");

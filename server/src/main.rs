@@ -4,17 +4,32 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use otc_server::cli::{self, Cli, Command};
+use otc_server::cli::{self, Command};
 
 /// Sets up logging (`server/src/logging.rs`); an invalid filter is an error.
 fn init_logging(common: &cli::CommonArgs, default: &str) -> Result<(), cli::CliError> {
-    otc_server::logging::init(common.log_level.as_deref(), common.log_format, default)
-        .map_err(cli::CliError::Usage)
+    otc_server::logging::init(
+        common.log_level.as_deref(),
+        common.log_format.unwrap_or_default(),
+        default,
+    )
+    .map_err(cli::CliError::Usage)
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match cli::parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // check-config promises 0 or 1; clap's usage errors are 2.
+            let checking = std::env::args_os().any(|a| a == "check-config");
+            return match e.exit_code() {
+                0 => ExitCode::SUCCESS,
+                _ if checking => ExitCode::FAILURE,
+                code => ExitCode::from(u8::try_from(code).unwrap_or(2)),
+            };
+        }
+    };
     let result = match &cli.command {
         Some(Command::CreateSession) => init_logging(&cli.common, "warn")
             .and_then(|()| cli::create_session(&cli.common))
@@ -25,6 +40,15 @@ fn main() -> ExitCode {
         Some(Command::RestToken(args)) => init_logging(&cli.common, "warn")
             .and_then(|()| cli::rest_token(&cli.common, args))
             .map(|t| println!("{t}")),
+        Some(Command::CheckConfig(args)) => cli::resolve(&cli.common, args).map(|r| {
+            print!("{}", cli::check_config_summary(&r));
+            for name in cli::unread_env_vars() {
+                eprintln!(
+                    "otc-server: note: {name} is set but is not an otc-server setting (ignored)"
+                );
+            }
+            println!("otc-server: the configuration is valid");
+        }),
         Some(Command::Serve(args)) => serve(&cli.common, args),
         None => serve(&cli.common, &cli.serve),
     };
@@ -38,8 +62,11 @@ fn main() -> ExitCode {
 }
 
 fn serve(common: &cli::CommonArgs, args: &cli::ServeArgs) -> Result<(), cli::CliError> {
-    init_logging(common, "info")?;
     let resolved = cli::resolve(common, args)?;
+    // The config file's log_level applies too (the flag and environment
+    // win), so logging starts once the configuration is read.
+    otc_server::logging::init(resolved.log_level.as_deref(), resolved.log_format, "info")
+        .map_err(cli::CliError::Usage)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

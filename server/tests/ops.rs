@@ -486,24 +486,36 @@ fn metrics_listen_and_log_format_come_from_flags_env_and_file() {
         "json",
     ])
     .expect("parse");
-    assert_eq!(cli.common.log_format, LogFormat::Json);
+    assert_eq!(cli.common.log_format, Some(LogFormat::Json));
     let r = resolve(&cli.common, &cli.serve).expect("resolve");
+    assert_eq!(r.log_format, LogFormat::Json);
     assert_eq!(
         r.config.metrics_listen,
         Some("127.0.0.1:9464".parse().expect("addr"))
     );
     let plain = Cli::try_parse_from(["otc-server"]).expect("parse");
-    assert_eq!(plain.common.log_format, LogFormat::Text);
+    assert_eq!(plain.common.log_format, None);
+    assert_eq!(
+        resolve(&plain.common, &plain.serve)
+            .expect("resolve")
+            .log_format,
+        LogFormat::Text
+    );
     assert!(Cli::try_parse_from(["otc-server", "--log-format", "yaml"]).is_err());
 
     let dir = std::env::temp_dir().join(format!("otc-ops-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let file = dir.join("otc-server.toml");
-    std::fs::write(&file, "metrics_listen = \"127.0.0.1:9465\"\n").expect("write");
+    std::fs::write(
+        &file,
+        "metrics_listen = \"127.0.0.1:9465\"\nlog_format = \"json\"\n",
+    )
+    .expect("write");
     let path = file.to_string_lossy().to_string();
     let cli = Cli::try_parse_from(["otc-server", "--config", &path]).expect("parse");
     let r = resolve(&cli.common, &cli.serve).expect("resolve");
     assert_eq!(r.config.metrics_listen.map(|a| a.port()), Some(9465));
+    assert_eq!(r.log_format, LogFormat::Json, "log_format from the file");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -727,7 +739,7 @@ async fn json_logs_name_every_refusal() {
         &[
             "--log-format",
             "json",
-            "--signal-rate",
+            "--signal-rate-per-sec",
             "1",
             "--signal-burst",
             "1",

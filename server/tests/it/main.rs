@@ -11,6 +11,7 @@ mod connect;
 mod flow;
 mod lifecycle;
 mod raw_ws;
+mod settings;
 mod signals;
 mod slow_clients;
 mod tls;
