@@ -25,21 +25,6 @@ fn front(cert: ServerCert) -> TlsFront {
     TlsFront::start(addr_of(&server().base_url), cert)
 }
 
-/// A session at `url`, trusting `ca_file` if given.
-fn client(url: &str, sid: &str, ca_file: Option<&str>) -> Client {
-    Client::new_with(sid, |s| unsafe {
-        let u = cs(url);
-        assert_eq!(
-            otc_session_settings_set_server_url(s, u.as_ptr()),
-            OTC_SUCCESS
-        );
-        if let Some(f) = ca_file {
-            let f = cs(f);
-            assert_eq!(otc_session_settings_set_ca_file(s, f.as_ptr()), OTC_SUCCESS);
-        }
-    })
-}
-
 /// Connects `c` and expects a failure: returns `on_error`'s code and
 /// message, after checking that `on_disconnected` followed and
 /// `on_connected` never came.

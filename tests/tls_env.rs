@@ -12,20 +12,6 @@ use tls_support::*;
 const FAILED: i32 = otc_session_error_code::OTC_SESSION_CONNECTION_FAILED as i32;
 const INVALID: i32 = otc_session_error_code::OTC_SESSION_NULL_OR_INVALID_PARAMETER as i32;
 
-fn client(url: &str, sid: &str, ca_file: Option<&str>) -> Client {
-    Client::new_with(sid, |s| unsafe {
-        let u = cs(url);
-        assert_eq!(
-            otc_session_settings_set_server_url(s, u.as_ptr()),
-            OTC_SUCCESS
-        );
-        if let Some(f) = ca_file {
-            let f = cs(f);
-            assert_eq!(otc_session_settings_set_ca_file(s, f.as_ptr()), OTC_SUCCESS);
-        }
-    })
-}
-
 fn connect(c: &Client, sid: &str) -> otc_status {
     let token = cs(&server().token(sid, None));
     unsafe { otc_session_connect(c.session, token.as_ptr()) }

@@ -377,3 +377,20 @@ impl Drop for Tinyproxy {
         let _ = self.child.wait();
     }
 }
+
+/// A session (through the C ABI) at `url`, trusting `ca_file` if given.
+pub fn client(url: &str, sid: &str, ca_file: Option<&str>) -> crate::ffi_support::Client {
+    use crate::ffi_support::{cs, Client};
+    use opentok::ffi::*;
+    Client::new_with(sid, |s| unsafe {
+        let u = cs(url);
+        assert_eq!(
+            otc_session_settings_set_server_url(s, u.as_ptr()),
+            OTC_SUCCESS
+        );
+        if let Some(f) = ca_file {
+            let f = cs(f);
+            assert_eq!(otc_session_settings_set_ca_file(s, f.as_ptr()), OTC_SUCCESS);
+        }
+    })
+}
