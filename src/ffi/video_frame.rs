@@ -784,6 +784,12 @@ pub unsafe extern "C" fn otc_video_frame_get_plane_binary_data(
     ffi!({ unsafe { try_ref(frame) }?.plane_ptr(plane_arg(plane)?) })
 }
 
+/// A plane dimension as the C `int` the SDK returns (dimensions are
+/// capped far below `INT_MAX`, so this only guards the conversion).
+fn saturating_c_int(n: usize) -> c_int {
+    c_int::try_from(n).unwrap_or(c_int::MAX)
+}
+
 /// The size in bytes of `plane`: its stride times its rows (for MJPEG and
 /// COMPRESSED frames, the data's size).
 ///
@@ -814,8 +820,7 @@ pub unsafe extern "C" fn otc_video_frame_get_plane_stride(
     plane: otc_video_frame_plane_arg,
 ) -> c_int {
     ffi!(or 0, {
-        let stride = unsafe { try_ref(frame) }?.plane_stride(plane_arg(plane)?)?;
-        Ok(c_int::try_from(stride).unwrap_or(c_int::MAX))
+        Ok(saturating_c_int(unsafe { try_ref(frame) }?.plane_stride(plane_arg(plane)?)?))
     })
 }
 
@@ -834,8 +839,7 @@ pub unsafe extern "C" fn otc_video_frame_get_plane_width(
     plane: otc_video_frame_plane_arg,
 ) -> c_int {
     ffi!(or 0, {
-        let w = unsafe { try_ref(frame) }?.plane_width(plane_arg(plane)?)?;
-        Ok(c_int::try_from(w).unwrap_or(c_int::MAX))
+        Ok(saturating_c_int(unsafe { try_ref(frame) }?.plane_width(plane_arg(plane)?)?))
     })
 }
 
@@ -853,8 +857,7 @@ pub unsafe extern "C" fn otc_video_frame_get_plane_height(
     plane: otc_video_frame_plane_arg,
 ) -> c_int {
     ffi!(or 0, {
-        let h = unsafe { try_ref(frame) }?.plane_height(plane_arg(plane)?)?;
-        Ok(c_int::try_from(h).unwrap_or(c_int::MAX))
+        Ok(saturating_c_int(unsafe { try_ref(frame) }?.plane_height(plane_arg(plane)?)?))
     })
 }
 
