@@ -1072,15 +1072,9 @@ impl Hub {
             let Some(m) = s.members.get_mut(&who.connection_id) else {
                 return refused(HubError::new(ErrorCode::NotConnected, "not in the session"));
             };
-            if !m.bucket.try_take() {
-                let limits = &self.limits;
-                return refused(HubError::new(
-                    ErrorCode::RateLimited,
-                    format!(
-                        "rate limit of {}/s (burst {}) exceeded",
-                        limits.signal_rate_per_sec, limits.signal_burst
-                    ),
-                ));
+            // A report costs a token of the same bucket as a signal.
+            if let Err(e) = m.take_token(&who.session_id, &project, &self.limits) {
+                return refused(e);
             }
             project
         };
