@@ -38,10 +38,11 @@ fn wait_connections(sid: &str, n: usize) {
     loop {
         let count = {
             let g = server().handle.lock().unwrap();
-            g.as_ref()
-                .unwrap()
-                .hub()
-                .list_connections(otc_server::DEV_API_KEY, sid)
+            let hub = g.as_ref().unwrap().hub();
+            server()
+                .rt
+                .block_on(hub.list_connections(otc_server::DEV_API_KEY, sid))
+                .expect("list")
                 .len()
         };
         if count == n {

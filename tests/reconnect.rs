@@ -580,8 +580,15 @@ fn replay_buffer_overflow_is_reported_to_the_client_and_its_peers() {
     let hub = net.server.as_ref().expect("server").hub();
     for n in 0..40 {
         let to = Some(vec![r.id.clone()]);
-        if hub
-            .signal_from_server(otc_server::DEV_API_KEY, &sid, to, "n", &n.to_string())
+        if net
+            .rt
+            .block_on(hub.signal_from_server(
+                otc_server::DEV_API_KEY,
+                &sid,
+                to,
+                "n",
+                &n.to_string(),
+            ))
             .is_err()
         {
             break; // r is gone

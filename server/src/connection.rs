@@ -289,8 +289,10 @@ async fn handshake(
                     &token,
                     suppress_connection_events,
                 );
-                let joined =
-                    req.and_then(|req| app.hub.join(req, link.clone()).map_err(Refused::from));
+                let joined = match req {
+                    Ok(req) => app.hub.join(req, link.clone()).await.map_err(Refused::from),
+                    Err(r) => Err(r),
+                };
                 metrics.connect(joined.is_ok());
                 match joined {
                     Ok(who) => Some(who),
@@ -315,19 +317,22 @@ async fn handshake(
                     session: &session_id,
                     connection: &connection_id,
                 };
-                let checked = check_version(version)
+                let checked = match check_version(version)
                     .and_then(|()| check_session(app, &api_key, &session_id))
-                    .and_then(|()| {
-                        app.hub
-                            .resume(
-                                &session_id,
-                                &connection_id,
-                                &resume_secret,
-                                last_seq,
-                                link.clone(),
-                            )
-                            .map_err(|e| (e.code, e.message))
-                    });
+                {
+                    Ok(()) => app
+                        .hub
+                        .resume(
+                            &session_id,
+                            &connection_id,
+                            &resume_secret,
+                            last_seq,
+                            link.clone(),
+                        )
+                        .await
+                        .map_err(|e| (e.code, e.message)),
+                    Err(e) => Err(e),
+                };
                 metrics.resume(checked.is_ok());
                 match checked {
                     Ok(who) => Some(who),
@@ -473,7 +478,7 @@ async fn session_loop(
                 return;
             }
             _ = held.wake() => {
-                held.release(&app.hub, who, false);
+                held.release(app.hub.as_ref(), who, false).await;
                 continue;
             }
             // A full hold stops reading this link until its front moves.
@@ -498,7 +503,18 @@ async fn session_loop(
                 signal_type,
                 data,
                 to,
-            } => held.signal(&app.hub, who, seq, signal_type, data, to, Instant::now()),
+            } => {
+                held.signal(
+                    app.hub.as_ref(),
+                    who,
+                    seq,
+                    signal_type,
+                    data,
+                    to,
+                    Instant::now(),
+                )
+                .await
+            }
             ClientMessage::Ack { seq } => app.hub.ack(who, seq),
             ClientMessage::Ping { id } => app.hub.send_control(who, &ServerMessage::Pong { id }),
             ClientMessage::Pong { .. } => {}
@@ -508,7 +524,7 @@ async fn session_loop(
             }
             ClientMessage::Disconnect => {
                 // What the client sent before its goodbye is answered first.
-                held.release(&app.hub, who, true);
+                held.release(app.hub.as_ref(), who, true).await;
                 app.hub.leave(
                     who,
                     generation,

@@ -37,7 +37,7 @@ use tokio::time::Instant;
 
 use protocol::ErrorCode;
 
-use crate::hub::{Hub, HubError, Membership};
+use crate::hub::{HubError, Membership, SessionHub};
 
 /// Most bytes of signal data and types held for one link.
 pub const HELD_BYTES: usize = 4 * 1024 * 1024;
@@ -95,9 +95,9 @@ impl Held {
     /// Hands a signal to the hub now, or holds it (behind any already held).
     /// `received`: when its frame was read.
     #[allow(clippy::too_many_arguments)]
-    pub fn signal(
+    pub async fn signal(
         &mut self,
-        hub: &Hub,
+        hub: &dyn SessionHub,
         who: &Membership,
         seq: u64,
         signal_type: String,
@@ -107,7 +107,11 @@ impl Held {
     ) {
         if self.queue.is_empty() {
             match hub.share_wait(who, to.as_deref(), data.len()) {
-                None => return hub.signal(who, seq, &signal_type, &data, to.as_deref(), received),
+                None => {
+                    return hub
+                        .signal(who, seq, &signal_type, &data, to.as_deref(), received)
+                        .await
+                }
                 Some(room) => self.room = Some(room),
             }
         }
@@ -129,7 +133,7 @@ impl Held {
 
     /// Passes on, in order, the held signals that now fit or have waited
     /// long enough (all of them with `force`).
-    pub fn release(&mut self, hub: &Hub, who: &Membership, force: bool) {
+    pub async fn release(&mut self, hub: &dyn SessionHub, who: &Membership, force: bool) {
         let now = Instant::now();
         while let Some(front) = self.queue.front() {
             if let (false, true, Some(b)) = (force, now < front.until, &front.body) {
@@ -143,14 +147,17 @@ impl Held {
             };
             self.bytes -= s.weight();
             match s.body {
-                Some(b) => hub.signal(
-                    who,
-                    s.seq,
-                    &b.signal_type,
-                    &b.data,
-                    b.to.as_deref(),
-                    s.received,
-                ),
+                Some(b) => {
+                    hub.signal(
+                        who,
+                        s.seq,
+                        &b.signal_type,
+                        &b.data,
+                        b.to.as_deref(),
+                        s.received,
+                    )
+                    .await
+                }
                 None => hub.refuse_signal(
                     who,
                     s.seq,

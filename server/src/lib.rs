@@ -13,7 +13,9 @@
 //! * [`link`] — the hub's handle on a link: bounded queue and close switch;
 //! * [`client_seq`] — the client seq rules: route, answer again, or refuse;
 //! * [`held`] — signals held back by their sender's share (back-pressure);
-//! * [`hub`] — sessions, membership, routing, slow consumers, resume;
+//! * [`hub`] — the session hub interface; `hub::local`: sessions, membership,
+//!   routing, slow consumers, resume on one node; `hub::policy`: the checks
+//!   a signal passes first;
 //! * [`replay`] — one member's un-acknowledged events, their bytes and senders;
 //! * [`rate`] — the per-connection signal rate limit;
 //! * [`rest`] — the REST API routes;

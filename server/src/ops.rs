@@ -77,9 +77,10 @@ const OPS_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// once the listener stops.
 const OPS_CLOSE_GRACE: Duration = Duration::from_secs(2);
 
-/// Is the server accepting connections (not draining for shutdown)?
+/// Is the server accepting connections: not draining for shutdown, and
+/// (in a cluster) reaching Redis?
 pub(crate) fn is_ready(app: &App) -> bool {
-    !app.shutdown.is_cancelled() && !app.hub.is_shutting_down()
+    !app.shutdown.is_cancelled() && app.hub.is_ready()
 }
 
 /// `/healthz`, `/health`, `/readyz`, and `/metrics` when `with_metrics`.

@@ -50,7 +50,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::admission::{Gate, Pending, Refusal};
 use crate::config::{Config, ConfigError, Project};
-use crate::hub::Hub;
+use crate::hub::{LocalHub, SharedHub};
 use crate::linger::Lingering;
 use crate::rest::ApiError;
 use crate::tls::{CertInfo, Tls, TlsError};
@@ -89,7 +89,7 @@ const WARN_INTERVAL: Duration = Duration::from_secs(1);
 /// State shared by every handler.
 pub struct App {
     pub config: Config,
-    pub hub: Arc<Hub>,
+    pub hub: SharedHub,
     pub(crate) shutdown: CancellationToken,
     pub(crate) links: TaskTracker,
     pub(crate) pending: Arc<Gate>,
@@ -182,7 +182,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServerError> {
         None => None,
     };
     let app = Arc::new(App {
-        hub: Arc::new(Hub::new(config.limits.clone())),
+        hub: LocalHub::new(config.limits.clone()),
         pending: Gate::new(&config.limits),
         config,
         shutdown: CancellationToken::new(),
@@ -566,7 +566,7 @@ impl ServerHandle {
     }
 
     /// The session hub (for embedding and tests).
-    pub fn hub(&self) -> &Arc<Hub> {
+    pub fn hub(&self) -> &SharedHub {
         &self.app.hub
     }
 

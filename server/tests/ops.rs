@@ -272,6 +272,7 @@ async fn metrics_count_signals_as_they_flow() {
     server
         .hub()
         .signal_from_server(otc_server::DEV_API_KEY, &sid, None, "news", "hi")
+        .await
         .expect("server signal");
     a.signal_in().await;
     b.signal_in().await;
@@ -403,6 +404,7 @@ async fn replay_buffers_and_evictions_are_counted() {
         if server
             .hub()
             .signal_from_server(otc_server::DEV_API_KEY, &sid, None, "bulk", &pad)
+            .await
             .is_err()
         {
             break;
@@ -574,6 +576,7 @@ async fn readyz_turns_503_while_draining_and_healthz_stays_200() {
         server
             .hub()
             .signal_from_server(otc_server::DEV_API_KEY, &sid, None, "bulk", &pad)
+            .await
             .expect("queued");
     }
     let shutdown = tokio::spawn(server.shutdown());

@@ -54,8 +54,11 @@ impl Server {
     pub fn signal_from_server(&self, session_id: &str, to: Option<Vec<String>>, t: &str, d: &str) {
         let guard = self.handle.lock().unwrap();
         let h = guard.as_ref().expect("server running");
-        h.hub()
-            .signal_from_server(otc_server::DEV_API_KEY, session_id, to, t, d)
+        self.rt
+            .block_on(
+                h.hub()
+                    .signal_from_server(otc_server::DEV_API_KEY, session_id, to, t, d),
+            )
             .expect("server signal");
     }
 

@@ -187,6 +187,7 @@ async fn signal(
             &signal_type,
             &data,
         )
+        .await
         .map_err(ApiError::from_hub)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -227,6 +228,7 @@ pub async fn force_disconnect(
     check_connection_id(&cid)?;
     app.hub
         .force_disconnect(&project.api_key, &sid, &cid)
+        .await
         .map_err(ApiError::from_hub)?;
     tracing::info!(session = %sid, connection = %cid, "force disconnect over REST");
     Ok(StatusCode::NO_CONTENT)
@@ -246,6 +248,8 @@ pub async fn list_connections(
     let items: Vec<ListedConnection> = app
         .hub
         .list_connections(&project.api_key, &sid)
+        .await
+        .map_err(ApiError::from_hub)?
         .into_iter()
         .map(|c| ListedConnection {
             connection_id: c.id,

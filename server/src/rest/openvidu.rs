@@ -83,6 +83,7 @@ pub async fn signal(
             &parsed.signal_type,
             &parsed.data,
         )
+        .await
         .map_err(|e| match e.code {
             ErrorCode::InvalidSession => ApiError::new(
                 StatusCode::NOT_ACCEPTABLE,

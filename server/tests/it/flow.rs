@@ -228,6 +228,7 @@ async fn the_replay_buffer_is_bounded_in_bytes() {
         match server
             .hub()
             .signal_from_server(otc_server::DEV_API_KEY, &sid, to, "big", &data)
+            .await
         {
             Ok(()) => sent += 1,
             Err(e) => {
@@ -281,6 +282,7 @@ async fn the_send_queue_is_bounded_in_bytes() {
         match server
             .hub()
             .signal_from_server(otc_server::DEV_API_KEY, &sid, to, "big", &data)
+            .await
         {
             Ok(()) => sent += 1,
             Err(_) => break,
@@ -334,12 +336,16 @@ async fn a_session_is_bounded_in_bytes_and_the_largest_holder_goes() {
             "b",
             &data,
         )
+        .await
         .expect("to big");
     }
     let both = Some(vec![big.id.clone(), small.id.clone()]);
     let mut rounds = 0;
     for _ in 0..10 {
-        match hub.signal_from_server(otc_server::DEV_API_KEY, &sid, both.clone(), "both", &data) {
+        match hub
+            .signal_from_server(otc_server::DEV_API_KEY, &sid, both.clone(), "both", &data)
+            .await
+        {
             Ok(()) => rounds += 1,
             Err(e) => {
                 assert_eq!(e.code, ErrorCode::SignalTargetNotConnected);
@@ -360,6 +366,7 @@ async fn a_session_is_bounded_in_bytes_and_the_largest_holder_goes() {
         "s",
         "x",
     )
+    .await
     .expect("small is still connected");
     assert!(hub.session_buffer_bytes(&sid).expect("session") <= 1024 * 1024);
     server.shutdown().await;

@@ -65,6 +65,7 @@ async fn slow_consumer_is_dropped_and_others_are_not_held_up() {
         match server
             .hub()
             .signal_from_server(otc_server::DEV_API_KEY, &sid, to, "bulk", &data)
+            .await
         {
             Ok(()) => sent += 1,
             // Once slow is gone it is no longer a valid target.
@@ -313,13 +314,11 @@ async fn replay_overflow_is_reported() {
     let mut overflowed = false;
     for i in 0..20 {
         let to = Some(vec![lazy.id.clone()]);
-        match server.hub().signal_from_server(
-            otc_server::DEV_API_KEY,
-            &sid,
-            to,
-            "s",
-            &i.to_string(),
-        ) {
+        match server
+            .hub()
+            .signal_from_server(otc_server::DEV_API_KEY, &sid, to, "s", &i.to_string())
+            .await
+        {
             Ok(()) => {}
             Err(e) => {
                 assert_eq!(e.code, ErrorCode::SignalTargetNotConnected);

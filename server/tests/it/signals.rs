@@ -268,22 +268,27 @@ async fn server_signals_arrive_without_sender() {
     created(&a.event().await);
     let hub = server.hub();
     hub.signal_from_server(key, &sid, None, "news", "to all")
+        .await
         .expect("broadcast");
     hub.signal_from_server(key, &sid, Some(vec![b.id.clone()]), "news", "to b")
+        .await
         .expect("targeted");
     assert_eq!(
         hub.signal_from_server(key, &sid, Some(vec!["ghost".into()]), "n", "x")
+            .await
             .map_err(|e| e.code),
         Err(ErrorCode::SignalTargetNotConnected)
     );
     assert_eq!(
         hub.signal_from_server(key, &session(), None, "n", "x")
+            .await
             .map_err(|e| e.code),
         Err(ErrorCode::InvalidSession),
         "nobody in that session"
     );
     assert_eq!(
         hub.signal_from_server(key, &sid, None, "bad type", "x")
+            .await
             .map_err(|e| e.code),
         Err(ErrorCode::InvalidSignalType)
     );
@@ -292,12 +297,14 @@ async fn server_signals_arrive_without_sender() {
     assert_eq!(b.signal_in().await, (None, "news".into(), "to b".into()));
     let listed: Vec<String> = hub
         .list_connections(key, &sid)
+        .await
+        .expect("list")
         .into_iter()
         .map(|c| c.id)
         .collect();
     assert_eq!(listed, vec![a.id.clone(), b.id.clone()]);
 
-    hub.force_disconnect(key, &sid, &b.id).expect("force");
+    hub.force_disconnect(key, &sid, &b.id).await.expect("force");
     match b.msg().await {
         ServerMessage::Disconnected { reason, .. } => {
             assert_eq!(

@@ -1,4 +1,4 @@
-//! The session hub: who is in which session, and routing between them.
+//! The in-process session hub: one node holds every session (the default).
 //!
 //! # Shape
 //!
@@ -78,56 +78,23 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use protocol::messages::DisconnectReason;
-use protocol::{validate, ConnectionInfo, ErrorCode, ServerMessage, PROTOCOL_VERSION};
+use protocol::{ConnectionInfo, ErrorCode, ServerMessage, PROTOCOL_VERSION};
 use rand::RngCore;
 use subtle::ConstantTimeEq;
 use tokio::sync::Notify;
 
+use super::policy::{self, RateGate, RateSubject};
+use super::{HubError, JoinRequest, Membership, Recipients, SessionHub};
 use crate::auth::Role;
 use crate::client_seq::{ClientSeqs, Verdict};
 use crate::config::ServerLimits;
 use crate::link::{close_code, frame, Closing, Frame, Link, PushError};
 use crate::metrics::{EvictionReason, Metrics, Source};
-use crate::rate::TokenBucket;
 use crate::replay::{ReplayBuffer, Sender};
-
-/// A request to join a session (after the token was verified).
-#[derive(Debug, Clone)]
-pub struct JoinRequest {
-    pub project_key: String,
-    pub session_id: String,
-    pub role: Role,
-    pub connection_data: String,
-    pub suppress_connection_events: bool,
-}
-
-/// Where a joined member lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Membership {
-    pub session_id: String,
-    pub connection_id: String,
-}
-
-/// A refusal by the hub, with the SDK code sent to the client.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct HubError {
-    pub code: ErrorCode,
-    pub message: String,
-}
-
-impl HubError {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        HubError {
-            code,
-            message: message.into(),
-        }
-    }
-}
 
 struct Member {
     info: ConnectionInfo,
@@ -145,62 +112,31 @@ struct Member {
     acked: u64,
     /// Which client seqs were processed, and how (see [`crate::client_seq`]).
     seqs: ClientSeqs,
-    bucket: TokenBucket,
-    /// Rate-limit refusals since the last warning about them, and when
-    /// that warning was logged (at most one per [`RATE_WARN_INTERVAL`]).
-    rate_refused: u64,
-    rate_warned: Option<Instant>,
+    rate: RateGate,
+    /// Events up to this seq are not for this member (they were before it
+    /// joined, or reached it by a replay from the cluster's log).
+    from_seq: u64,
 }
-
-/// At most one warning per connection per this interval about its signals
-/// refused by the rate limit (a flood would otherwise log a line per signal).
-const RATE_WARN_INTERVAL: Duration = Duration::from_secs(1);
 
 impl Member {
     fn receives_connection_events(&self) -> bool {
         !self.suppress_events
     }
 
-    /// Takes a token from the rate limit, or refuses (1602). Refusals are
-    /// logged at most once per [`RATE_WARN_INTERVAL`], with how many there
-    /// were since the last line.
+    /// Takes a token from the rate limit, or refuses (1602).
     fn take_token(
         &mut self,
         session: &str,
         project: &str,
         limits: &ServerLimits,
     ) -> Result<(), HubError> {
-        if self.bucket.try_take() {
-            return Ok(());
-        }
-        self.rate_refused += 1;
-        let now = Instant::now();
-        if self
-            .rate_warned
-            .is_none_or(|t| now.duration_since(t) >= RATE_WARN_INTERVAL)
-        {
-            let peer = self.link.as_ref().and_then(Link::peer);
-            tracing::warn!(
-                peer = %crate::logging::peer(peer),
-                project,
-                session,
-                connection = %self.info.id,
-                refused = self.rate_refused,
-                "signal refused: rate limit of {}/s (burst {}) exceeded ({} refused since the last warning)",
-                limits.signal_rate_per_sec,
-                limits.signal_burst,
-                self.rate_refused,
-            );
-            self.rate_refused = 0;
-            self.rate_warned = Some(now);
-        }
-        Err(HubError::new(
-            ErrorCode::RateLimited,
-            format!(
-                "rate limit of {}/s (burst {}) exceeded",
-                limits.signal_rate_per_sec, limits.signal_burst
-            ),
-        ))
+        let who = RateSubject {
+            peer: self.link.as_ref().and_then(Link::peer),
+            project,
+            session,
+            connection: &self.info.id,
+        };
+        self.rate.take(who, limits)
     }
 
     /// Would a frame of `len` bytes from `sender` pass the sender's share
@@ -252,21 +188,26 @@ struct Session {
 }
 
 impl Session {
-    /// Sends one event to the members `to` selects. Returns the members that
-    /// could not take it.
+    /// Sends one event, numbered with the session's next seq, to `to`
+    /// except the members `skip` names. Returns the members that could not
+    /// take it.
     fn deliver(
         &mut self,
         limits: &ServerLimits,
         make: impl FnOnce(u64) -> ServerMessage,
-        to: impl Fn(&str, &Member) -> bool,
+        to: &Recipients,
+        skip: impl Fn(&str) -> bool,
     ) -> Vec<(String, Eviction)> {
         let seq = self.next_seq + 1;
         let f = frame(&make(seq));
-        self.deliver_frame(limits, seq, f, None, to).0
+        self.deliver_frame(limits, seq, f, None, to, skip).0
     }
 
-    /// Sends event `seq` (the next one), already serialized, from `from`,
-    /// to the members `to` selects. A member whose replay buffer cannot take
+    /// Sends event `seq`, already serialized, from `from`, to the members
+    /// `to` selects (but not those `skip` names, nor a member for which
+    /// events up to `seq` are not meant: see `Member::from_seq`). On one
+    /// node `seq` is the next one; in a cluster it is the next the log holds
+    /// (it may skip seqs this node does not need to see). A member whose replay buffer cannot take
     /// it, in frames or bytes, or whose queue is full, is returned to be
     /// evicted; so are the largest holders when the session as a whole
     /// holds more than `session_buffer_bytes`. Also returns how many
@@ -277,17 +218,33 @@ impl Session {
         seq: u64,
         f: Frame,
         from: Sender,
-        to: impl Fn(&str, &Member) -> bool,
+        to: &Recipients,
+        skip: impl Fn(&str) -> bool,
     ) -> (Vec<(String, Eviction)>, usize) {
-        debug_assert_eq!(seq, self.next_seq + 1);
+        debug_assert!(seq > self.next_seq);
         self.next_seq = seq;
+        let listed: Option<HashSet<&str>> = match to {
+            Recipients::List(ids) => Some(ids.iter().map(String::as_str).collect()),
+            _ => None,
+        };
+        let wanted = |id: &str, m: &Member| {
+            seq > m.from_seq
+                && !skip(id)
+                && match to {
+                    Recipients::All => true,
+                    Recipients::List(_) => listed.as_ref().is_some_and(|l| l.contains(id)),
+                    Recipients::Watchers { except } => {
+                        m.receives_connection_events() && id != except
+                    }
+                }
+        };
         let len = f.len();
         let mut evicted = Vec::new();
         // Counted here and published once (see crate::metrics).
         let mut kept = 0usize;
         let mut full = 0usize;
         for (id, m) in self.members.iter_mut() {
-            if !to(id, m) {
+            if !wanted(id, m) {
                 continue;
             }
             if m.replay.len() >= limits.replay_buffer_frames
@@ -417,7 +374,8 @@ impl Session {
                     connection_id: id.clone(),
                     reason,
                 },
-                |victim, m| m.receives_connection_events() && !queued.contains(victim),
+                &Recipients::Watchers { except: id.clone() },
+                |victim| queued.contains(victim),
             );
             for (victim, why) in evicted {
                 if queued.insert(victim.clone()) {
@@ -498,8 +456,8 @@ impl Session {
                 ));
             }
         }
-        let (evicted, recipients) =
-            self.deliver_frame(limits, seq, f, sender, |id, _| is_target(id));
+        let to = to.map_or(Recipients::All, |t| Recipients::List(t.to_vec()));
+        let (evicted, recipients) = self.deliver_frame(limits, seq, f, sender, &to, |_| false);
         let source = if from.is_some() {
             Source::Client
         } else {
@@ -591,8 +549,10 @@ fn random_hex(bytes: usize) -> String {
 /// and when its frame was read.
 type SignalBody<'a> = (&'a str, &'a str, Option<&'a [String]>, Instant);
 
-/// The in-memory session hub.
-pub struct Hub {
+/// The in-process session hub (see the module docs).
+pub struct LocalHub {
+    /// Itself, for the grace timers it spawns.
+    me: Weak<LocalHub>,
     limits: ServerLimits,
     sessions: Mutex<HashMap<String, Arc<Mutex<Session>>>>,
     next_generation: AtomicU64,
@@ -624,15 +584,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     }
 }
 
-impl Hub {
-    pub fn new(limits: ServerLimits) -> Self {
-        Hub {
+impl LocalHub {
+    pub fn new(limits: ServerLimits) -> Arc<Self> {
+        Arc::new_cyclic(|me| LocalHub {
+            me: me.clone(),
             limits,
             sessions: Mutex::new(HashMap::new()),
             next_generation: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
             metrics: Arc::new(Metrics::new()),
-        }
+        })
     }
 
     /// What the hub counts (served at `/metrics`).
@@ -804,7 +765,8 @@ impl Hub {
                 seq,
                 connection: created,
             },
-            |_, m| m.receives_connection_events(),
+            &Recipients::Watchers { except: id.clone() },
+            |_| false,
         );
         s.next_join += 1;
         s.members.insert(
@@ -820,9 +782,8 @@ impl Hub {
                 replay: ReplayBuffer::default(),
                 acked: s.next_seq,
                 seqs: ClientSeqs::default(),
-                bucket: TokenBucket::new(limits.signal_rate_per_sec, limits.signal_burst),
-                rate_refused: 0,
-                rate_warned: None,
+                rate: RateGate::new(limits),
+                from_seq: s.next_seq,
             },
         );
         self.metrics.joined();
@@ -981,19 +942,8 @@ impl Hub {
                 let checked = body
                     .and_then(|(signal_type, data, to, at)| {
                         received = Some(at);
-                        validate::signal(signal_type, data, to)
-                            .map_err(|e| HubError::new(e.code(), e.to_string()))
+                        policy::signal_allowed(m.role, signal_type, data, to)
                             .map(|()| (signal_type, data, to))
-                    })
-                    .and_then(|b| {
-                        if m.role.may_signal() {
-                            Ok(b)
-                        } else {
-                            Err(HubError::new(
-                                ErrorCode::PermissionDenied,
-                                "a publisher_only connection may not send signals",
-                            ))
-                        }
                     })
                     .and_then(|b| m.take_token(&s.id, &s.project_key, limits).map(|()| b));
                 let result = checked.and_then(|(signal_type, data, to)| {
@@ -1145,7 +1095,7 @@ impl Hub {
     /// The link `generation` of a member dropped without a `disconnect`.
     /// The member waits `reconnect_grace` for a resume; then it is removed
     /// and the others see `connection_destroyed { network_disconnected }`.
-    pub fn link_lost(self: &Arc<Self>, who: &Membership, generation: u64) {
+    pub fn link_lost(&self, who: &Membership, generation: u64) {
         let Some(s) = self.session(&who.session_id) else {
             return;
         };
@@ -1171,11 +1121,13 @@ impl Hub {
             } else {
                 m.lost_generation = Some(generation);
                 tracing::info!(session = %who.session_id, connection = %who.connection_id, ?grace, "link lost; waiting for a resume");
-                let hub = Arc::clone(self);
+                let hub = self.me.clone();
                 let who = who.clone();
                 tokio::spawn(async move {
                     tokio::time::sleep(grace).await;
-                    hub.grace_over(&who, generation);
+                    if let Some(hub) = hub.upgrade() {
+                        hub.grace_over(&who, generation);
+                    }
                 });
                 return;
             }
@@ -1257,7 +1209,7 @@ impl Hub {
         signal_type: &str,
         data: &str,
     ) -> Result<(), HubError> {
-        validate::signal(signal_type, data, to.as_deref())
+        protocol::validate::signal(signal_type, data, to.as_deref())
             .map_err(|e| HubError::new(e.code(), e.to_string()))?;
         let s = self.project_session(project_key, session_id)?;
         let mut s = lock(&s);
@@ -1364,5 +1316,130 @@ impl Hub {
     /// Is the hub shutting down?
     pub fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::Acquire)
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionHub for LocalHub {
+    fn metrics(&self) -> &Arc<Metrics> {
+        LocalHub::metrics(self)
+    }
+
+    fn limits(&self) -> &ServerLimits {
+        LocalHub::limits(self)
+    }
+
+    fn next_generation(&self) -> u64 {
+        LocalHub::next_generation(self)
+    }
+
+    async fn join(&self, req: JoinRequest, link: Link) -> Result<Membership, HubError> {
+        LocalHub::join(self, req, link)
+    }
+
+    async fn resume(
+        &self,
+        session_id: &str,
+        connection_id: &str,
+        secret: &str,
+        last_seq: u64,
+        link: Link,
+    ) -> Result<Membership, HubError> {
+        LocalHub::resume(self, session_id, connection_id, secret, last_seq, link)
+    }
+
+    fn share_wait(
+        &self,
+        who: &Membership,
+        to: Option<&[String]>,
+        data_len: usize,
+    ) -> Option<Arc<Notify>> {
+        LocalHub::share_wait(self, who, to, data_len)
+    }
+
+    async fn signal(
+        &self,
+        who: &Membership,
+        seq: u64,
+        signal_type: &str,
+        data: &str,
+        to: Option<&[String]>,
+        received: Instant,
+    ) {
+        LocalHub::signal(self, who, seq, signal_type, data, to, received)
+    }
+
+    fn refuse_signal(&self, who: &Membership, seq: u64, why: HubError) {
+        LocalHub::refuse_signal(self, who, seq, why)
+    }
+
+    fn ack(&self, who: &Membership, seq: u64) {
+        LocalHub::ack(self, who, seq)
+    }
+
+    fn report_issue(&self, who: &Membership, id: u64, description: &str) -> ServerMessage {
+        LocalHub::report_issue(self, who, id, description)
+    }
+
+    fn send_control(&self, who: &Membership, msg: &ServerMessage) {
+        LocalHub::send_control(self, who, msg)
+    }
+
+    fn leave(
+        &self,
+        who: &Membership,
+        generation: u64,
+        reason: DisconnectReason,
+        closing: Option<Closing>,
+    ) {
+        LocalHub::leave(self, who, generation, reason, closing)
+    }
+
+    fn link_lost(&self, who: &Membership, generation: u64) {
+        LocalHub::link_lost(self, who, generation)
+    }
+
+    async fn signal_from_server(
+        &self,
+        project_key: &str,
+        session_id: &str,
+        to: Option<Vec<String>>,
+        signal_type: &str,
+        data: &str,
+    ) -> Result<(), HubError> {
+        LocalHub::signal_from_server(self, project_key, session_id, to, signal_type, data)
+    }
+
+    async fn force_disconnect(
+        &self,
+        project_key: &str,
+        session_id: &str,
+        connection_id: &str,
+    ) -> Result<(), HubError> {
+        LocalHub::force_disconnect(self, project_key, session_id, connection_id)
+    }
+
+    async fn list_connections(
+        &self,
+        project_key: &str,
+        session_id: &str,
+    ) -> Result<Vec<ConnectionInfo>, HubError> {
+        Ok(LocalHub::list_connections(self, project_key, session_id))
+    }
+
+    fn session_buffer_bytes(&self, session_id: &str) -> Option<usize> {
+        LocalHub::session_buffer_bytes(self, session_id)
+    }
+
+    fn session_count(&self) -> usize {
+        LocalHub::session_count(self)
+    }
+
+    fn shutdown(&self) {
+        LocalHub::shutdown(self)
+    }
+
+    fn is_shutting_down(&self) -> bool {
+        LocalHub::is_shutting_down(self)
     }
 }
