@@ -40,6 +40,10 @@ pub enum ErrorCode {
     ConnectionRefused = 1023,
     /// The session already holds its maximum number of connections.
     ConnectionLimitExceeded = 1027,
+    /// The server cannot reach its messaging backend (in a cluster: Redis),
+    /// so it can neither take the connection nor route the signal (the
+    /// SDK's `OTC_SESSION_NO_MESSAGING_SERVER`). Try again later.
+    NoMessagingServer = 1503,
     /// Signal data is longer than [`crate::limits::MAX_SIGNAL_DATA_BYTES`].
     SignalDataTooLong = 1413,
     /// Signal type is longer than [`crate::limits::MAX_SIGNAL_TYPE_BYTES`].
@@ -68,7 +72,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// All codes, for exhaustive tests and lookup.
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 24] = [
         ErrorCode::AuthorizationFailure,
         ErrorCode::InvalidSession,
         ErrorCode::ConnectionFailed,
@@ -81,6 +85,7 @@ impl ErrorCode {
         ErrorCode::ConnectionDropped,
         ErrorCode::ConnectionRefused,
         ErrorCode::ConnectionLimitExceeded,
+        ErrorCode::NoMessagingServer,
         ErrorCode::SignalDataTooLong,
         ErrorCode::SignalTypeTooLong,
         ErrorCode::SignalTargetNotConnected,

@@ -118,6 +118,22 @@ pub enum DisconnectReason {
 }
 
 impl DisconnectReason {
+    /// Every reason.
+    pub const ALL: [DisconnectReason; 7] = [
+        DisconnectReason::ClientDisconnected,
+        DisconnectReason::NetworkDisconnected,
+        DisconnectReason::ForceDisconnected,
+        DisconnectReason::ServerShutdown,
+        DisconnectReason::SlowConsumer,
+        DisconnectReason::ReplayOverflow,
+        DisconnectReason::ProtocolViolation,
+    ];
+
+    /// The reason with this wire name, if any.
+    pub fn from_wire(name: &str) -> Option<DisconnectReason> {
+        Self::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+
     /// The reason as its wire name (`"force_disconnected"`, …).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -129,6 +129,14 @@ pub struct ServeArgs {
     /// instead of on the main listener.
     #[arg(long, env = "OTC_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+    /// Cluster mode: share sessions with the other nodes using this Redis
+    /// (redis://[user:password@]host:port[/db], rediss:// for TLS).
+    #[arg(long, env = "OTC_REDIS", value_name = "URL")]
+    pub redis: Option<String>,
+    /// This node's name in the cluster (unique among live nodes; random
+    /// when not given). Only with --redis.
+    #[arg(long, env = "OTC_NODE_ID", value_name = "NAME")]
+    pub node_id: Option<String>,
     /// PEM certificate chain: serve https and wss with it (needs --tls-key).
     #[arg(long, env = "OTC_TLS_CERT", value_name = "PATH")]
     pub tls_cert: Option<PathBuf>,
@@ -300,8 +308,21 @@ pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> Result<Resolved, CliEr
     if using_dev_project {
         projects.push(Project::dev());
     }
+    let cluster = match (
+        serve.redis.clone().or(file.redis),
+        serve.node_id.clone().or(file.node_id),
+    ) {
+        (Some(redis_url), node_id) => Some(crate::cluster::ClusterConfig { redis_url, node_id }),
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(CliError::Usage(
+                "--node-id needs --redis (OTC_REDIS, redis in the config file): a node id names this node in a cluster".into(),
+            ))
+        }
+    };
     let config = Config {
         listen,
+        cluster,
         metrics_listen: serve.metrics_listen.or(file.metrics_listen),
         projects,
         limits,

@@ -124,6 +124,42 @@ impl ClientSeqs {
         }
     }
 
+    /// The state as a short text, for the cluster's shared state (so the
+    /// node a connection resumes on answers its re-sent signals as the
+    /// first node did): `last` then each run as `first-last:code`, all
+    /// separated by spaces.
+    pub fn encode(&self) -> String {
+        let mut out = self.last.to_string();
+        for r in &self.refusals {
+            out.push_str(&format!(" {}-{}:{}", r.first, r.last, r.code.as_i32()));
+        }
+        out
+    }
+
+    /// Reads [`ClientSeqs::encode`]'s text; `None` if it is not one.
+    pub fn decode(text: &str) -> Option<ClientSeqs> {
+        let mut parts = text.split(' ');
+        let last = parts.next()?.parse().ok()?;
+        let mut refusals = VecDeque::new();
+        for p in parts {
+            let (range, code) = p.split_once(':')?;
+            let (first, end) = range.split_once('-')?;
+            let run = Run {
+                first: first.parse().ok()?,
+                last: end.parse().ok()?,
+                code: ErrorCode::try_from(code.parse::<i32>().ok()?).ok()?,
+            };
+            if run.first > run.last || run.last > last {
+                return None;
+            }
+            refusals.push_back(run);
+        }
+        if refusals.len() > MAX_UNANSWERED_SIGNALS {
+            return None;
+        }
+        Some(ClientSeqs { last, refusals })
+    }
+
     /// Runs kept (for tests of the memory bound).
     #[cfg(test)]
     fn runs(&self) -> usize {
@@ -179,6 +215,27 @@ mod tests {
         );
         assert_eq!(at(&mut s, n - n % 1000), Verdict::Repeat(Ok(())));
         assert_eq!(at(&mut s, n), Verdict::Repeat(Err(ErrorCode::RateLimited)));
+    }
+
+    #[test]
+    fn the_state_survives_its_text_form() {
+        let mut s = ClientSeqs::default();
+        assert_eq!(s.encode(), "0");
+        for seq in 1..=6 {
+            s.begin(seq);
+            if seq == 2 || seq == 3 {
+                s.refused(seq, ErrorCode::RateLimited);
+            }
+        }
+        let text = s.encode();
+        assert_eq!(text, "6 2-3:1602");
+        let mut back = ClientSeqs::decode(&text).expect("decodes");
+        assert_eq!(back.begin(3), Verdict::Repeat(Err(ErrorCode::RateLimited)));
+        assert_eq!(back.begin(4), Verdict::Repeat(Ok(())));
+        assert_eq!(back.begin(7), Verdict::Next);
+        for bad in ["", "x", "5 3-2:1602", "5 1-9:1602", "5 1-2:77777", "5 1-2"] {
+            assert!(ClientSeqs::decode(bad).is_none(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -220,6 +220,8 @@ pub struct Config {
     /// Serve `/metrics` (and the health endpoints) on this address instead
     /// of the main listener (see [`crate::ops`]).
     pub metrics_listen: Option<SocketAddr>,
+    /// Cluster mode (see [`crate::cluster`]); `None`: this process alone.
+    pub cluster: Option<crate::cluster::ClusterConfig>,
     pub projects: Vec<Project>,
     pub limits: ServerLimits,
     /// Serve https and wss with this certificate and key (else plain http
@@ -237,6 +239,7 @@ impl Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             metrics_listen: None,
+            cluster: None,
             projects: vec![Project::dev()],
             limits: ServerLimits::default(),
             tls: None,
@@ -267,6 +270,9 @@ impl Config {
                     p.api_key
                 )));
             }
+        }
+        if let Some(c) = &self.cluster {
+            c.validate().map_err(ConfigError::Invalid)?;
         }
         self.limits.validate()
     }
@@ -300,6 +306,7 @@ pub enum ConfigError {
 /// listen = "0.0.0.0:4443"
 /// log_level = "info"
 /// metrics_listen = "127.0.0.1:9464"   # optional: /metrics on its own port
+/// redis = "redis://127.0.0.1:6379"     # optional: cluster mode
 /// tls_cert = "/etc/otc-server/cert.pem"   # both or neither
 /// tls_key = "/etc/otc-server/key.pem"
 /// allow_dev_project = false
@@ -331,6 +338,10 @@ pub struct FileConfig {
     /// `text` or `json` (as `--log-format`).
     pub log_format: Option<crate::logging::LogFormat>,
     pub metrics_listen: Option<SocketAddr>,
+    /// Redis URL: cluster mode (as `--redis`).
+    pub redis: Option<String>,
+    /// This node's name in the cluster (as `--node-id`).
+    pub node_id: Option<String>,
     /// PEM certificate chain for https/wss (with `tls_key`).
     pub tls_cert: Option<PathBuf>,
     /// PEM private key of `tls_cert`.

@@ -13,6 +13,7 @@
 //! * [`link`] — the hub's handle on a link: bounded queue and close switch;
 //! * [`client_seq`] — the client seq rules: route, answer again, or refuse;
 //! * [`held`] — signals held back by their sender's share (back-pressure);
+//! * [`cluster`] — cluster mode: nodes sharing sessions through Redis;
 //! * [`hub`] — the session hub interface; `hub::local`: sessions, membership,
 //!   routing, slow consumers, resume on one node; `hub::policy`: the checks
 //!   a signal passes first;
@@ -41,6 +42,7 @@ mod admission;
 pub mod auth;
 pub mod cli;
 pub mod client_seq;
+pub mod cluster;
 pub mod config;
 mod connection;
 pub mod held;

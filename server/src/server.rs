@@ -110,6 +110,8 @@ pub enum ServerError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
+    #[error(transparent)]
     Tls(#[from] TlsError),
     #[error(
         "refusing to serve the development project on {addr}: its API secret is public \
@@ -181,8 +183,12 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServerError> {
         }
         None => None,
     };
+    let hub: SharedHub = match &config.cluster {
+        None => LocalHub::new(config.limits.clone()),
+        Some(c) => crate::cluster::ClusterHub::start(config.limits.clone(), c).await?,
+    };
     let app = Arc::new(App {
-        hub: LocalHub::new(config.limits.clone()),
+        hub,
         pending: Gate::new(&config.limits),
         config,
         shutdown: CancellationToken::new(),
@@ -593,7 +599,7 @@ impl ServerHandle {
     pub async fn shutdown(self) {
         tracing::info!("shutting down");
         self.app.shutdown.cancel();
-        self.app.hub.shutdown();
+        self.app.hub.shutdown().await;
         self.app.links.close();
         if tokio::time::timeout(SHUTDOWN_TIMEOUT, self.app.links.wait())
             .await

@@ -7,6 +7,11 @@
 #[path = "it/client.rs"]
 mod client;
 
+/// One node alone: no Redis.
+fn cluster_redis_url() -> Option<String> {
+    None
+}
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};

@@ -7,6 +7,11 @@
 #[path = "it/client.rs"]
 mod client;
 
+/// One node alone: no Redis.
+fn cluster_redis_url() -> Option<String> {
+    None
+}
+
 use std::time::Duration;
 
 use base64::Engine;

@@ -116,6 +116,9 @@ struct Member {
     /// Events up to this seq are not for this member (they were before it
     /// joined, or reached it by a replay from the cluster's log).
     from_seq: u64,
+    /// In a cluster: which takeover of the connection this node holds (the
+    /// shared state refuses a node whose number is stale). 0 on one node.
+    owner_gen: u64,
 }
 
 impl Member {
@@ -185,6 +188,10 @@ struct Session {
     /// Set once the session is removed from the map; joiners then retry.
     closed: bool,
     metrics: Arc<Metrics>,
+    /// In a cluster: where departures go to be written to the shared log
+    /// (and come back, numbered, to every node). `None` on one node, where
+    /// a departure is delivered at once.
+    departures: Option<Departures>,
 }
 
 impl Session {
@@ -311,6 +318,38 @@ impl Session {
         }
     }
 
+    /// Refuses (1603) a signal of `len` bytes from `sender` (a member's
+    /// `joined`) when a recipient `is_target` selects already holds its
+    /// sender's share (see the module docs).
+    fn within_share(
+        &self,
+        limits: &ServerLimits,
+        sender: u64,
+        is_target: impl Fn(&str) -> bool,
+        len: usize,
+    ) -> Result<(), HubError> {
+        let (max_frames, max_bytes) = (limits.sender_share_frames(), limits.sender_share_bytes());
+        let over = self
+            .members
+            .iter()
+            .find(|(id, m)| is_target(id) && m.holds_share_of(sender, len, limits));
+        match over {
+            None => Ok(()),
+            Some((id, m)) => {
+                let share = m.replay.share_of(sender);
+                Err(HubError::new(
+                    ErrorCode::BufferFull,
+                    format!(
+                        "connection {id} has not yet acknowledged {} of your signals ({} bytes); \
+                         one sender may have at most {max_frames} signals or {max_bytes} bytes \
+                         waiting at a recipient: send again once it has caught up",
+                        share.frames, share.bytes
+                    ),
+                ))
+            }
+        }
+    }
+
     /// Would a signal of about `len` bytes from `from` to `to` (everyone
     /// when `None`) find a recipient already holding its sender's share?
     fn share_full(
@@ -367,6 +406,16 @@ impl Session {
                 link.close(c);
             }
             tracing::info!(session = %self.id, connection = %id, reason = reason.as_str(), "connection left");
+            if let Some(out) = &self.departures {
+                // Told to everyone through the log, this node included.
+                let _ = out.send(Departure {
+                    session_id: self.id.clone(),
+                    connection_id: id.clone(),
+                    reason,
+                    owner_gen: m.owner_gen,
+                });
+                continue;
+            }
             let evicted = self.deliver(
                 limits,
                 |seq| ServerMessage::ConnectionDestroyed {
@@ -380,6 +429,32 @@ impl Session {
             for (victim, why) in evicted {
                 if queued.insert(victim.clone()) {
                     work.push(eviction(&self.metrics, &self.id, &victim, why));
+                }
+            }
+        }
+    }
+
+    /// Counts the outcome of a member's signal `seq` and, for a refusal,
+    /// remembers it for a repeat of the same seq.
+    fn signal_outcome(
+        &mut self,
+        metrics: &Metrics,
+        who: &Membership,
+        seq: u64,
+        result: &Result<(), HubError>,
+        received: Option<Instant>,
+    ) {
+        match result {
+            Ok(()) => {
+                if let Some(at) = received {
+                    metrics.routing_latency(at.elapsed());
+                }
+            }
+            Err(e) => {
+                tracing::debug!(connection = %who.connection_id, seq, code = e.code.as_i32(), "signal refused: {}", e.message);
+                metrics.signal_refused(Source::Client, e.code);
+                if let Some(m) = self.members.get_mut(&who.connection_id) {
+                    m.seqs.refused(seq, e.code);
                 }
             }
         }
@@ -437,24 +512,7 @@ impl Session {
         });
         let sender = from.and_then(|id| self.members.get(id)).map(|m| m.joined);
         if let Some(sender) = sender {
-            let (max_frames, max_bytes) =
-                (limits.sender_share_frames(), limits.sender_share_bytes());
-            let over = self
-                .members
-                .iter()
-                .find(|(id, m)| is_target(id) && m.holds_share_of(sender, f.len(), limits));
-            if let Some((id, m)) = over {
-                let share = m.replay.share_of(sender);
-                return Err(HubError::new(
-                    ErrorCode::BufferFull,
-                    format!(
-                        "connection {id} has not yet acknowledged {} of your signals ({} bytes); \
-                         one sender may have at most {max_frames} signals or {max_bytes} bytes \
-                         waiting at a recipient: send again once it has caught up",
-                        share.frames, share.bytes
-                    ),
-                ));
-            }
+            self.within_share(limits, sender, is_target, f.len())?;
         }
         let to = to.map_or(Recipients::All, |t| Recipients::List(t.to_vec()));
         let (evicted, recipients) = self.deliver_frame(limits, seq, f, sender, &to, |_| false);
@@ -472,7 +530,7 @@ impl Session {
 /// Splits a participant list into pages of at most
 /// [`protocol::limits::CONNECTION_LIST_PAGE_BYTES`] of JSON each (a page
 /// holds at least one entry, and one entry always fits in a frame).
-fn pages(infos: Vec<ConnectionInfo>) -> Vec<Vec<ConnectionInfo>> {
+pub(crate) fn pages(infos: Vec<ConnectionInfo>) -> Vec<Vec<ConnectionInfo>> {
     let limit = protocol::limits::CONNECTION_LIST_PAGE_BYTES;
     let mut out: Vec<Vec<ConnectionInfo>> = Vec::new();
     let mut page = Vec::new();
@@ -545,6 +603,14 @@ fn random_hex(bytes: usize) -> String {
     hex::encode(b)
 }
 
+/// What the routing step of [`LocalHub::check_signal`] did.
+enum Routed {
+    /// Routed or refused: answer now.
+    Done(Result<(), HubError>),
+    /// Handed on (to the cluster's log); answered later.
+    Pending,
+}
+
 /// A client signal as the hub gets it: type, data, targets (`None`: everyone)
 /// and when its frame was read.
 type SignalBody<'a> = (&'a str, &'a str, Option<&'a [String]>, Instant);
@@ -558,6 +624,8 @@ pub struct LocalHub {
     next_generation: AtomicU64,
     shutting_down: AtomicBool,
     metrics: Arc<Metrics>,
+    /// In a cluster, given to every session (see `Session::departures`).
+    departures: Option<Departures>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -586,6 +654,17 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl LocalHub {
     pub fn new(limits: ServerLimits) -> Arc<Self> {
+        Self::with_departures(limits, None)
+    }
+
+    /// The local delivery of a cluster node: members leaving are sent to
+    /// `departures` (to be written to the shared log) instead of being
+    /// announced here.
+    pub(crate) fn for_cluster(limits: ServerLimits, departures: Departures) -> Arc<Self> {
+        Self::with_departures(limits, Some(departures))
+    }
+
+    fn with_departures(limits: ServerLimits, departures: Option<Departures>) -> Arc<Self> {
         Arc::new_cyclic(|me| LocalHub {
             me: me.clone(),
             limits,
@@ -593,6 +672,7 @@ impl LocalHub {
             next_generation: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
             metrics: Arc::new(Metrics::new()),
+            departures,
         })
     }
 
@@ -682,6 +762,7 @@ impl LocalHub {
                             room: Arc::new(Notify::new()),
                             closed: false,
                             metrics: Arc::clone(&self.metrics),
+                            departures: self.departures.clone(),
                         }))
                     })
                     .clone()
@@ -784,6 +865,7 @@ impl LocalHub {
                 seqs: ClientSeqs::default(),
                 rate: RateGate::new(limits),
                 from_seq: s.next_seq,
+                owner_gen: 0,
             },
         );
         self.metrics.joined();
@@ -906,8 +988,26 @@ impl LocalHub {
     }
 
     fn answer_signal(&self, who: &Membership, seq: u64, body: Result<SignalBody<'_>, HubError>) {
+        let limits = &self.limits;
+        self.check_signal(who, seq, body, |s, signal_type, data, to| {
+            Routed::Done(s.route(limits, Some(&who.connection_id), signal_type, data, to))
+        });
+    }
+
+    /// The one handling of a member's signal `seq`: the client seq verdict,
+    /// then the policy checks, then `route` (which either routes it now, on
+    /// one node, or leaves it pending: the cluster's shared log answers
+    /// later through [`LocalHub::finish_signal`]). Answers on the member's
+    /// link unless pending. Returns whether it is pending.
+    fn check_signal(
+        &self,
+        who: &Membership,
+        seq: u64,
+        body: Result<SignalBody<'_>, HubError>,
+        route: impl FnOnce(&mut Session, &str, &str, Option<&[String]>) -> Routed,
+    ) -> bool {
         let Some(s) = self.session(&who.session_id) else {
-            return;
+            return false;
         };
         let mut guard = lock(&s);
         // Borrowed field by field below (a member and the session's ids).
@@ -915,7 +1015,7 @@ impl LocalHub {
         let limits = &self.limits;
         let metrics = &self.metrics;
         let Some(m) = s.members.get_mut(&who.connection_id) else {
-            return;
+            return false;
         };
         metrics.signal_received(Source::Client);
         let answer = match m.seqs.begin(seq) {
@@ -946,26 +1046,32 @@ impl LocalHub {
                             .map(|()| (signal_type, data, to))
                     })
                     .and_then(|b| m.take_token(&s.id, &s.project_key, limits).map(|()| b));
-                let result = checked.and_then(|(signal_type, data, to)| {
-                    s.route(limits, Some(&who.connection_id), signal_type, data, to)
-                });
-                match &result {
-                    Ok(()) => {
-                        if let Some(at) = received {
-                            metrics.routing_latency(at.elapsed());
-                        }
-                    }
-                    Err(e) => {
-                        tracing::debug!(connection = %who.connection_id, seq, code = e.code.as_i32(), "signal refused: {}", e.message);
-                        metrics.signal_refused(Source::Client, e.code);
-                        if let Some(m) = s.members.get_mut(&who.connection_id) {
-                            m.seqs.refused(seq, e.code);
-                        }
-                    }
-                }
+                let result = match checked {
+                    Ok((signal_type, data, to)) => route(s, signal_type, data, to),
+                    Err(e) => Routed::Done(Err(e)),
+                };
+                let Routed::Done(result) = result else {
+                    return true;
+                };
+                s.signal_outcome(metrics, who, seq, &result, received);
                 result
             }
         };
+        self.reply_signal(guard, who, seq, answer);
+        false
+    }
+
+    /// Sends the answer to signal `seq` on the member's link (a full queue
+    /// evicts it), and drops the session if it emptied meanwhile.
+    fn reply_signal(
+        &self,
+        mut guard: MutexGuard<'_, Session>,
+        who: &Membership,
+        seq: u64,
+        answer: Result<(), HubError>,
+    ) {
+        let s: &mut Session = &mut guard;
+        let limits = &self.limits;
         let reply = match answer {
             Ok(()) => ServerMessage::SignalAck { seq },
             Err(e) => ServerMessage::SignalError {
@@ -1435,11 +1541,393 @@ impl SessionHub for LocalHub {
         LocalHub::session_count(self)
     }
 
-    fn shutdown(&self) {
+    async fn shutdown(&self) {
         LocalHub::shutdown(self)
     }
 
     fn is_shutting_down(&self) -> bool {
         LocalHub::is_shutting_down(self)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The node side of a cluster (used by `crate::cluster`): members whose links
+// this node holds, fed with events read back from the shared log. Policy,
+// queues, replay buffers, shares and evictions are the same code as above.
+// ---------------------------------------------------------------------------
+
+/// Where a cluster node's local departures go (see `Session::departures`).
+pub(crate) type Departures = tokio::sync::mpsc::UnboundedSender<Departure>;
+
+/// A member that left on this node, for the cluster to announce.
+#[derive(Debug, Clone)]
+pub(crate) struct Departure {
+    pub session_id: String,
+    pub connection_id: String,
+    pub reason: DisconnectReason,
+    pub owner_gen: u64,
+}
+
+/// One event of a session's shared log, as a node delivers it.
+#[derive(Debug, Clone)]
+pub(crate) struct Event {
+    pub seq: u64,
+    pub frame: Frame,
+    /// The member that sent it (a signal), if any.
+    pub from: Option<String>,
+    pub to: Recipients,
+    /// For a departure: the member that left, and why.
+    pub gone: Option<(String, DisconnectReason)>,
+    pub is_signal: bool,
+}
+
+/// A member arriving on this node (a join, or a resume), with what it gets
+/// before any live event.
+#[derive(Debug)]
+pub(crate) struct Arrival {
+    pub session_id: String,
+    pub project_key: String,
+    pub info: ConnectionInfo,
+    /// Its join order in the session (unique there; names it as a sender).
+    pub joined: u64,
+    pub role: Role,
+    pub suppress_events: bool,
+    pub owner_gen: u64,
+    /// The last seq it already has (or must not get).
+    pub from_seq: u64,
+    /// The last seq the client acknowledged.
+    pub acked: u64,
+    pub seqs: ClientSeqs,
+    /// `connected` (and its further pages) or `resumed`.
+    pub first: Vec<Frame>,
+    /// Events above the client's last acknowledged one, up to `from_seq`.
+    pub backlog: Vec<(u64, Frame)>,
+}
+
+/// Why an arrival could not be attached.
+#[derive(Debug)]
+pub(crate) enum AttachError {
+    /// This node already delivered the session's events up to `to`, past
+    /// the arrival's `from_seq`: it needs those from the log first, then
+    /// to try again (it and its link are handed back).
+    Behind {
+        to: u64,
+        arrival: Box<Arrival>,
+        link: Link,
+    },
+    Failed(HubError),
+}
+
+/// A member's signal that passed this node's checks and waits for the
+/// shared log.
+#[derive(Debug)]
+pub(crate) struct PendingSignal {
+    /// The member's client seq state once this signal is counted.
+    pub client_seqs: String,
+    pub owner_gen: u64,
+}
+
+impl Session {
+    /// Removes a member without telling anyone (the shared log already
+    /// did, or another node took it over).
+    fn drop_member(&mut self, id: &str, closing: Option<Closing>, reason: DisconnectReason) {
+        let Some(m) = self.members.remove(id) else {
+            return;
+        };
+        self.retained_bytes -= m.replay.bytes();
+        self.metrics.released(m.replay.len(), m.replay.bytes());
+        self.metrics.left(reason, 1);
+        self.room.notify_waiters();
+        if let (Some(link), Some(c)) = (&m.link, closing) {
+            link.close(c);
+        }
+    }
+}
+
+impl LocalHub {
+    /// Attaches an arriving member (see [`Arrival`]).
+    pub(crate) fn attach(&self, a: Arrival, link: Link) -> Result<Membership, AttachError> {
+        if self.shutting_down.load(Ordering::Acquire) {
+            return Err(AttachError::Failed(HubError::new(
+                ErrorCode::ConnectionRefused,
+                "the server is shutting down",
+            )));
+        }
+        for _ in 0..8 {
+            let s = {
+                let mut map = lock(&self.sessions);
+                map.entry(a.session_id.clone())
+                    .or_insert_with(|| {
+                        Arc::new(Mutex::new(Session {
+                            id: a.session_id.clone(),
+                            project_key: a.project_key.clone(),
+                            next_seq: a.from_seq,
+                            next_join: 0,
+                            members: HashMap::new(),
+                            retained_bytes: 0,
+                            room: Arc::new(Notify::new()),
+                            closed: false,
+                            metrics: Arc::clone(&self.metrics),
+                            departures: self.departures.clone(),
+                        }))
+                    })
+                    .clone()
+            };
+            let mut s = lock(&s);
+            if s.closed {
+                continue;
+            }
+            let session_id = a.session_id.clone();
+            let result = self.attach_locked(&mut s, a, link);
+            if result.is_err() && s.members.is_empty() {
+                drop(s);
+                self.gc(&session_id);
+            }
+            return result;
+        }
+        Err(AttachError::Failed(HubError::new(
+            ErrorCode::InternalError,
+            "could not join the session",
+        )))
+    }
+
+    fn attach_locked(
+        &self,
+        s: &mut Session,
+        a: Arrival,
+        link: Link,
+    ) -> Result<Membership, AttachError> {
+        if s.project_key != a.project_key {
+            return Err(AttachError::Failed(HubError::new(
+                ErrorCode::InvalidSession,
+                "session belongs to another project",
+            )));
+        }
+        if s.next_seq > a.from_seq {
+            return Err(AttachError::Behind {
+                to: s.next_seq,
+                arrival: Box::new(a),
+                link,
+            });
+        }
+        let id = a.info.id.clone();
+        // This node still holds the connection (a resume on the same node,
+        // over a new link): the old link goes.
+        s.drop_member(
+            &id,
+            Some(Closing {
+                drain: false,
+                frame: None,
+                code: close_code::POLICY,
+                reason: "resumed on another link".into(),
+            }),
+            DisconnectReason::NetworkDisconnected,
+        );
+        let gone = |_| {
+            AttachError::Failed(HubError::new(
+                ErrorCode::ConnectionFailed,
+                "link closed while connecting",
+            ))
+        };
+        for f in a.first {
+            link.push_replay(f).map_err(gone)?;
+        }
+        let mut replay = ReplayBuffer::default();
+        let mut bytes = 0;
+        for (seq, f) in a.backlog {
+            bytes += f.len();
+            link.push_replay(f.clone()).map_err(gone)?;
+            replay.push(seq, f, None);
+        }
+        self.metrics.buffered(replay.len(), bytes);
+        s.retained_bytes += bytes;
+        let replayed = replay.len();
+        s.members.insert(
+            id.clone(),
+            Member {
+                info: a.info,
+                joined: a.joined,
+                role: a.role,
+                suppress_events: a.suppress_events,
+                resume_secret: String::new(),
+                link: Some(link),
+                lost_generation: None,
+                replay,
+                acked: a.acked,
+                seqs: a.seqs,
+                rate: RateGate::new(&self.limits),
+                from_seq: a.from_seq,
+                owner_gen: a.owner_gen,
+            },
+        );
+        tracing::info!(session = %s.id, connection = %id, replayed, members_here = s.members.len(), "connection attached");
+        Ok(Membership {
+            session_id: s.id.clone(),
+            connection_id: id,
+        })
+    }
+
+    /// Delivers one event of the shared log to this node's members of the
+    /// session (an event it already delivered is skipped).
+    pub(crate) fn deliver_event(&self, session_id: &str, ev: &Event) {
+        let Some(s) = self.session(session_id) else {
+            return;
+        };
+        let limits = &self.limits;
+        {
+            let mut s = lock(&s);
+            if ev.seq <= s.next_seq {
+                return;
+            }
+            if let Some((gone, reason)) = &ev.gone {
+                let msg = ServerMessage::Disconnected {
+                    reason: *reason,
+                    message: match reason {
+                        DisconnectReason::ForceDisconnected => {
+                            "disconnected by the application server".into()
+                        }
+                        other => format!("disconnected: {}", other.as_str()),
+                    },
+                };
+                let closing = Closing {
+                    drain: true,
+                    frame: Some(frame(&msg)),
+                    code: close_code::NORMAL,
+                    reason: reason.as_str().into(),
+                };
+                s.drop_member(gone, Some(closing), *reason);
+            }
+            let sender = ev
+                .from
+                .as_ref()
+                .and_then(|f| s.members.get(f))
+                .map(|m| m.joined);
+            let (evicted, recipients) =
+                s.deliver_frame(limits, ev.seq, ev.frame.clone(), sender, &ev.to, |_| false);
+            if ev.is_signal {
+                let source = if ev.from.is_some() {
+                    Source::Client
+                } else {
+                    Source::Rest
+                };
+                self.metrics.signal_routed(source, recipients);
+            }
+            s.handle_evictions(limits, evicted);
+            if !s.members.is_empty() {
+                return;
+            }
+        }
+        self.gc(session_id);
+    }
+
+    /// The last seq this node delivered for a session (`None`: no members
+    /// here).
+    pub(crate) fn cursor(&self, session_id: &str) -> Option<u64> {
+        self.session(session_id).map(|s| lock(&s).next_seq)
+    }
+
+    /// The sessions with members on this node.
+    pub(crate) fn session_ids(&self) -> Vec<String> {
+        lock(&self.sessions).keys().cloned().collect()
+    }
+
+    /// The members of a session on this node, with their takeover numbers.
+    pub(crate) fn local_members(&self, session_id: &str) -> Vec<(String, u64)> {
+        self.session(session_id)
+            .map(|s| {
+                lock(&s)
+                    .members
+                    .iter()
+                    .map(|(id, m)| (id.clone(), m.owner_gen))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Another node took the connection over (takeover `owner_gen`): this
+    /// node lets it go without a word to anyone.
+    pub(crate) fn taken_over(&self, session_id: &str, connection_id: &str, owner_gen: u64) {
+        let Some(s) = self.session(session_id) else {
+            return;
+        };
+        {
+            let mut s = lock(&s);
+            let stale = s
+                .members
+                .get(connection_id)
+                .is_some_and(|m| m.owner_gen < owner_gen);
+            if !stale {
+                return;
+            }
+            tracing::info!(session = %session_id, connection = %connection_id, "resumed on another node");
+            s.drop_member(
+                connection_id,
+                Some(Closing {
+                    drain: false,
+                    frame: None,
+                    code: close_code::POLICY,
+                    reason: "resumed on another node".into(),
+                }),
+                DisconnectReason::NetworkDisconnected,
+            );
+            if !s.members.is_empty() {
+                return;
+            }
+        }
+        self.gc(session_id);
+    }
+
+    /// The node's checks of a member's signal (client seq, policy, the
+    /// sender's share of recipients on this node). `Some` when it passed
+    /// and must now go to the shared log; otherwise it was answered.
+    pub(crate) fn begin_signal(
+        &self,
+        who: &Membership,
+        seq: u64,
+        body: SignalBody<'_>,
+    ) -> Option<PendingSignal> {
+        let limits = &self.limits;
+        let mut pending = None;
+        let len = body.0.len() + body.1.len() + 256;
+        self.check_signal(who, seq, Ok(body), |s, _, _, to| {
+            let Some(m) = s.members.get(&who.connection_id) else {
+                return Routed::Done(Err(HubError::new(
+                    ErrorCode::NotConnected,
+                    "not in the session",
+                )));
+            };
+            let (sender, owner_gen, client_seqs) = (m.joined, m.owner_gen, m.seqs.encode());
+            let targets: Option<HashSet<&str>> = to.map(|t| t.iter().map(String::as_str).collect());
+            let is_target = |id: &str| targets.as_ref().is_none_or(|t| t.contains(id));
+            if let Err(e) = s.within_share(limits, sender, is_target, len) {
+                return Routed::Done(Err(e));
+            }
+            pending = Some(PendingSignal {
+                client_seqs,
+                owner_gen,
+            });
+            Routed::Pending
+        });
+        pending
+    }
+
+    /// The shared log's answer to a signal [`LocalHub::begin_signal`] let
+    /// through.
+    pub(crate) fn finish_signal(
+        &self,
+        who: &Membership,
+        seq: u64,
+        result: Result<(), HubError>,
+        received: Instant,
+    ) {
+        let Some(s) = self.session(&who.session_id) else {
+            return;
+        };
+        let mut guard = lock(&s);
+        if !guard.members.contains_key(&who.connection_id) {
+            return;
+        }
+        guard.signal_outcome(&self.metrics, who, seq, &result, Some(received));
+        self.reply_signal(guard, who, seq, result);
     }
 }

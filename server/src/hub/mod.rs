@@ -29,7 +29,7 @@
 //! WebSocket side sends it as `error` / `signal_error`; the REST side maps
 //! the code to an HTTP status ([`crate::rest::error`]).
 
-mod local;
+pub(crate) mod local;
 pub mod policy;
 
 pub use local::LocalHub;
@@ -92,6 +92,17 @@ pub enum Recipients {
     /// Every member that receives connection events, except this one (a
     /// connection created or destroyed: not the member it is about).
     Watchers { except: String },
+}
+
+impl Recipients {
+    /// Is the member `id` (which gets connection events or not) among them?
+    pub fn includes(&self, id: &str, gets_connection_events: bool) -> bool {
+        match self {
+            Recipients::All => true,
+            Recipients::List(ids) => ids.iter().any(|i| i == id),
+            Recipients::Watchers { except } => gets_connection_events && except != id,
+        }
+    }
 }
 
 /// The session hub as the WebSocket and REST code use it (see the module
@@ -211,7 +222,7 @@ pub trait SessionHub: Send + Sync {
     }
 
     /// Graceful shutdown: refuse new joins, tell every client, close links.
-    fn shutdown(&self);
+    async fn shutdown(&self);
 
     /// Is the hub shutting down?
     fn is_shutting_down(&self) -> bool;

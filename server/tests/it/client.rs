@@ -22,13 +22,28 @@ pub const WAIT: Duration = Duration::from_secs(10);
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-pub async fn start(config: Config) -> ServerHandle {
+pub async fn start(mut config: Config) -> ServerHandle {
     // Logs for debugging a failure: RUST_LOG=otc_server=debug.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
-    otc_server::start(config).await.expect("server starts")
+    // The same suite runs against one cluster node (tests/it_cluster.rs).
+    if let Some(redis_url) = crate::cluster_redis_url() {
+        config.cluster = Some(otc_server::cluster::ClusterConfig {
+            redis_url,
+            node_id: None,
+        });
+    }
+    let server = otc_server::start(config).await.expect("server starts");
+    // A cluster node is ready once it reaches Redis.
+    for _ in 0..500 {
+        if server.hub().is_ready() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server
 }
 
 pub async fn start_dev() -> ServerHandle {

@@ -15,3 +15,8 @@ mod settings;
 mod signals;
 mod slow_clients;
 mod tls;
+
+/// One node alone: no Redis.
+fn cluster_redis_url() -> Option<String> {
+    None
+}
