@@ -1,0 +1,325 @@
+//! Cluster mode with several nodes on one real redis-server (loopback):
+//! clients on different nodes share sessions exactly as on one node.
+//! (One node against the whole integration suite: `tests/it_cluster.rs`;
+//! nodes killed with SIGKILL, and Redis restarted: `tests/cluster_failover.rs`.)
+
+#[allow(dead_code)]
+#[path = "support/redis.rs"]
+mod redis;
+
+#[allow(dead_code)] // shared helpers; not every test uses each one
+#[path = "it/client.rs"]
+mod client;
+
+use std::time::Duration;
+
+use client::*;
+use otc_server::cluster::ClusterConfig;
+use otc_server::{Config, ServerHandle, ServerLimits};
+use protocol::messages::DisconnectReason;
+use protocol::{ClientMessage, ErrorCode, ServerMessage, PROTOCOL_VERSION};
+
+/// The nodes here are started by this file, not by `client::start`.
+fn cluster_redis_url() -> Option<String> {
+    None
+}
+
+fn quick() -> ServerLimits {
+    ServerLimits {
+        reconnect_grace: Duration::from_secs(30),
+        ..Default::default()
+    }
+}
+
+/// A node of the cluster on `redis`, ready (it reaches Redis).
+async fn node(redis: &redis::Redis, name: &str, limits: ServerLimits) -> ServerHandle {
+    let server = start(Config {
+        limits,
+        cluster: Some(ClusterConfig {
+            redis_url: redis.url(),
+            node_id: Some(name.into()),
+        }),
+        ..Config::dev()
+    })
+    .await;
+    for _ in 0..500 {
+        if server.hub().is_ready() {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("node {name} never became ready");
+}
+
+async fn nodes(redis: &redis::Redis, n: usize, limits: ServerLimits) -> Vec<ServerHandle> {
+    let mut v = Vec::new();
+    for i in 1..=n {
+        v.push(node(redis, &format!("n{i}"), limits.clone()).await);
+    }
+    v
+}
+
+/// The next signal with its seq.
+async fn signal_with_seq(c: &mut Client) -> (u64, String) {
+    match c.event().await {
+        ServerMessage::Signal { seq, data, .. } => (seq, data),
+        other => panic!("expected a signal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn clients_on_three_nodes_share_one_session() {
+    let redis = redis::Redis::start();
+    let n = nodes(&redis, 3, quick()).await;
+    let sid = session();
+    let mut a = Client::join(&n[0], &sid).await;
+    let mut b = Client::join(&n[1], &sid).await;
+    let mut c = Client::join_with(&n[2], &sid, &token(&sid), true).await;
+    // The list and the connection events cross nodes; c asked for none.
+    assert_eq!(b.others.iter().map(|i| &i.id).collect::<Vec<_>>(), [&a.id]);
+    assert!(c.others.is_empty());
+    assert_eq!(created(&a.event().await).id, b.id);
+    assert_eq!(created(&a.event().await).id, c.id);
+    assert_eq!(created(&b.event().await).id, c.id);
+
+    // A broadcast reaches every node, under one seq.
+    let s = a.signal("hello", "all", None).await;
+    a.acked(s).await;
+    let (sa, _) = signal_with_seq(&mut a).await;
+    let (sb, db) = signal_with_seq(&mut b).await;
+    let (sc, dc) = signal_with_seq(&mut c).await;
+    assert_eq!((db.as_str(), dc.as_str()), ("all", "all"));
+    assert!(sa == sb && sb == sc, "one seq for everyone: {sa} {sb} {sc}");
+
+    // Targeted and list signals go only where they are addressed.
+    let s = a.signal("t", "to-c", Some(vec![c.id.clone()])).await;
+    a.acked(s).await;
+    let s = a
+        .signal("t", "to-b-and-c", Some(vec![b.id.clone(), c.id.clone()]))
+        .await;
+    a.acked(s).await;
+    assert_eq!(c.signal_in().await.2, "to-c");
+    assert_eq!(c.signal_in().await.2, "to-b-and-c");
+    assert_eq!(b.signal_in().await.2, "to-b-and-c");
+    // A target on no node is refused, whole.
+    let s = a
+        .signal("t", "x", Some(vec![b.id.clone(), "f".repeat(32)]))
+        .await;
+    a.refused(s, ErrorCode::SignalTargetNotConnected).await;
+
+    // Broadcasts from two nodes at once: every recipient sees one order.
+    for i in 0..20 {
+        a.signal("race", &format!("a{i}"), None).await;
+        b.signal("race", &format!("b{i}"), None).await;
+    }
+    let mut seen = Vec::new();
+    for cl in [&mut a, &mut b, &mut c] {
+        let mut order = Vec::new();
+        while order.len() < 40 {
+            order.push(signal_with_seq(cl).await);
+        }
+        seen.push(order);
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[1], seen[2]);
+    for (name, k) in [("a", 0), ("b", 1)] {
+        let mine: Vec<_> = seen[k]
+            .iter()
+            .filter(|(_, d)| d.starts_with(name))
+            .map(|(_, d)| d.clone())
+            .collect();
+        let want: Vec<_> = (0..20).map(|i| format!("{name}{i}")).collect();
+        assert_eq!(mine, want, "each sender's signals in its order, once");
+    }
+
+    // Leaving is seen on the other nodes; c still hears no connection events.
+    let b_id = b.id.clone();
+    b.disconnect().await;
+    let (gone, why) = destroyed(&a.event().await);
+    assert_eq!((gone, why), (b_id, DisconnectReason::ClientDisconnected));
+    let s = a.signal("after", "x", None).await;
+    a.acked(s).await;
+    assert_eq!(c.signal_in().await.2, "x");
+}
+
+#[tokio::test]
+async fn the_application_server_reaches_every_node() {
+    let redis = redis::Redis::start();
+    let n = nodes(&redis, 3, quick()).await;
+    let sid = session();
+    let mut a = Client::join(&n[0], &sid).await;
+    let mut b = Client::join(&n[1], &sid).await;
+    created(&a.event().await);
+    let key = otc_server::DEV_API_KEY;
+    // Through node 3, which holds nobody in the session.
+    let hub = n[2].hub();
+    hub.signal_from_server(key, &sid, None, "news", "to all")
+        .await
+        .expect("broadcast");
+    hub.signal_from_server(key, &sid, Some(vec![b.id.clone()]), "news", "to b")
+        .await
+        .expect("to b");
+    assert_eq!(a.signal_in().await, (None, "news".into(), "to all".into()));
+    assert_eq!(b.signal_in().await.2, "to all");
+    assert_eq!(b.signal_in().await.2, "to b");
+    let e = hub
+        .signal_from_server(key, &sid, Some(vec!["f".repeat(32)]), "n", "x")
+        .await
+        .expect_err("no such target");
+    assert_eq!(e.code, ErrorCode::SignalTargetNotConnected);
+    let e = hub
+        .signal_from_server(key, &session(), None, "n", "x")
+        .await
+        .expect_err("nobody there");
+    assert_eq!(e.code, ErrorCode::InvalidSession);
+    let listed = hub.list_connections(key, &sid).await.expect("list");
+    assert_eq!(
+        listed.iter().map(|i| i.id.clone()).collect::<Vec<_>>(),
+        [a.id.clone(), b.id.clone()]
+    );
+    assert!(hub
+        .list_connections("other-project", &sid)
+        .await
+        .expect("list")
+        .is_empty());
+    // Force disconnect from node 3 of a client on node 2.
+    hub.force_disconnect(key, &sid, &b.id).await.expect("force");
+    let mut reason = None;
+    loop {
+        match b.next().await {
+            Next::Msg(ServerMessage::Disconnected { reason: r, .. }) => reason = Some(r),
+            Next::Msg(_) => {}
+            Next::Closed(_) => break,
+        }
+    }
+    assert_eq!(reason, Some(DisconnectReason::ForceDisconnected));
+    assert_eq!(
+        destroyed(&a.event().await),
+        (b.id.clone(), DisconnectReason::ForceDisconnected)
+    );
+    let e = hub
+        .force_disconnect(key, &sid, &b.id)
+        .await
+        .expect_err("gone");
+    assert_eq!(e.code, ErrorCode::SignalTargetNotConnected);
+}
+
+#[tokio::test]
+async fn the_connection_limit_holds_across_nodes() {
+    let redis = redis::Redis::start();
+    let limits = ServerLimits {
+        max_connections_per_session: 2,
+        ..quick()
+    };
+    let n = nodes(&redis, 3, limits).await;
+    let sid = session();
+    let mut a = Client::join(&n[0], &sid).await;
+    let b = Client::join(&n[1], &sid).await;
+    let mut ws = open(&n[2]).await;
+    send(&mut ws, &connect_msg(&sid, &token(&sid), false)).await;
+    expect_refusal(&mut ws, ErrorCode::ConnectionLimitExceeded).await;
+    created(&a.event().await);
+    b.disconnect().await;
+    destroyed(&a.event().await);
+    let c = Client::join(&n[2], &sid).await;
+    assert_eq!(c.others.len(), 1);
+}
+
+async fn resume_on(server: &ServerHandle, c: &Client, last_seq: u64) -> Ws {
+    let mut ws = open(server).await;
+    send(
+        &mut ws,
+        &ClientMessage::Resume {
+            version: PROTOCOL_VERSION,
+            api_key: otc_server::DEV_API_KEY.into(),
+            session_id: c.session.clone(),
+            connection_id: c.id.clone(),
+            resume_secret: c.secret.clone(),
+            last_seq,
+        },
+    )
+    .await;
+    ws
+}
+
+#[tokio::test]
+async fn a_connection_resumes_on_another_node_with_nothing_lost_or_doubled() {
+    let redis = redis::Redis::start();
+    let n = nodes(&redis, 3, quick()).await;
+    let sid = session();
+    let mut a = Client::join(&n[0], &sid).await;
+    let mut b = Client::join(&n[1], &sid).await;
+    created(&a.event().await);
+    let s = b.signal("m", "before", None).await;
+    b.acked(s).await;
+    assert_eq!(a.signal_in().await.2, "before");
+    assert_eq!(b.signal_in().await.2, "before");
+
+    // a's link to node 1 is cut; meanwhile b keeps signalling, and a sent
+    // one signal whose answer it never read.
+    a.auto_ack = false;
+    let pending = a.signal("m", "from-a", None).await;
+    let last_seen = a.last_seq;
+    let old = std::mem::replace(&mut a.ws, open(&n[2]).await);
+    drop(old);
+    for i in 0..3 {
+        let s = b.signal("m", &format!("missed{i}"), None).await;
+        b.acked(s).await;
+    }
+    // It resumes on node 3, and sends its unanswered signal again.
+    a.ws = resume_on(&n[2], &a, last_seen).await;
+    match a.msg().await {
+        ServerMessage::Resumed { last_client_seq } => assert!(last_client_seq <= pending),
+        other => panic!("expected resumed, got {other:?}"),
+    }
+    a.auto_ack = true;
+    a.signal_seq(pending, "m", "from-a").await;
+    a.acked(pending).await;
+    let mut got = Vec::new();
+    while got.len() < 4 {
+        got.push(a.signal_in().await.2);
+    }
+    // Its own broadcast is among them once, wherever it fell in the order.
+    let mut sorted = got.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["from-a", "missed0", "missed1", "missed2"]);
+    let missed: Vec<_> = got.iter().filter(|d| d.starts_with("missed")).collect();
+    assert_eq!(missed, ["missed0", "missed1", "missed2"]);
+    // b saw a's signal once, and nobody saw a leave.
+    let mut b_got = Vec::new();
+    while b_got.len() < 4 {
+        b_got.push(b.signal_in().await.2);
+    }
+    assert_eq!(b_got.iter().filter(|d| *d == "from-a").count(), 1);
+    let s = a.signal("m", "live", Some(vec![b.id.clone()])).await;
+    a.acked(s).await;
+    assert_eq!(b.signal_in().await.2, "live");
+    // The old node let it go: the session on node 1 is empty there.
+    for _ in 0..200 {
+        if n[0].hub().session_count() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(n[0].hub().session_count(), 0);
+    // A wrong secret is refused on any node.
+    a.secret = "0".repeat(64);
+    let mut ws = resume_on(&n[1], &a, 0).await;
+    expect_refusal(&mut ws, ErrorCode::AuthorizationFailure).await;
+}
+
+#[tokio::test]
+async fn a_node_that_stops_lets_the_others_see_its_members_leave() {
+    let redis = redis::Redis::start();
+    let mut n = nodes(&redis, 2, quick()).await;
+    let sid = session();
+    let mut a = Client::join(&n[0], &sid).await;
+    let b = Client::join(&n[1], &sid).await;
+    created(&a.event().await);
+    let second = n.pop().expect("node 2");
+    second.shutdown().await;
+    assert_eq!(
+        destroyed(&a.event().await),
+        (b.id.clone(), DisconnectReason::ServerShutdown)
+    );
+}
