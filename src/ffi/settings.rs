@@ -66,7 +66,7 @@ pub unsafe extern "C" fn otc_session_settings_set_server_url(
     ffi!({
         let s = unsafe { try_mut(settings) }?;
         if url.is_null() {
-            s.server_url = None;
+            s.server_urls.clear();
             return Ok(OTC_SUCCESS);
         }
         let url = unsafe { try_str(url, "url") }?;
