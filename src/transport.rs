@@ -4,12 +4,11 @@
 //! (see [`Route::list`]): the endpoint (`ws://` or `wss://`), the TLS
 //! configuration, the proxy if any. Which route an attempt takes is the
 //! session's choice; [`open`] follows it for the first link and for every
-//! reconnection attempt alike: TCP to the
-//! server or to the proxy (TLS to an `https://` proxy, then `CONNECT`), TLS
-//! to the server for `wss://` (see [`crate::tls`]), then the WebSocket
-//! upgrade (offering the protocol's subprotocol, capping frame and message
-//! size at [`MAX_FRAME_BYTES`] so an oversize frame is refused before it is
-//! buffered). Every failure on the way is `OTC_SESSION_CONNECTION_FAILED`
+//! reconnection attempt alike: TCP to the server or to the proxy (TLS to an
+//! `https://` proxy, then `CONNECT`), TLS to the server for `wss://` (see
+//! [`crate::tls`]), then the WebSocket upgrade (offering the protocol's
+//! subprotocol, capping frame and message size at [`MAX_FRAME_BYTES`] so an
+//! oversize frame is refused before it is buffered). Every failure on the way is `OTC_SESSION_CONNECTION_FAILED`
 //! with a sentence naming the step and the cause; the caller bounds the
 //! whole in time and tells which step ([`Stage`]) a timeout caught.
 //!
