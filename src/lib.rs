@@ -20,9 +20,10 @@
 //! the [`reconnect`] policy; the [`outbox`] sends again what the server had
 //! not confirmed. See `docs/reconnection.md` for the guarantee.
 //!
-//! Links follow the session's [`transport::Route`]: `ws://` or `wss://`
-//! ([`tls`]: rustls, the system's trust store plus an optional CA file),
-//! directly or through an HTTP `CONNECT` proxy ([`proxy`]).
+//! Links follow the session's [`transport::Route`]s, one per server URL
+//! (tried in turn): `ws://` or `wss://` ([`tls`]: rustls, the system's trust
+//! store plus an optional CA file), directly or through an HTTP `CONNECT`
+//! proxy ([`proxy`]).
 //!
 //! [`runtime`] owns the process-wide pieces (`otc_init` / `otc_destroy`) and
 //! [`log`] the library's logging.

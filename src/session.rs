@@ -32,8 +32,15 @@
 //! the [`reconnect::Policy`]'s idle interval) the session goes
 //! `reconnecting`, and the task opens new links with backoff and sends
 //! `resume` (connection id, secret, highest event seq handled) until the
-//! server answers `resumed` or the window is over. Exactly-once delivery
-//! rests on two sequence spaces (see `protocol::messages`):
+//! server answers `resumed` or the window is over.
+//!
+//! With several server URLs (settings or `OTC_SERVER_URL`), the first
+//! connect walks them in order until a server answers, and the resume
+//! attempts move along them, starting with the URL last joined (see
+//! `Routes`). With one URL every link goes to it, which is what a load
+//! balancer in front of a cluster needs.
+//!
+//! Exactly-once delivery rests on two sequence spaces (see `protocol::messages`):
 //!
 //! * *incoming*: events numbered at or below the highest one handled are
 //!   dropped, so the server's replay never yields a callback twice;
@@ -51,7 +58,8 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use protocol::limits::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_SERVER_URL, MAX_TOKEN_BYTES, MAX_UNANSWERED_SIGNALS,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_SERVER_URL, MAX_SERVER_URLS, MAX_TOKEN_BYTES,
+    MAX_UNANSWERED_SIGNALS,
 };
 use protocol::messages::DisconnectReason;
 use protocol::{ClientMessage, ConnectionInfo, ErrorCode, ServerMessage, PROTOCOL_VERSION};
@@ -71,7 +79,8 @@ use crate::reconnect::Policy;
 use crate::tls::CaBundle;
 use crate::transport::{self, ReadEnd, Reader, Route, Stage, Writer};
 
-/// Environment variable naming the server's base URL.
+/// Environment variable naming the server's base URL, or several separated
+/// by commas (see [`server_url_list`]).
 pub const SERVER_URL_ENV: &str = "OTC_SERVER_URL";
 
 /// Send an `ack` after this many unacknowledged events...
@@ -88,8 +97,9 @@ const FAREWELL_WAIT: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     pub suppress_connection_events: bool,
-    /// Base URL of the server; `None` = environment, then default.
-    pub server_url: Option<String>,
+    /// Base URLs of the server, tried in turn (see [`run_link`]); empty =
+    /// the environment, then the default.
+    pub server_urls: Vec<String>,
     /// How long to try resuming after the link drops; `None` = a little
     /// longer than the server's grace period, zero = never reconnect.
     pub reconnection_window: Option<Duration>,
@@ -130,12 +140,72 @@ pub struct IceServer {
     pub credential: String,
 }
 
+/// Checks server URLs: at most [`MAX_SERVER_URLS`], none empty, each one
+/// valid. `list` names the whole and `entry(i)` names entry `i` in the
+/// refusals.
+fn checked_server_urls(
+    urls: &[&str],
+    list: &str,
+    entry: impl Fn(usize) -> String,
+) -> Result<Vec<String>> {
+    if urls.len() > MAX_SERVER_URLS {
+        return Err(Error::invalid(format!(
+            "{list} holds {} server URLs, more than the limit of {MAX_SERVER_URLS}",
+            urls.len()
+        )));
+    }
+    urls.iter()
+        .enumerate()
+        .map(|(i, url)| {
+            if url.trim().is_empty() {
+                return Err(Error::invalid(format!("{} is empty", entry(i))));
+            }
+            transport::ws_url(url)
+                .map(|_| url.to_string())
+                .map_err(|e| Error::new(e.code, format!("{}: {}", entry(i), e.reason)))
+        })
+        .collect()
+}
+
+/// The server URLs of an `OTC_SERVER_URL` value: one URL, or several
+/// separated by commas (spaces around them allowed), checked as
+/// [`Settings::set_server_urls`] checks its list. An empty entry
+/// (`"a,,b"`, a trailing comma) is refused like a malformed URL.
+pub fn server_url_list(text: &str) -> Result<Vec<String>> {
+    // Split no further than one entry past the limit.
+    let entries: Vec<&str> = text
+        .splitn(MAX_SERVER_URLS + 1, ',')
+        .map(str::trim)
+        .collect();
+    let n = entries.len();
+    if n > MAX_SERVER_URLS {
+        return Err(Error::invalid(format!(
+            "{SERVER_URL_ENV} holds more server URLs than the limit of {MAX_SERVER_URLS}"
+        )));
+    }
+    checked_server_urls(&entries, SERVER_URL_ENV, |i| {
+        if n == 1 {
+            SERVER_URL_ENV.to_string()
+        } else {
+            format!("{SERVER_URL_ENV} entry {} of {n}", i + 1)
+        }
+    })
+}
+
 impl Settings {
     /// Checks and stores a server URL (`http://`, `https://`, `ws://` or
-    /// `wss://` `host:port`).
+    /// `wss://` `host:port`): a list of one.
     pub fn set_server_url(&mut self, url: &str) -> Result<()> {
         transport::ws_url(url)?;
-        self.server_url = Some(url.to_string());
+        self.server_urls = vec![url.to_string()];
+        Ok(())
+    }
+
+    /// Checks and stores a list of server URLs (each as for
+    /// [`Settings::set_server_url`], at most [`MAX_SERVER_URLS`]); an empty
+    /// list clears it. Nothing is stored unless every entry is good.
+    pub fn set_server_urls(&mut self, urls: &[&str]) -> Result<()> {
+        self.server_urls = checked_server_urls(urls, "the list", |i| format!("urls[{i}]"))?;
         Ok(())
     }
 
@@ -313,14 +383,16 @@ impl Session {
         }
     }
 
-    /// The server's base URL: settings, else `OTC_SERVER_URL`, else default.
-    fn server_base_url(&self) -> String {
-        if let Some(u) = &self.settings.server_url {
-            return u.clone();
+    /// The server's base URLs, in the order they are tried: the settings',
+    /// else `OTC_SERVER_URL`'s (one URL or a comma-separated list), else the
+    /// default.
+    fn server_urls(&self) -> Result<Vec<String>> {
+        if !self.settings.server_urls.is_empty() {
+            return Ok(self.settings.server_urls.clone());
         }
         match std::env::var(SERVER_URL_ENV) {
-            Ok(u) if !u.trim().is_empty() => u,
-            _ => DEFAULT_SERVER_URL.to_string(),
+            Ok(u) if !u.trim().is_empty() => server_url_list(&u),
+            _ => Ok(vec![DEFAULT_SERVER_URL.to_string()]),
         }
     }
 
@@ -336,8 +408,8 @@ impl Session {
                 token.len()
             )));
         }
-        let route = Route::new(
-            &self.server_base_url(),
+        let routes = Route::list(
+            &self.server_urls()?,
             self.settings.proxy.as_ref(),
             || match &self.settings.ca_file {
                 Some(ca) => Ok(Some(ca.clone())),
@@ -348,7 +420,6 @@ impl Session {
             .me
             .upgrade()
             .ok_or_else(|| Error::illegal_state("session is gone"))?;
-        let mut notes = log::Deferred::default();
         let mut inner = self.lock();
         match inner.state {
             State::New | State::Disconnected => {}
@@ -372,13 +443,9 @@ impl Session {
             token: token.to_string(),
             suppress_connection_events: self.settings.suppress_connection_events,
         };
-        notes.push(
-            Level::Info,
-            format_args!("session {}: connecting to {route}", self.session_id),
-        );
         let task = self
             .rt
-            .spawn(run_link(me, inner.epoch, route, connect, stop.clone()))
+            .spawn(run_link(me, inner.epoch, routes, connect, stop.clone()))
             .abort_handle();
         inner.link = Some(Link {
             writer: None,
@@ -964,40 +1031,157 @@ struct ResumeTicket {
     secret: String,
 }
 
+/// The server URLs of one epoch, as routes, and which one the session is on.
+struct Routes {
+    all: Vec<Route>,
+    /// The route of the last link that joined (connected or resumed).
+    current: usize,
+}
+
+impl Routes {
+    /// The route for resume attempt `attempt` (1, 2, ...) since the last
+    /// join: the current route first, then each next one in turn, wrapping
+    /// around. With one URL every attempt takes it (behind a load balancer,
+    /// the same URL reaches whichever node is up).
+    fn for_attempt(&self, attempt: u32) -> usize {
+        let n = self.all.len().max(1);
+        let step = usize::try_from(attempt.saturating_sub(1)).unwrap_or(0) % n;
+        (self.current + step) % n
+    }
+
+    /// `" (server URL 2 of 3)"` when there are several, else nothing: a
+    /// session with one URL logs and reports as it always did.
+    fn which(&self, i: usize) -> String {
+        if self.all.len() > 1 {
+            format!(" (server URL {} of {})", i + 1, self.all.len())
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// How one attempt to reach a server (connect or resume) went.
+enum Contact {
+    /// The server answered the first frame: its answer, on an open link.
+    Answered(Writer, Reader, ServerMessage),
+    /// No server answer: the link could not be opened, broke, or timed out
+    /// before one came. The next URL may do better.
+    Unreachable(Error),
+}
+
+/// Opens a link along `route`, sends `first` (a `what` frame) and reads
+/// the answer, all within `limit`.
+async fn contact(route: &Route, first: &ClientMessage, what: &str, limit: Duration) -> Contact {
+    let mut stage = Stage::default();
+    let tried = tokio::time::timeout(limit, async {
+        let (writer, mut reader) = transport::open(route, &mut stage).await?;
+        stage = Stage::Answer;
+        writer.send(first);
+        let answer = reader.next().await;
+        Ok::<_, Error>((writer, reader, answer))
+    })
+    .await;
+    let (writer, reader, answer) = match tried {
+        Err(_) => {
+            return Contact::Unreachable(Error::new(
+                ErrorCode::TimedOut,
+                format!("timed out after {limit:?} {}", route.waiting_for(stage)),
+            ))
+        }
+        Ok(Err(e)) => return Contact::Unreachable(e),
+        Ok(Ok(x)) => x,
+    };
+    let e = match answer {
+        Ok(msg) => return Contact::Answered(writer, reader, msg),
+        Err(ReadEnd::Closed) => Error::new(
+            ErrorCode::ConnectionFailed,
+            format!("the server closed the link before answering {what}"),
+        ),
+        Err(ReadEnd::Failed(m)) => Error::new(ErrorCode::ConnectionFailed, m),
+        Err(ReadEnd::Malformed(m)) => Error::new(ErrorCode::ProtocolError, m),
+    };
+    writer.close();
+    Contact::Unreachable(e)
+}
+
+/// The first connect: tries each route in order until a server answers.
+/// A route that cannot be reached (TCP, proxy, TLS or WebSocket failure, a
+/// link that breaks or times out before the answer) moves on to the next;
+/// an answer, whatever it says, ends the walk (a live server's refusal,
+/// such as a bad token, would be the same on every node). Returns the index
+/// of the route that answered, or the error to report.
+async fn first_contact(
+    session: &Session,
+    routes: &Routes,
+    connect: &ClientMessage,
+) -> std::result::Result<(usize, Writer, Reader, ServerMessage), Error> {
+    let mut failures: Vec<(usize, Error)> = Vec::with_capacity(routes.all.len());
+    for (i, route) in routes.all.iter().enumerate() {
+        log::info!(
+            "session {}: connecting to {route}{}",
+            session.session_id,
+            routes.which(i)
+        );
+        match contact(route, connect, "connect", DEFAULT_CONNECT_TIMEOUT).await {
+            Contact::Answered(w, r, msg) => return Ok((i, w, r, msg)),
+            Contact::Unreachable(e) => {
+                if i + 1 < routes.all.len() {
+                    log::warning!(
+                        "session {}: {route}{}: {}; trying the next one",
+                        session.session_id,
+                        routes.which(i),
+                        e.reason
+                    );
+                }
+                failures.push((i, e));
+            }
+        }
+    }
+    // With one URL, its own error, as it always was; with several, the
+    // last one's code and every URL's reason.
+    let Some((_, last)) = failures.last() else {
+        return Err(Error::invalid("no server URL"));
+    };
+    if failures.len() == 1 {
+        return Err(last.clone());
+    }
+    let code = last.code;
+    let each: Vec<String> = failures
+        .iter()
+        .map(|(i, e)| format!("{}: {}", routes.all[*i], e.reason))
+        .collect();
+    Err(Error::new(
+        code,
+        format!(
+            "none of the {} server URLs could be reached: {}",
+            failures.len(),
+            each.join("; ")
+        ),
+    ))
+}
+
 /// The life of one epoch: open, `connect`, read; after each lost link,
 /// resume on a new one; until the session ends.
 async fn run_link(
     session: Arc<Session>,
     epoch: u64,
-    route: Route,
+    routes: Vec<Route>,
     connect: ClientMessage,
     stop: Arc<Notify>,
 ) {
-    let mut stage = Stage::default();
-    let opened = tokio::time::timeout(DEFAULT_CONNECT_TIMEOUT, async {
-        let (writer, mut reader) = transport::open(&route, &mut stage).await?;
-        stage = Stage::Answer;
-        writer.send(&connect);
-        let first = reader.next().await;
-        Ok::<_, Error>((writer, reader, first))
-    })
-    .await;
-    let (writer, reader, first) = match opened {
-        Err(_) => {
-            let e = Error::new(
-                ErrorCode::TimedOut,
-                format!(
-                    "timed out after {DEFAULT_CONNECT_TIMEOUT:?} {}",
-                    route.waiting_for(stage)
-                ),
-            );
-            return session.connect_failed(epoch, e);
+    let mut routes = Routes {
+        all: routes,
+        current: 0,
+    };
+    let (writer, reader, first) = match first_contact(&session, &routes, &connect).await {
+        Ok((i, w, r, msg)) => {
+            routes.current = i;
+            (w, r, msg)
         }
-        Ok(Err(e)) => return session.connect_failed(epoch, e),
-        Ok(Ok(x)) => x,
+        Err(e) => return session.connect_failed(epoch, e),
     };
     let (ticket, policy) = match first {
-        Ok(ServerMessage::Connected {
+        ServerMessage::Connected {
             connection,
             connections,
             last_seq,
@@ -1005,7 +1189,7 @@ async fn run_link(
             reconnect_grace_ms,
             resume_secret,
             ..
-        }) => {
+        } => {
             let ticket = ResumeTicket {
                 connection_id: connection.id.clone(),
                 secret: resume_secret,
@@ -1024,17 +1208,11 @@ async fn run_link(
         other => {
             writer.close();
             let e = match other {
-                Ok(ServerMessage::Error { code, message }) => Error::new(code, message),
-                Ok(m) => Error::new(
+                ServerMessage::Error { code, message } => Error::new(code, message),
+                m => Error::new(
                     ErrorCode::ProtocolError,
                     format!("expected a connected frame, got {m:?}"),
                 ),
-                Err(ReadEnd::Closed) => Error::new(
-                    ErrorCode::ConnectionFailed,
-                    "the server closed the link before answering connect",
-                ),
-                Err(ReadEnd::Failed(m)) => Error::new(ErrorCode::ConnectionFailed, m),
-                Err(ReadEnd::Malformed(m)) => Error::new(ErrorCode::ProtocolError, m),
             };
             return session.connect_failed(epoch, e);
         }
@@ -1050,7 +1228,7 @@ async fn run_link(
         if !session.reconnection_started(epoch, &lost) {
             return;
         }
-        match resume(&session, epoch, &route, &ticket, &policy).await {
+        match resume(&session, epoch, &mut routes, &ticket, &policy).await {
             Ok((w, r)) => (writer, reader) = (w, r),
             Err(end) => return session.link_down(epoch, end),
         }
@@ -1058,11 +1236,13 @@ async fn run_link(
 }
 
 /// Tries to resume the connection on a new link, with backoff, until the
-/// server answers or the window is over.
+/// server answers or the window is over. Attempt after attempt moves along
+/// the routes, starting with the one last joined; the one that resumes
+/// becomes the current route.
 async fn resume(
     session: &Session,
     epoch: u64,
-    route: &Route,
+    routes: &mut Routes,
     ticket: &ResumeTicket,
     policy: &Policy,
 ) -> std::result::Result<(Writer, Reader), End> {
@@ -1087,32 +1267,24 @@ async fn resume(
             last_seq: session.last_event_seq(),
         };
         let limit = policy.attempt_timeout().min(deadline - Instant::now());
-        let mut stage = Stage::default();
-        let tried = tokio::time::timeout(limit, async {
-            let (writer, mut reader) = transport::open(route, &mut stage).await?;
-            stage = Stage::Answer;
-            writer.send(&msg);
-            let first = reader.next().await;
-            Ok::<_, Error>((writer, reader, first))
-        })
-        .await;
-        let (writer, reader, first) = match tried {
-            Err(_) => {
-                last_problem = format!(
-                    "attempt {attempt} timed out after {limit:?} {}",
-                    route.waiting_for(stage)
-                );
+        let i = routes.for_attempt(attempt);
+        let route = &routes.all[i];
+        let which = routes.which(i);
+        log::info!(
+            "session {}: reconnection attempt {attempt}: resuming on {route}{which}",
+            session.session_id
+        );
+        let (writer, reader, first) = match contact(route, &msg, "resume", limit).await {
+            Contact::Answered(w, r, first) => (w, r, first),
+            Contact::Unreachable(e) => {
+                last_problem = format!("attempt {attempt}{which}: {}", e.reason);
                 continue;
             }
-            Ok(Err(e)) => {
-                last_problem = format!("attempt {attempt}: {}", e.reason);
-                continue;
-            }
-            Ok(Ok(x)) => x,
         };
         match first {
-            Ok(ServerMessage::Resumed { last_client_seq }) => {
+            ServerMessage::Resumed { last_client_seq } => {
                 if session.resumed(epoch, &writer, last_client_seq) {
+                    routes.current = i;
                     return Ok((writer, reader));
                 }
                 writer.close();
@@ -1120,38 +1292,39 @@ async fn resume(
             }
             // The server could not attach this link but still holds the
             // connection: try again.
-            Ok(ServerMessage::Error {
+            ServerMessage::Error {
                 code: ErrorCode::ConnectionFailed,
                 message,
-            }) => {
+            } => {
                 writer.close();
-                last_problem = format!("attempt {attempt}: {message}");
+                last_problem = format!("attempt {attempt}{which}: {message}");
             }
-            Ok(ServerMessage::Error { code, message }) => {
+            ServerMessage::Error { code, message } => {
                 writer.close();
+                let at = if which.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({route})")
+                };
                 return Err(End::Failed(Error::new(
                     ErrorCode::ConnectionDropped,
                     format!(
-                        "the connection was lost and the server refused to resume it: \
+                        "the connection was lost and the server{at} refused to resume it: \
                          {message} (error {})",
                         code.as_i32()
                     ),
                 )));
             }
-            Ok(ServerMessage::Disconnected { reason, message }) => {
+            ServerMessage::Disconnected { reason, message } => {
                 writer.close();
                 return Err(ended_by_server(reason, &message));
             }
-            Ok(other) => {
+            other => {
                 writer.close();
                 return Err(End::Failed(Error::new(
                     ErrorCode::ProtocolError,
                     format!("expected a resumed frame, got {other:?}"),
                 )));
-            }
-            Err(e) => {
-                writer.close();
-                last_problem = format!("attempt {attempt}: {e:?}");
             }
         }
     }
@@ -1259,5 +1432,83 @@ async fn read_loop(
                 ));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn otc_server_url_holds_one_url_or_a_comma_separated_list() {
+        assert_eq!(
+            server_url_list("http://127.0.0.1:4443").unwrap(),
+            ["http://127.0.0.1:4443"]
+        );
+        assert_eq!(
+            server_url_list(" http://a:1 ,wss://b:2,  ws://[::1]:3 ").unwrap(),
+            ["http://a:1", "wss://b:2", "ws://[::1]:3"]
+        );
+        let max = vec!["http://h:1"; MAX_SERVER_URLS].join(",");
+        assert_eq!(server_url_list(&max).unwrap().len(), MAX_SERVER_URLS);
+        let over = format!("{max},http://h:1");
+        let e = server_url_list(&over).unwrap_err();
+        assert_eq!(e.code, ErrorCode::NullOrInvalidParameter);
+        assert!(e.reason.contains("limit of 16"), "{}", e.reason);
+    }
+
+    #[test]
+    fn an_empty_or_bad_entry_is_refused_and_named() {
+        for (text, says) in [
+            (
+                "http://a:1,,http://b:2",
+                "OTC_SERVER_URL entry 2 of 3 is empty",
+            ),
+            ("http://a:1,", "OTC_SERVER_URL entry 2 of 2 is empty"),
+            (" , http://a:1", "OTC_SERVER_URL entry 1 of 2 is empty"),
+            (
+                "http://a:1, nonsense",
+                "OTC_SERVER_URL entry 2 of 2: server URL",
+            ),
+            ("ftp://a:1", "OTC_SERVER_URL: server URL \"ftp://a:1\""),
+        ] {
+            let e = server_url_list(text).unwrap_err();
+            assert_eq!(e.code, ErrorCode::NullOrInvalidParameter, "{text:?}");
+            assert!(e.reason.starts_with(says), "{text:?}: {}", e.reason);
+        }
+    }
+
+    #[test]
+    fn settings_keep_their_list_unless_every_entry_is_good() {
+        let mut s = Settings::default();
+        s.set_server_urls(&["http://a:1", "wss://b"]).unwrap();
+        let e = s.set_server_urls(&["http://c:1", ""]).unwrap_err();
+        assert_eq!(e.reason, "urls[1] is empty");
+        let e = s.set_server_urls(&["gopher://c:1"]).unwrap_err();
+        assert!(e.reason.starts_with("urls[0]: server URL"), "{}", e.reason);
+        assert_eq!(s.server_urls, ["http://a:1", "wss://b"]);
+        s.set_server_url("ws://c:3").unwrap();
+        assert_eq!(s.server_urls, ["ws://c:3"]);
+        s.set_server_urls(&[]).unwrap();
+        assert!(s.server_urls.is_empty());
+    }
+
+    fn routes(n: usize, current: usize) -> Routes {
+        let urls: Vec<String> = (0..n).map(|i| format!("http://h:{}", i + 1)).collect();
+        Routes {
+            all: Route::list(&urls, None, || Ok(None)).unwrap(),
+            current,
+        }
+    }
+
+    #[test]
+    fn resume_attempts_start_with_the_current_url_and_go_round() {
+        let one = routes(1, 0);
+        assert!((1..=5).all(|a| one.for_attempt(a) == 0));
+        assert_eq!(one.which(0), "");
+        let three = routes(3, 1);
+        let order: Vec<usize> = (1..=7).map(|a| three.for_attempt(a)).collect();
+        assert_eq!(order, [1, 2, 0, 1, 2, 0, 1]);
+        assert_eq!(three.which(2), " (server URL 3 of 3)");
     }
 }

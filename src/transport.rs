@@ -1,13 +1,14 @@
 //! The WebSocket link to `otc-server`.
 //!
-//! A session's [`Route`] is fixed when it connects: the endpoint (`ws://` or
-//! `wss://`), the TLS configuration, the proxy if any. [`open`] follows it
-//! for the first link and for every reconnection attempt alike: TCP to the
-//! server or to the proxy (TLS to an `https://` proxy, then `CONNECT`), TLS
-//! to the server for `wss://` (see [`crate::tls`]), then the WebSocket
-//! upgrade (offering the protocol's subprotocol, capping frame and message
-//! size at [`MAX_FRAME_BYTES`] so an oversize frame is refused before it is
-//! buffered). Every failure on the way is `OTC_SESSION_CONNECTION_FAILED`
+//! A session's [`Route`]s are fixed when it connects, one per server URL
+//! (see [`Route::list`]): the endpoint (`ws://` or `wss://`), the TLS
+//! configuration, the proxy if any. Which route an attempt takes is the
+//! session's choice; [`open`] follows it for the first link and for every
+//! reconnection attempt alike: TCP to the server or to the proxy (TLS to an
+//! `https://` proxy, then `CONNECT`), TLS to the server for `wss://` (see
+//! [`crate::tls`]), then the WebSocket upgrade (offering the protocol's
+//! subprotocol, capping frame and message size at [`MAX_FRAME_BYTES`] so an
+//! oversize frame is refused before it is buffered). Every failure on the way is `OTC_SESSION_CONNECTION_FAILED`
 //! with a sentence naming the step and the cause; the caller bounds the
 //! whole in time and tells which step ([`Stage`]) a timeout caught.
 //!
@@ -111,14 +112,42 @@ pub struct Route {
 }
 
 impl Route {
-    /// The route to `base_url`, through `proxy` if given. `ca` gives the
-    /// extra trusted certificates; it is asked only when TLS is used.
-    pub fn new(
-        base_url: &str,
+    /// The routes to each of `base_urls`, in order, every one through
+    /// `proxy` if given. `ca` gives the extra trusted certificates; it is
+    /// asked once, and only when TLS is used, so all routes share one TLS
+    /// configuration.
+    pub fn list(
+        base_urls: &[String],
         proxy: Option<&ProxyConfig>,
         ca: impl FnOnce() -> Result<Option<CaBundle>>,
+    ) -> Result<Vec<Route>> {
+        if base_urls.is_empty() {
+            return Err(Error::invalid("no server URL"));
+        }
+        let urls = base_urls
+            .iter()
+            .map(|base| endpoint(base).map(|url| (base, url)))
+            .collect::<Result<Vec<_>>>()?;
+        let wants_tls =
+            proxy.is_some_and(|p| p.tls) || urls.iter().any(|(_, url)| url.scheme() == "wss");
+        let config = if wants_tls {
+            Some(tls::client_config(ca()?.as_ref())?)
+        } else {
+            None
+        };
+        urls.into_iter()
+            .map(|(base, url)| Route::at(base, url, proxy, config.as_ref()))
+            .collect()
+    }
+
+    /// The route to the endpoint `url` (from `base_url`), with the TLS
+    /// configuration `config` where TLS is used.
+    fn at(
+        base_url: &str,
+        url: url::Url,
+        proxy: Option<&ProxyConfig>,
+        config: Option<&Arc<ClientConfig>>,
     ) -> Result<Route> {
-        let url = endpoint(base_url)?;
         let host = url
             .host()
             .map(|h| h.to_owned())
@@ -126,19 +155,13 @@ impl Route {
         let port = url
             .port_or_known_default()
             .ok_or_else(|| Error::invalid(format!("server URL {base_url:?} has no port")))?;
-        let wants_tls = url.scheme() == "wss" || proxy.is_some_and(|p| p.tls);
-        let config = if wants_tls {
-            Some(tls::client_config(ca()?.as_ref())?)
-        } else {
-            None
-        };
         Ok(Route {
             tls: if url.scheme() == "wss" {
-                config.clone()
+                config.cloned()
             } else {
                 None
             },
-            proxy: proxy.map(|p| (p.clone(), if p.tls { config.clone() } else { None })),
+            proxy: proxy.map(|p| (p.clone(), if p.tls { config.cloned() } else { None })),
             url: url.into(),
             host,
             port,

@@ -22,6 +22,13 @@ pub const MAX_SIGNAL_TARGETS: usize = 1000;
 /// Most TURN servers `otc_session_settings_set_custom_ice_config` accepts.
 pub const MAX_CUSTOM_ICE_SERVERS: usize = 64;
 
+/// Most server URLs a client session takes (the list of
+/// `otc_session_settings_set_server_urls`, or the comma-separated entries of
+/// `OTC_SERVER_URL`). The first connect walks the list and every resume
+/// attempt moves along it, so a list is a handful of nodes, never a
+/// directory.
+pub const MAX_SERVER_URLS: usize = 16;
+
 /// Longest issue description `otc_session_report_issue` sends, in bytes
 /// (as long as a signal's data).
 pub const MAX_ISSUE_DESCRIPTION_BYTES: usize = MAX_SIGNAL_DATA_BYTES;

@@ -44,9 +44,13 @@ pub unsafe extern "C" fn otc_session_settings_set_connection_events_suppressed(
 /// to use: `"http://host:port"` or `"ws://host:port"` for a plain link,
 /// `"https://host:port"` or `"wss://host:port"` for TLS (the port defaults
 /// to 80 or 443). Without it a session uses the environment variable
-/// `OTC_SERVER_URL`, else `http://127.0.0.1:4443`. NULL clears a URL set
-/// before. Returns `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for a malformed
-/// URL or another scheme.
+/// `OTC_SERVER_URL` (one URL, or several separated by commas: see
+/// `otc_session_settings_set_server_urls`), else `http://127.0.0.1:4443`.
+/// NULL clears a URL (or list) set before. Returns
+/// `OTC_SESSION_NULL_OR_INVALID_PARAMETER` for a malformed URL or another
+/// scheme. The same as `otc_session_settings_set_server_urls` with a list
+/// of one: after a lost link every reconnection attempt goes to this URL
+/// (behind a load balancer, to whichever node it picks).
 ///
 /// TLS trusts the system's certificate store (plus
 /// `otc_session_settings_set_ca_file` or `OTC_CA_FILE`), and always checks
@@ -66,7 +70,7 @@ pub unsafe extern "C" fn otc_session_settings_set_server_url(
     ffi!({
         let s = unsafe { try_mut(settings) }?;
         if url.is_null() {
-            s.server_url = None;
+            s.server_urls.clear();
             return Ok(OTC_SUCCESS);
         }
         let url = unsafe { try_str(url, "url") }?;
@@ -74,6 +78,76 @@ pub unsafe extern "C" fn otc_session_settings_set_server_url(
             return Err(Error::invalid("url is empty"));
         }
         success(s.set_server_url(url))
+    })
+}
+
+/// Extension: not in the Vonage SDK. Most server URLs a session takes, from
+/// `otc_session_settings_set_server_urls` or `OTC_SERVER_URL`
+/// (`protocol::limits::MAX_SERVER_URLS`).
+pub const OTC_MAX_SERVER_URLS: usize = 16;
+
+/// Extension: not in the Vonage SDK. Sets several server URLs, each as for
+/// `otc_session_settings_set_server_url`, for servers reachable at more
+/// than one address (the nodes of a cluster, without a load balancer in
+/// front). `urls` points to `count` strings, at most
+/// `OTC_MAX_SERVER_URLS` (16). `count` 0 clears a list (or URL) set before
+/// (`urls` may then be NULL). Without a list a session uses the environment
+/// variable `OTC_SERVER_URL`, which may hold the same list separated by
+/// commas (spaces around them allowed), else `http://127.0.0.1:4443`.
+///
+/// `otc_session_connect` tries the URLs in order until a server answers: a
+/// URL that cannot be reached (no TCP connection, a proxy, TLS or WebSocket
+/// failure, no answer within 10 s) moves on to the next one, while a
+/// refusal by a server that answers (a bad token, an unknown session, ...)
+/// ends the attempt as with one URL. When no URL can be reached, `on_error`
+/// names each one's failure, then `on_disconnected` follows. After a lost
+/// link, the first reconnection attempt goes to the URL the session was
+/// connected through, and each further attempt to the next URL in the list
+/// (wrapping around); the URL that resumes the connection is where the
+/// next reconnection starts. Each attempt is logged at
+/// `OTC_LOG_LEVEL_INFO` with its URL. Resuming on another URL needs a
+/// server there that knows the connection (one cluster); an independent
+/// server refuses the resume, which ends the session as any refused resume
+/// does (`on_error` with `OTC_SESSION_CONNECTION_DROPPED`, then
+/// `on_disconnected`).
+///
+/// Returns `OTC_SESSION_NULL_OR_INVALID_PARAMETER`, and keeps what the
+/// settings had, for NULL settings, `urls` NULL with a non-zero `count`, a
+/// `count` above `OTC_MAX_SERVER_URLS`, or any entry that is NULL, not UTF-8, empty or not a
+/// valid server URL (the log names the entry).
+///
+/// # Safety
+/// `settings` is NULL or came from `otc_session_settings_new`; `urls` is
+/// NULL or points to `count` pointers, each NULL or a NUL-terminated
+/// string.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_settings_set_server_urls(
+    settings: *mut otc_session_settings,
+    urls: *const *const c_char,
+    count: usize,
+) -> otc_status {
+    ffi!({
+        let s = unsafe { try_mut(settings) }?;
+        if count == 0 {
+            s.server_urls.clear();
+            return Ok(OTC_SUCCESS);
+        }
+        if urls.is_null() {
+            return Err(Error::invalid(format!("urls is NULL but count is {count}")));
+        }
+        if count > OTC_MAX_SERVER_URLS {
+            return Err(Error::invalid(format!(
+                "count {count} is more than the limit of {OTC_MAX_SERVER_URLS} server URLs"
+            )));
+        }
+        // SAFETY: the caller promises `count` readable pointers.
+        let ptrs = unsafe { std::slice::from_raw_parts(urls, count) };
+        let list = ptrs
+            .iter()
+            .enumerate()
+            .map(|(i, p)| unsafe { try_str(*p, &format!("urls[{i}]")) })
+            .collect::<Result<Vec<&str>>>()?;
+        success(s.set_server_urls(&list))
     })
 }
 
@@ -325,4 +399,14 @@ pub unsafe extern "C" fn otc_session_settings_set_proxy_url(
         let text = unsafe { try_str(proxy_url, "proxy_url") }?;
         success(s.set_proxy_url(Some(text)))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_constants_match_the_core() {
+        assert_eq!(OTC_MAX_SERVER_URLS, protocol::limits::MAX_SERVER_URLS);
+    }
 }

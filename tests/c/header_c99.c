@@ -32,7 +32,7 @@ int main(void) {
     struct otc_session_callbacks cb = hc_fill_callbacks();
     struct otc_session_capabilities caps;
     enum otc_log_level level = otc_get_log_level();
-    expect(hc_function_types() == 31, "31 functions with the SDK's types");
+    expect(hc_function_types() == 32, "32 functions with the SDK's types");
     expect(hm_function_types() == 105, "105 media functions with the SDK's types");
     expect(hm_fill_callbacks() == 8, "every media callback field assignable");
     expect(hc_video_frame_function_types() == 35, "35 video frame functions with the SDK's types");

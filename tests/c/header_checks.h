@@ -191,6 +191,8 @@ static int hc_function_types(void) {
     /* Extensions. */
     otc_status (*f_server_url)(otc_session_settings *, const char *) =
         otc_session_settings_set_server_url;
+    otc_status (*f_server_urls)(otc_session_settings *, const char *const *, size_t) =
+        otc_session_settings_set_server_urls;
     otc_signal_completion_callback f_completion = hc_completion;
     otc_status (*f_send_many)(otc_session *, const char *, const char *, const char *const *,
                               size_t, struct otc_signal_options, otc_signal_completion_callback,
@@ -206,8 +208,8 @@ static int hc_function_types(void) {
         (const void *)&f_get_conn, (const void *)&f_caps, (const void *)&f_user_data,
         (const void *)&f_c_id, (const void *)&f_c_time, (const void *)&f_c_data,
         (const void *)&f_c_sid, (const void *)&f_c_copy, (const void *)&f_c_delete,
-        (const void *)&f_server_url, (const void *)&f_completion, (const void *)&f_send_many,
-        (const void *)&f_logger};
+        (const void *)&f_server_url, (const void *)&f_server_urls, (const void *)&f_completion,
+        (const void *)&f_send_many, (const void *)&f_logger};
     return (int)(sizeof all / sizeof all[0]);
 }
 

@@ -85,6 +85,30 @@ static void test_null_and_invalid_arguments(const struct test_env *e) {
               "set_server_url accepts ws://host:port");
     CHECK_INT(otc_session_settings_set_server_url(settings, NULL), OTC_SUCCESS,
               "set_server_url(NULL) clears the URL");
+    {
+        const char *good[2] = {"http://127.0.0.1:1", "wss://127.0.0.1:4443"};
+        const char *empty[2] = {"http://127.0.0.1:1", ""};
+        const char *null_entry[2] = {"http://127.0.0.1:1", NULL};
+        const char *not_utf8[1] = {"http://\xff:80"};
+        CHECK_INT(otc_session_settings_set_server_urls(settings, good, 2), OTC_SUCCESS,
+                  "set_server_urls with two URLs");
+        CHECK_INT(otc_session_settings_set_server_urls(settings, empty, 2),
+                  OTC_SESSION_NULL_OR_INVALID_PARAMETER, "set_server_urls with an empty entry");
+        CHECK_INT(otc_session_settings_set_server_urls(settings, null_entry, 2),
+                  OTC_SESSION_NULL_OR_INVALID_PARAMETER, "set_server_urls with a NULL entry");
+        CHECK_INT(otc_session_settings_set_server_urls(settings, not_utf8, 1),
+                  OTC_SESSION_NULL_OR_INVALID_PARAMETER, "set_server_urls with invalid UTF-8");
+        CHECK_INT(otc_session_settings_set_server_urls(settings, NULL, 2),
+                  OTC_SESSION_NULL_OR_INVALID_PARAMETER, "set_server_urls(NULL urls, count 2)");
+        /* The count is checked before any entry is read. */
+        CHECK_INT(otc_session_settings_set_server_urls(settings, good, OTC_MAX_SERVER_URLS + 1),
+                  OTC_SESSION_NULL_OR_INVALID_PARAMETER,
+                  "set_server_urls with more than OTC_MAX_SERVER_URLS");
+        CHECK_INT(otc_session_settings_set_server_urls(NULL, good, 2),
+                  OTC_SESSION_NULL_OR_INVALID_PARAMETER, "set_server_urls(NULL settings)");
+        CHECK_INT(otc_session_settings_set_server_urls(settings, NULL, 0), OTC_SUCCESS,
+                  "set_server_urls(NULL, 0) clears the list");
+    }
     CHECK_INT(otc_session_settings_set_connection_events_suppressed(NULL, OTC_TRUE),
               OTC_SESSION_NULL_OR_INVALID_PARAMETER, "set_connection_events_suppressed(NULL)");
     CHECK_INT(otc_session_settings_delete(settings), OTC_SUCCESS, "otc_session_settings_delete");

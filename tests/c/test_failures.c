@@ -5,7 +5,10 @@
  *     failure (no on_connected), and the session can be deleted;
  *   - the server refuses a forged token or a session id it did not issue;
  *   - otc_session_settings_set_server_url wins over OTC_SERVER_URL, which
- *     wins over the built-in default.
+ *     wins over the built-in default;
+ *   - a list of URLs (otc_session_settings_set_server_urls, or
+ *     OTC_SERVER_URL with commas) skips a closed port and connects to the
+ *     next URL; an empty entry in OTC_SERVER_URL makes connect return 1011.
  *
  * Environment from scripts/c-tests.sh (one token is used).
  */
@@ -102,6 +105,36 @@ static void test_server_location(const struct test_env *e) {
         otc_session_settings_delete(settings);
         CHECK(client_connect(&X, e->token[0]), "connects through a ws:// URL");
         client_free(&X);
+    }
+
+    /* A list: a closed port, then the real server. */
+    {
+        const char *urls[2];
+        char list[1024];
+        urls[0] = CLOSED_URL;
+        urls[1] = saved;
+        settings = otc_session_settings_new();
+        CHECK_INT(otc_session_settings_set_server_urls(settings, urls, 2), OTC_SUCCESS,
+                  "set_server_urls: a closed port, then the server");
+        CHECK(client_new(&X, "url-list", e, settings), "session with a list of server URLs");
+        otc_session_settings_delete(settings);
+        CHECK(client_connect(&X, e->token[0]), "the closed port is skipped, the server connects");
+        client_free(&X);
+
+        snprintf(list, sizeof list, "%s , %s", CLOSED_URL, saved);
+        setenv("OTC_SERVER_URL", list, 1);
+        CHECK(client_new(&X, "env-list", e, NULL), "session without a server URL");
+        CHECK(client_connect(&X, e->token[0]), "OTC_SERVER_URL=\"closed , server\" connects");
+        client_free(&X);
+
+        snprintf(list, sizeof list, "%s,,%s", saved, CLOSED_URL);
+        setenv("OTC_SERVER_URL", list, 1);
+        CHECK(client_new(&X, "env-empty-entry", e, NULL), "session without a server URL");
+        CHECK_INT(otc_session_connect(X.session, e->token[0]),
+                  OTC_SESSION_NULL_OR_INVALID_PARAMETER,
+                  "an empty entry in OTC_SERVER_URL: connect returns 1011");
+        client_free(&X);
+        setenv("OTC_SERVER_URL", saved, 1);
     }
     free(saved);
 }

@@ -85,6 +85,7 @@ struct Shared {
     links: Mutex<HashMap<u64, LinkCtl>>,
     refuse: Mutex<bool>,
     accepted: AtomicU64,
+    refused: AtomicU64,
 }
 
 /// A running proxy. Dropping it stops accepting and cuts every link.
@@ -111,6 +112,7 @@ impl Proxy {
                     continue;
                 };
                 if *s.refuse.lock().unwrap() {
+                    s.refused.fetch_add(1, Ordering::SeqCst);
                     drop(client);
                     continue;
                 }
@@ -141,6 +143,12 @@ impl Proxy {
     /// How many links were accepted so far (the first is number 0).
     pub fn accepted(&self) -> u64 {
         self.shared.accepted.load(Ordering::SeqCst)
+    }
+
+    /// How many links were closed at once because of [`Proxy::refuse_new`]
+    /// (not counted by [`Proxy::accepted`]).
+    pub fn refused(&self) -> u64 {
+        self.shared.refused.load(Ordering::SeqCst)
     }
 
     /// Numbers of the links not cut yet, oldest first.
