@@ -16,6 +16,9 @@
 //! | `KEYS[9]` j | string | last join order |
 //! | `KEYS[10]` l | hash | connection id → when its node was seen dead (ms) |
 //!
+//! `ARGV[1]` is always the session's feed channel; the arguments each
+//! script lists below follow it.
+//!
 //! Every script answers an array of strings whose first item is a status:
 //! `"0"` done, other values are refusals the caller maps to error codes.
 //! An event is appended with `append`: the next seq, the entry (frame text
@@ -134,11 +137,11 @@ settle()
 return {'0', tostring(seq)}
 "#;
 
-/// Acks and trimming: ARGV pairs of conn, seq (each raised, never
+/// Acks and trimming: ARGV chan, then pairs of conn, seq (each raised, never
 /// lowered, for members still there); then the log is cut below the
 /// lowest acknowledgement. Answers `0`.
 const ACK: &str = r#"
-for i = 1, #ARGV, 2 do
+for i = 2, #ARGV, 2 do
   local c, n = ARGV[i], tonumber(ARGV[i + 1])
   if redis.call('HEXISTS', KEYS[1], c) == 1 then
     if n > tonumber(redis.call('HGET', KEYS[6], c) or '0') then redis.call('HSET', KEYS[6], c, n) end
@@ -153,7 +156,7 @@ if low then redis.call('XTRIM', KEYS[5], 'MINID', (low + 1) .. '-0') end
 return {'0'}
 "#;
 
-/// Reaping for a dead node: ARGV owner prefix `node|`, now (ms), grace
+/// Reaping for a dead node: ARGV chan, owner prefix `node|`, now (ms), grace
 /// (ms). Marks when each of its connections was first seen orphaned and
 /// answers `0`, how many it still owns, then pairs of conn, owner whose
 /// grace is over (the caller removes them with `LEAVE`, owner checked).
@@ -163,12 +166,12 @@ local out = {'0', '0'}
 local left = 0
 for i = 1, #owners, 2 do
   local c, o = owners[i], owners[i + 1]
-  if string.sub(o, 1, #ARGV[1]) == ARGV[1] then
+  if string.sub(o, 1, #ARGV[2]) == ARGV[2] then
     left = left + 1
     local l = redis.call('HGET', KEYS[10], c)
     if not l then
-      redis.call('HSET', KEYS[10], c, ARGV[2])
-    elseif tonumber(ARGV[2]) - tonumber(l) >= tonumber(ARGV[3]) then
+      redis.call('HSET', KEYS[10], c, ARGV[3])
+    elseif tonumber(ARGV[3]) - tonumber(l) >= tonumber(ARGV[4]) then
       table.insert(out, c)
       table.insert(out, o)
     end
@@ -178,7 +181,7 @@ out[2] = tostring(left)
 return out
 "#;
 
-/// Listing: no ARGV. Answers `0`, project ('' if none), then pairs of info
+/// Listing: ARGV chan only. Answers `0`, project ('' if none), then pairs of info
 /// and meta.
 const LIST: &str = r#"
 local out = {'0', redis.call('GET', KEYS[8]) or ''}
