@@ -5,7 +5,7 @@
 
 #[allow(dead_code)]
 #[path = "support/redis.rs"]
-mod redis;
+mod redis_server;
 
 #[allow(dead_code)] // shared helpers; not every test uses each one
 #[path = "it/client.rs"]
@@ -32,7 +32,7 @@ fn quick() -> ServerLimits {
 }
 
 /// A node of the cluster on `redis`, ready (it reaches Redis).
-async fn node(redis: &redis::Redis, name: &str, limits: ServerLimits) -> ServerHandle {
+async fn node(redis: &redis_server::Redis, name: &str, limits: ServerLimits) -> ServerHandle {
     let server = start(Config {
         limits,
         cluster: Some(ClusterConfig {
@@ -51,7 +51,7 @@ async fn node(redis: &redis::Redis, name: &str, limits: ServerLimits) -> ServerH
     panic!("node {name} never became ready");
 }
 
-async fn nodes(redis: &redis::Redis, n: usize, limits: ServerLimits) -> Vec<ServerHandle> {
+async fn nodes(redis: &redis_server::Redis, n: usize, limits: ServerLimits) -> Vec<ServerHandle> {
     let mut v = Vec::new();
     for i in 1..=n {
         v.push(node(redis, &format!("n{i}"), limits.clone()).await);
@@ -69,7 +69,7 @@ async fn signal_with_seq(c: &mut Client) -> (u64, String) {
 
 #[tokio::test]
 async fn clients_on_three_nodes_share_one_session() {
-    let redis = redis::Redis::start();
+    let redis = redis_server::Redis::start();
     let n = nodes(&redis, 3, quick()).await;
     let sid = session();
     let mut a = Client::join(&n[0], &sid).await;
@@ -144,7 +144,7 @@ async fn clients_on_three_nodes_share_one_session() {
 
 #[tokio::test]
 async fn the_application_server_reaches_every_node() {
-    let redis = redis::Redis::start();
+    let redis = redis_server::Redis::start();
     let n = nodes(&redis, 3, quick()).await;
     let sid = session();
     let mut a = Client::join(&n[0], &sid).await;
@@ -206,7 +206,7 @@ async fn the_application_server_reaches_every_node() {
 
 #[tokio::test]
 async fn the_connection_limit_holds_across_nodes() {
-    let redis = redis::Redis::start();
+    let redis = redis_server::Redis::start();
     let limits = ServerLimits {
         max_connections_per_session: 2,
         ..quick()
@@ -244,7 +244,7 @@ async fn resume_on(server: &ServerHandle, c: &Client, last_seq: u64) -> Ws {
 
 #[tokio::test]
 async fn a_connection_resumes_on_another_node_with_nothing_lost_or_doubled() {
-    let redis = redis::Redis::start();
+    let redis = redis_server::Redis::start();
     let n = nodes(&redis, 3, quick()).await;
     let sid = session();
     let mut a = Client::join(&n[0], &sid).await;
@@ -310,7 +310,7 @@ async fn a_connection_resumes_on_another_node_with_nothing_lost_or_doubled() {
 
 #[tokio::test]
 async fn a_node_that_stops_lets_the_others_see_its_members_leave() {
-    let redis = redis::Redis::start();
+    let redis = redis_server::Redis::start();
     let mut n = nodes(&redis, 2, quick()).await;
     let sid = session();
     let mut a = Client::join(&n[0], &sid).await;
@@ -322,4 +322,129 @@ async fn a_node_that_stops_lets_the_others_see_its_members_leave() {
         destroyed(&a.event().await),
         (b.id.clone(), DisconnectReason::ServerShutdown)
     );
+}
+
+/// A plain Redis connection, to look at what the cluster keeps.
+async fn redis_conn(r: &redis_server::Redis) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(r.url())
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis connection")
+}
+
+#[tokio::test]
+async fn the_log_is_trimmed_as_everyone_acknowledges() {
+    let redis = redis_server::Redis::start();
+    let n = nodes(&redis, 2, quick()).await;
+    let sid = session();
+    let mut a = Client::join(&n[0], &sid).await;
+    let mut b = Client::join(&n[1], &sid).await;
+    created(&a.event().await);
+    for i in 0..50 {
+        let s = a.signal("m", &i.to_string(), None).await;
+        a.acked(s).await;
+    }
+    for _ in 0..50 {
+        a.signal_in().await;
+        b.signal_in().await;
+    }
+    let mut conn = redis_conn(&redis).await;
+    let log = format!("otc:{{{sid}}}:log");
+    let mut len: u64 = u64::MAX;
+    for _ in 0..100 {
+        len = redis::cmd("XLEN")
+            .arg(&log)
+            .query_async(&mut conn)
+            .await
+            .expect("XLEN");
+        if len == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(len, 0, "every event acknowledged by everyone is trimmed");
+    // A member that does not acknowledge holds the log from where it is.
+    b.auto_ack = false;
+    for i in 0..5 {
+        let s = a.signal("m", &i.to_string(), None).await;
+        a.acked(s).await;
+        b.signal_in().await;
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let len: u64 = redis::cmd("XLEN")
+        .arg(&log)
+        .query_async(&mut conn)
+        .await
+        .expect("XLEN");
+    assert_eq!(len, 5, "kept for b, which has not acknowledged them");
+}
+
+#[tokio::test]
+async fn without_redis_a_node_is_not_ready_refuses_with_1503_and_recovers() {
+    let mut redis = redis_server::Redis::start();
+    let n = nodes(&redis, 2, quick()).await;
+    let sid = session();
+    let mut a = Client::join(&n[0], &sid).await;
+    let mut b = Client::join(&n[1], &sid).await;
+    created(&a.event().await);
+    redis.kill();
+    for _ in 0..300 {
+        if !n[0].hub().is_ready() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!n[0].hub().is_ready(), "/readyz says not ready");
+    let resp = reqwest::get(format!("{}/readyz", n[0].base_url()))
+        .await
+        .expect("readyz");
+    assert_eq!(resp.status(), 503);
+    // A signal fails, said so; a new connection is refused.
+    let s = a.signal("m", "lost?", None).await;
+    a.refused(s, ErrorCode::NoMessagingServer).await;
+    let mut ws = open(&n[1]).await;
+    send(&mut ws, &connect_msg(&sid, &token(&sid), false)).await;
+    expect_refusal(&mut ws, ErrorCode::NoMessagingServer).await;
+    let e = n[1]
+        .hub()
+        .signal_from_server(otc_server::DEV_API_KEY, &sid, None, "n", "x")
+        .await
+        .expect_err("no Redis");
+    assert_eq!(e.code, ErrorCode::NoMessagingServer);
+    // Redis is back (empty: this one keeps nothing): the nodes are ready
+    // again by themselves and new sessions work across them.
+    redis.restart();
+    for node in &n {
+        for _ in 0..500 {
+            if node.hub().is_ready() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(node.hub().is_ready(), "ready again");
+    }
+    let sid2 = session();
+    let mut c = Client::join(&n[0], &sid2).await;
+    let mut d = Client::join(&n[1], &sid2).await;
+    created(&c.event().await);
+    let s = d.signal("m", "after", None).await;
+    d.acked(s).await;
+    assert_eq!(c.signal_in().await.2, "after");
+    // a and b were forgotten with Redis' data: their nodes tell them to
+    // connect again (they would otherwise talk into a session nobody
+    // else can see).
+    for cl in [&mut a, &mut b] {
+        let mut told = false;
+        loop {
+            match cl.next().await {
+                Next::Msg(ServerMessage::Disconnected { reason, .. }) => {
+                    told = reason == DisconnectReason::NetworkDisconnected
+                }
+                Next::Msg(_) => {}
+                Next::Closed(_) => break,
+            }
+        }
+        assert!(told, "told its connection was lost");
+    }
 }

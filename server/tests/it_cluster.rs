@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 #[allow(dead_code)] // shared with tests/cluster.rs
 #[path = "support/redis.rs"]
-mod redis;
+mod redis_server;
 
 #[allow(dead_code)] // shared helpers; not every test uses each one
 #[path = "it/client.rs"]
@@ -34,6 +34,6 @@ mod slow_clients;
 /// One redis-server for the whole suite (sessions never collide: their ids
 /// are random), stopped once the test process exits.
 fn cluster_redis_url() -> Option<String> {
-    static REDIS: OnceLock<redis::Redis> = OnceLock::new();
-    Some(REDIS.get_or_init(redis::Redis::start_shared).url())
+    static REDIS: OnceLock<redis_server::Redis> = OnceLock::new();
+    Some(REDIS.get_or_init(redis_server::Redis::start_shared).url())
 }

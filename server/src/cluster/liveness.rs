@@ -13,7 +13,7 @@
 //! ownership, and the removal checks the owner). Several nodes may reap at
 //! once; the owner check makes the second removal a no-op.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -33,6 +33,10 @@ pub const ALIVE_TTL: Duration = Duration::from_millis(2000);
 pub const ACK_FLUSH: Duration = Duration::from_millis(200);
 /// How often dead nodes are looked for.
 pub const REAP: Duration = Duration::from_millis(500);
+/// How often this node checks that the shared state still holds its
+/// members as its own (it may not after Redis restarted without its data,
+/// or when a takeover notice was missed).
+pub const AUDIT: Duration = Duration::from_secs(2);
 
 fn now_ms() -> u64 {
     SystemTime::now()
@@ -46,7 +50,11 @@ pub async fn run(hub: Arc<ClusterHub>, stop: CancellationToken) {
     let mut beat = tokio::time::interval(HEARTBEAT);
     let mut flush = tokio::time::interval(ACK_FLUSH);
     let mut reap = tokio::time::interval(REAP);
-    for t in [&mut beat, &mut flush, &mut reap] {
+    let mut audit = tokio::time::interval(AUDIT);
+    // Members found missing once; closed when still missing the next time
+    // (a departure in flight is not a loss).
+    let mut suspects: HashSet<(String, String)> = HashSet::new();
+    for t in [&mut beat, &mut flush, &mut reap, &mut audit] {
         t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     }
     loop {
@@ -60,6 +68,11 @@ pub async fn run(hub: Arc<ClusterHub>, stop: CancellationToken) {
             _ = reap.tick() => {
                 if let Err(e) = reap_dead(&hub).await {
                     tracing::debug!("reaper: {e}");
+                }
+            }
+            _ = audit.tick() => {
+                if let Err(e) = audit_members(&hub, &mut suspects).await {
+                    tracing::debug!("audit: {e}");
                 }
             }
         }
@@ -113,6 +126,43 @@ async fn reap_dead(hub: &ClusterHub) -> Result<(), StoreError> {
             hub.store.forget_node_session(&node, None).await?;
         }
     }
+    Ok(())
+}
+
+/// Compares this node's members with the shared state: one the state no
+/// longer holds (twice in a row) is closed; one another node owns now was
+/// taken over (the notice was missed) and is let go.
+async fn audit_members(
+    hub: &ClusterHub,
+    suspects: &mut HashSet<(String, String)>,
+) -> Result<(), StoreError> {
+    let mut still = HashSet::new();
+    for s in hub.local.session_ids() {
+        let members = hub.local.local_members(&s);
+        let ids: Vec<String> = members.iter().map(|(id, _)| id.clone()).collect();
+        let owners = hub.store.owners(&s, &ids).await?;
+        for ((id, gen), owner) in members.iter().zip(owners) {
+            match owner {
+                None => {
+                    let key = (s.clone(), id.clone());
+                    if suspects.contains(&key) {
+                        hub.local.forgotten(&s, id);
+                    } else {
+                        still.insert(key);
+                    }
+                }
+                Some(o) if o != Store::owner(&hub.node, *gen) => {
+                    let taken = o
+                        .rsplit_once('|')
+                        .and_then(|(_, g)| g.parse::<u64>().ok())
+                        .unwrap_or(u64::MAX);
+                    hub.local.taken_over(&s, id, taken);
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    *suspects = still;
     Ok(())
 }
 

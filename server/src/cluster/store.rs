@@ -364,6 +364,30 @@ impl Store {
         Ok((project, listed(&out[2..])?))
     }
 
+    /// The owners (`node|takeover`) of these connections, `None` for one
+    /// the session does not hold.
+    pub async fn owners(
+        &self,
+        session_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<Option<String>>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = SessionKeys::new(session_id);
+        let mut conn = self.conn.clone();
+        let out: Vec<Option<String>> = tokio::time::timeout(
+            CALL_TIMEOUT,
+            redis::cmd("HMGET")
+                .arg(&keys.keys[1])
+                .arg(ids)
+                .query_async(&mut conn),
+        )
+        .await
+        .map_err(|_| StoreError::Unavailable("no answer in time".into()))??;
+        Ok(out)
+    }
+
     /// The log's events `after+1 ..= through`, in order.
     pub async fn range(
         &self,

@@ -1877,6 +1877,38 @@ impl LocalHub {
         self.gc(session_id);
     }
 
+    /// The shared state no longer knows this member (Redis lost it): it
+    /// is closed, told to connect again, without a word to anyone else.
+    pub(crate) fn forgotten(&self, session_id: &str, connection_id: &str) {
+        let Some(s) = self.session(session_id) else {
+            return;
+        };
+        {
+            let mut s = lock(&s);
+            let msg = ServerMessage::Disconnected {
+                reason: DisconnectReason::NetworkDisconnected,
+                message: "the cluster lost this connection's state (Redis restarted \
+                          without its data); connect again"
+                    .into(),
+            };
+            tracing::warn!(session = %session_id, connection = %connection_id, "the shared state no longer holds this connection; closing it");
+            s.drop_member(
+                connection_id,
+                Some(Closing {
+                    drain: true,
+                    frame: Some(frame(&msg)),
+                    code: close_code::GOING_AWAY,
+                    reason: "state lost".into(),
+                }),
+                DisconnectReason::NetworkDisconnected,
+            );
+            if !s.members.is_empty() {
+                return;
+            }
+        }
+        self.gc(session_id);
+    }
+
     /// The node's checks of a member's signal (client seq, policy, the
     /// sender's share of recipients on this node). `Some` when it passed
     /// and must now go to the shared log; otherwise it was answered.

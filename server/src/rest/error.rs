@@ -99,6 +99,8 @@ impl ApiError {
             ErrorCode::InvalidSession | ErrorCode::SignalTargetNotConnected => {
                 Self::not_found(e.message)
             }
+            // A cluster node cut off from Redis: nothing was done; retry.
+            ErrorCode::NoMessagingServer => Self::new(StatusCode::SERVICE_UNAVAILABLE, e.message),
             _ => Self::internal(format!("hub refused with {}: {}", e.code, e.message)),
         }
     }
