@@ -8,7 +8,9 @@
 #                        the Vonage SDK 2.32, a CMake + clang + libc++ program)
 #   make fuzz [FUZZ_SECONDS=300]  each fuzz target (fuzz/, cargo-fuzz) that
 #                        long; make test runs each for 10 s (test-fuzz)
-#   make demo            two C chat clients talk through a local otc-server
+#   make demo [CLUSTER=1] two C chat clients talk through a local otc-server
+#                        (with CLUSTER=1: two cluster nodes on a redis-server,
+#                        alice on one and bob on the other)
 #   make install PREFIX=DIR [DESTDIR=...]
 #   make header          regenerate include/opentok.h (cbindgen, via build.rs)
 #   make check-header    fail when the committed header is stale
@@ -60,7 +62,7 @@ STAGE      := $(BUILD_DIR)/stage-$(PROFILE_DIR)
 export CARGO_TERM_COLOR ?= never
 
 .PHONY: all lib server examples stage install install-lib install-server \
-        test test-tools test-build test-rust test-c test-sdk-style test-python test-node test-fuzz \
+        test test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-fuzz \
         check-header header \
         lint demo bench fuzz clean help deb test-deb
 
@@ -157,7 +159,7 @@ install-server: $(INSTALL_SERVER_DEPS)
 # --- testing ----------------------------------------------------------------
 
 # Everything CI runs. Add further suites as prerequisites here.
-test: test-tools test-build test-rust test-c test-sdk-style test-python test-node test-fuzz test-deb
+test: test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-fuzz test-deb
 	@echo "make test: all suites passed"
 
 # The debug library (libopentok.so, which tests/ffi_header.rs inspects; a
@@ -182,6 +184,14 @@ test-c: test-build
 	@rm -rf $(BUILD_DIR)/test-prefix
 	@$(MAKE) --no-print-directory install PREFIX=$(BUILD_DIR)/test-prefix DESTDIR= PROFILE=$(TEST_PROFILE) SKIP_BUILD=1
 	scripts/c-tests.sh $(BUILD_DIR)/test-prefix
+
+# Three otc-server processes on one redis-server with C clients spread over
+# them: a node killed with SIGKILL mid-run, Redis stopped and started again
+# (scripts/cluster-tests.sh, tests/cluster/).
+test-cluster: test-tools test-build
+	@rm -rf $(BUILD_DIR)/cluster-prefix
+	@$(MAKE) --no-print-directory install PREFIX=$(BUILD_DIR)/cluster-prefix DESTDIR= PROFILE=$(TEST_PROFILE) SKIP_BUILD=1
+	scripts/cluster-tests.sh $(BUILD_DIR)/cluster-prefix
 
 # Code written for the Vonage Linux SDK 2.32, against a fresh install in a
 # prefix of its own: each per-file header alone, the layout of every SDK
@@ -234,8 +244,12 @@ bench:
 
 # --- demo -------------------------------------------------------------------
 
+# CLUSTER=1: the same on two cluster nodes and a redis-server (installed by
+# scripts/ensure-tools.sh when missing).
+CLUSTER ?= 0
 demo: all
-	OTC_PREFIX=$(STAGE) scripts/demo.sh
+	@if [ "$(CLUSTER)" = 1 ]; then scripts/ensure-tools.sh; fi
+	OTC_PREFIX=$(STAGE) CLUSTER=$(CLUSTER) scripts/demo.sh
 
 clean:
 	$(CARGO) clean

@@ -26,8 +26,6 @@ WORK=$ROOT/build/cluster-tests
 CC=${CC:-cc}
 GRACE_MS=3000
 
-REDIS_BIN=$(command -v redis-server || command -v valkey-server || true)
-[ -n "$REDIS_BIN" ] || die "redis-server is not installed (scripts/ensure-tools.sh installs it)"
 command -v pkg-config >/dev/null 2>&1 || die "pkg-config is not installed"
 
 rm -rf "$WORK"
@@ -43,80 +41,44 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-REDIS_PORT=""
-for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 20000))
-    if port_free "$p"; then REDIS_PORT=$p; break; fi
-done
-[ -n "$REDIS_PORT" ] || die "no free loopback port for Redis"
+REDIS_BIN=$(redis_binary) || die "redis-server is not installed (scripts/ensure-tools.sh installs it)"
+REDIS_PORT=$(free_port) || die "no free loopback port for Redis"
 REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 
-# The control command the C program runs: "stop" (SIGKILL) or "start".
+# The control command the C program runs: "stop" (SIGKILL) or "start" (the
+# same port and directory: its append-only file brings the data back).
 cat >"$WORK/redis-ctl" <<CTL
 #!/usr/bin/env bash
 set -u
+. '$ROOT/scripts/lib.sh'
 case "\$1" in
 stop)
     kill -KILL "\$(cat '$WORK/redis.pid')" 2>/dev/null
-    for _ in \$(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT) 2>/dev/null || exit 0; sleep 0.05; done
-    exit 1 ;;
+    wait_until 5 not_running "\$(cat '$WORK/redis.pid')" ;;
 start)
     '$REDIS_BIN' --port $REDIS_PORT --bind 127.0.0.1 --save '' --appendonly yes \\
         --appendfsync always --dir '$WORK/redis' >>'$WORK/redis.log' 2>&1 &
     echo \$! >'$WORK/redis.pid'
-    for _ in \$(seq 1 100); do
-        [ "\$( (exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT && printf 'PING\r\n' >&3 && head -c 5 <&3) 2>/dev/null)" = "+PONG" ] && exit 0
-        sleep 0.05
-    done
-    exit 1 ;;
+    wait_until 10 redis_answers $REDIS_PORT ;;
+*) exit 2 ;;
 esac
-exit 2
 CTL
 chmod +x "$WORK/redis-ctl"
 "$WORK/redis-ctl" start || die "redis-server did not start; log: $WORK/redis.log"
-echo "== redis-server on 127.0.0.1:$REDIS_PORT ($("$REDIS_BIN" --version | head -c 40))"
+echo "== redis-server on 127.0.0.1:$REDIS_PORT ($("$REDIS_BIN" --version | cut -c1-24))"
 
 cat >"$WORK/node.toml" <<TOML
 [limits]
 reconnect_grace_ms = $GRACE_MS
 TOML
 
-# Starts node N; sets NODE_URL_N and NODE_PID_N.
-start_node() {
-    local n=$1 log=$WORK/node$1.log url pid
-    "$OTC_SERVER_BIN" serve --listen 127.0.0.1:0 --redis "$REDIS_URL" --node-id "n$n" \
-        --config "$WORK/node.toml" >"$log" 2>&1 &
-    pid=$!
-    NODE_PIDS+=("$pid")
-    for _ in $(seq 1 200); do
-        url=$(sed -n 's|.*listening on \(http://127\.0\.0\.1:[0-9][0-9]*\).*|\1|p' "$log" | head -n 1)
-        [ -n "$url" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    [ -n "$url" ] || { sed 's/^/    /' "$log" >&2; die "node $n did not start"; }
-    # Ready once it reaches Redis.
-    for _ in $(seq 1 200); do
-        [ "$(http_status "${url##*:}" /readyz)" = 200 ] && break
-        sleep 0.05
-    done
-    export "OTC_TEST_NODE_URL_$n=$url" "OTC_TEST_NODE_PID_$n=$pid"
-    echo "== node n$n at $url (pid $pid)"
-}
-
-# Prints the status code of GET PATH on 127.0.0.1:PORT.
-http_status() {
-    (
-        exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-        printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$2" >&3
-        IFS= read -r -t 5 status <&3 || exit 1
-        status=${status#HTTP/1.1 }
-        echo "${status%% *}"
-    ) 2>/dev/null
-}
-
-for n in 1 2 3; do start_node "$n"; done
+for n in 1 2 3; do
+    start_node "n$n" "$WORK/node$n.log" "$REDIS_URL" --config "$WORK/node.toml" ||
+        die "node n$n did not start"
+    NODE_PIDS+=("$NODE_PID")
+    export "OTC_TEST_NODE_URL_$n=$NODE_URL" "OTC_TEST_NODE_PID_$n=$NODE_PID"
+    echo "== node n$n at $NODE_URL (pid $NODE_PID)"
+done
 
 export PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig
 # shellcheck disable=SC2046

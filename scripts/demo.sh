@@ -17,6 +17,11 @@
 #     server and exit 0 only if every expected line was seen, and the private
 #     lines reached nobody else.
 #
+# With CLUSTER=1 (make demo CLUSTER=1) the same runs on a two-node cluster:
+# a redis-server on a free loopback port, two otc-server nodes with --redis,
+# alice on the first and bob on the second (and the REST call to the
+# first): every line crosses nodes through Redis.
+#
 # Everything is bounded: each client runs under `timeout`, every wait has a
 # deadline, and the EXIT trap stops whatever is still running.
 #
@@ -38,19 +43,48 @@ CLIENT_TIMEOUT=${OTC_DEMO_TIMEOUT:-60}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/otc-demo.XXXXXX")
 CLIENT_PIDS=()
+CLUSTER=${CLUSTER:-0}
+EXTRA_PIDS=()
 cleanup() {
     local rc=$?
     kill_tree "${CLIENT_PIDS[@]}"
     stop_server
+    stop_cluster
     rm -rf "$WORK"
     exit "$rc"
+}
+# Stops the cluster's second node and Redis (the first is stop_server's).
+stop_cluster() {
+    local p
+    for p in "${EXTRA_PIDS[@]}"; do
+        kill -TERM "$p" 2>/dev/null || continue
+        wait_until 10 not_running "$p" || kill -KILL "$p" 2>/dev/null
+    done
+    EXTRA_PIDS=()
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "== starting otc-server"
-start_server "$WORK/server.log" || die "could not start otc-server (log: $(cat "$WORK/server.log"))"
-echo "   listening at $OTC_SERVER_URL (pid $OTC_SERVER_PID)"
+ALICE_URL="" BOB_URL=""
+if [ "$CLUSTER" = 1 ]; then
+    echo "== starting redis-server and two otc-server nodes (cluster mode)"
+    start_redis "$WORK/redis"
+    EXTRA_PIDS+=("$REDIS_PID")
+    echo "   redis-server at $REDIS_URL (pid $REDIS_PID)"
+    start_node node-1 "$WORK/server.log" "$REDIS_URL" || die "node-1 did not start (log: $WORK/server.log)"
+    OTC_SERVER_PID=$NODE_PID ALICE_URL=$NODE_URL
+    OTC_PORT=${NODE_URL##*:}
+    echo "   node-1 at $NODE_URL (pid $NODE_PID): alice's, and the REST call's"
+    start_node node-2 "$WORK/server2.log" "$REDIS_URL" || die "node-2 did not start (log: $WORK/server2.log)"
+    EXTRA_PIDS=("$NODE_PID" "${EXTRA_PIDS[@]}")
+    BOB_URL=$NODE_URL
+    echo "   node-2 at $NODE_URL (pid $NODE_PID): bob's"
+else
+    echo "== starting otc-server"
+    start_server "$WORK/server.log" || die "could not start otc-server (log: $(cat "$WORK/server.log"))"
+    echo "   listening at $OTC_SERVER_URL (pid $OTC_SERVER_PID)"
+    ALICE_URL=$OTC_SERVER_URL BOB_URL=$OTC_SERVER_URL
+fi
 
 SESSION_ID=$(create_session) || die "otc-server create-session failed"
 [ -n "$SESSION_ID" ] || die "otc-server create-session printed nothing"
@@ -89,17 +123,17 @@ bob_input() {
 
 # Runs one client: its input script piped into chat; exit status in NAME.rc.
 run_client() {
-    local name=$1 token=$2 input=$3
+    local name=$1 token=$2 input=$3 url=$4
     set +e
-    "$input" | timeout "$CLIENT_TIMEOUT" "$CHAT" --id-file "$WORK/$name.id" \
+    "$input" | OTC_SERVER_URL=$url timeout "$CLIENT_TIMEOUT" "$CHAT" --id-file "$WORK/$name.id" \
         "$DEV_API_KEY" "$SESSION_ID" "$token" >"$WORK/$name.out" 2>"$WORK/$name.err"
     echo "${PIPESTATUS[1]}" >"$WORK/$name.rc"
 }
 
 echo "== running alice and bob (c-examples/bin/chat)"
-run_client alice "$ALICE_TOKEN" alice_input &
+run_client alice "$ALICE_TOKEN" alice_input "$ALICE_URL" &
 CLIENT_PIDS+=($!)
-run_client bob "$BOB_TOKEN" bob_input &
+run_client bob "$BOB_TOKEN" bob_input "$BOB_URL" &
 CLIENT_PIDS+=($!)
 # Once both are in, the application server makes an announcement (REST:
 # POST /v2/project/{key}/session/{id}/signal, authenticated with a project
@@ -187,6 +221,7 @@ fi
 
 echo "== stopping otc-server"
 stop_server
+stop_cluster
 if [ "$FAILED" != 0 ]; then
     echo "== demo FAILED (server log below)" >&2
     tail -n 30 "$WORK/server.log" >&2 || true
@@ -194,3 +229,6 @@ if [ "$FAILED" != 0 ]; then
 fi
 echo "== demo OK: broadcasts reached everyone (sender included), private signals only their"
 echo "   target, and the server's REST signal arrived with no sender"
+if [ "$CLUSTER" = 1 ]; then
+    echo "   (alice on node-1, bob on node-2: every line crossed nodes through Redis)"
+fi

@@ -10,6 +10,10 @@
 #   tinyproxy    the library's proxy tests (tests/http_proxy.rs) run a real
 #                HTTP forward proxy; they fail, saying to run this script,
 #                when it is missing
+#   redis-server the cluster tests (server/tests/cluster.rs, it_cluster.rs,
+#                scripts/cluster-tests.sh) and `make demo CLUSTER=1` run a
+#                real Redis on a loopback port (Valkey's valkey-server does
+#                as well)
 # Uses apt-get when it is available and we may use it (root, or sudo without
 # a password); otherwise it says what is missing and leaves the decision to
 # the suites (the C suite fails clearly without pkg-config and skips, loudly,
@@ -26,6 +30,8 @@ command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 # Debian installs it in /usr/bin; look in sbin too (not on every PATH).
 { command -v tinyproxy || [ -x /usr/sbin/tinyproxy ]; } >/dev/null 2>&1 || missing+=(tinyproxy)
 command -v clang++ >/dev/null 2>&1 || missing+=(clang)
+{ command -v redis-server || command -v valkey-server || [ -x /usr/bin/redis-server ]; } >/dev/null 2>&1 ||
+    missing+=(redis-server)
 # libc++ is there when clang++ can compile and link a program against it.
 libcxx_works() {
     command -v clang++ >/dev/null 2>&1 || return 1

@@ -161,3 +161,79 @@ finish_suite() {
         exit 1
     fi
 }
+
+# --- cluster mode (redis-server and otc-server nodes) -----------------------
+
+# Prints a loopback port nothing listens on (bounded number of tries).
+free_port() {
+    local p
+    for _ in $(seq 1 50); do
+        p=$((20000 + RANDOM % 20000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# Prints the redis-server (or valkey-server) binary; fails when neither is
+# installed (scripts/ensure-tools.sh installs redis-server).
+redis_binary() {
+    command -v redis-server || command -v valkey-server || {
+        [ -x /usr/bin/redis-server ] && echo /usr/bin/redis-server
+    }
+}
+
+# Does redis on 127.0.0.1:$1 answer PING?
+redis_answers() {
+    [ "$( (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'PING\r\n' >&3 && head -c 5 <&3) 2>/dev/null)" = "+PONG" ]
+}
+
+# Starts redis-server on a free loopback port, its files in DIR (append-only
+# file on). Sets REDIS_PID, REDIS_PORT and REDIS_URL.
+# Usage: start_redis DIR
+start_redis() {
+    local bin
+    bin=$(redis_binary) || die "redis-server is not installed (scripts/ensure-tools.sh installs it)"
+    mkdir -p "$1"
+    REDIS_PORT=$(free_port) || die "no free loopback port for Redis"
+    "$bin" --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly yes \
+        --appendfsync always --dir "$1" >>"$1/redis.log" 2>&1 &
+    REDIS_PID=$!
+    REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+    wait_until 10 redis_answers "$REDIS_PORT" || die "redis-server did not start (log: $1/redis.log)"
+}
+
+# Starts an otc-server cluster node on a free port with the development
+# project. Sets NODE_PID and NODE_URL (its base URL).
+# Usage: start_node NAME LOGFILE REDIS_URL [more otc-server options...]
+start_node() {
+    local name=$1 log=$2 redis=$3 url=""
+    shift 3
+    "$OTC_SERVER_BIN" serve --listen 127.0.0.1:0 --redis "$redis" --node-id "$name" "$@" >"$log" 2>&1 &
+    NODE_PID=$!
+    for _ in $(seq 1 200); do
+        url=$(sed -n 's|.*listening on \(http://127\.0\.0\.1:[0-9][0-9]*\).*|\1|p' "$log" | head -n 1)
+        [ -n "$url" ] && break
+        kill -0 "$NODE_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    [ -n "$url" ] || { sed 's/^/    /' "$log" >&2; return 1; }
+    NODE_URL=$url
+    # Ready once it reaches Redis.
+    wait_until 10 node_ready "${url##*:}"
+}
+
+# Is the node on 127.0.0.1:$1 ready (GET /readyz answers 200)?
+node_ready() {
+    local status
+    status=$(
+        exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+        printf 'GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
+        IFS= read -r -t 5 line <&3 || exit 1
+        line=${line#HTTP/1.1 }
+        echo "${line%% *}"
+    ) 2>/dev/null
+    [ "$status" = 200 ]
+}

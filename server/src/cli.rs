@@ -447,6 +447,25 @@ pub fn check_config_summary(r: &Resolved) -> String {
             .collect();
         let _ = writeln!(out, "projects: {} (secrets not shown)", keys.join(", "));
     }
+    match &r.config.cluster {
+        None => {
+            let _ = writeln!(out, "redis = none: one node alone (default)");
+        }
+        Some(c) => {
+            let _ = writeln!(
+                out,
+                "redis = {} (cluster mode)",
+                crate::cluster::redacted(&c.redis_url)
+            );
+            let _ = writeln!(
+                out,
+                "node_id = {}",
+                c.node_id
+                    .as_deref()
+                    .unwrap_or("random at start-up (default)")
+            );
+        }
+    }
     let _ = writeln!(out, "[limits]");
     let defaults = LimitOverrides::from_limits(&ServerLimits::default()).entries();
     for (key, value) in LimitOverrides::from_limits(&r.config.limits).entries() {
