@@ -448,3 +448,69 @@ async fn without_redis_a_node_is_not_ready_refuses_with_1503_and_recovers() {
         assert!(told, "told its connection was lost");
     }
 }
+
+#[tokio::test]
+async fn a_slow_consumer_is_evicted_by_its_own_node_and_slows_nobody() {
+    let redis = redis_server::Redis::start();
+    let limits = ServerLimits {
+        replay_buffer_frames: 20,
+        ..quick()
+    };
+    let n = nodes(&redis, 3, limits).await;
+    let sid = session();
+    let mut a = Client::join(&n[0], &sid).await;
+    let mut b = Client::join(&n[1], &sid).await;
+    let mut c = Client::join(&n[2], &sid).await;
+    created(&a.event().await);
+    created(&a.event().await);
+    created(&b.event().await);
+    // b reads but never acknowledges: its node holds everything for it.
+    b.auto_ack = false;
+    // c, on a third node, reads (and acknowledges) as they come: it gets
+    // all of them, in order, and a is never held back. Meanwhile it sees b
+    // go (checked below with a's view).
+    let mut c_saw = Vec::new();
+    for i in 0..40 {
+        let s = a.signal("m", &i.to_string(), None).await;
+        a.acked(s).await;
+        loop {
+            match c.event().await {
+                ServerMessage::Signal { data, .. } => {
+                    assert_eq!(data, i.to_string());
+                    break;
+                }
+                other => c_saw.push(other),
+            }
+        }
+    }
+    let mut reason = None;
+    loop {
+        match b.next().await {
+            Next::Msg(ServerMessage::Disconnected { reason: r, .. }) => reason = Some(r),
+            Next::Msg(_) => {}
+            Next::Closed(_) => break,
+        }
+    }
+    assert_eq!(reason, Some(DisconnectReason::ReplayOverflow));
+    assert!(
+        matches!(&c_saw[..], [ServerMessage::ConnectionDestroyed { connection_id, reason: DisconnectReason::ReplayOverflow, .. }] if *connection_id == b.id),
+        "c saw b evicted: {c_saw:?}"
+    );
+    loop {
+        match a.event().await {
+            ServerMessage::ConnectionDestroyed {
+                connection_id,
+                reason,
+                ..
+            } => {
+                assert_eq!(
+                    (connection_id, reason),
+                    (b.id.clone(), DisconnectReason::ReplayOverflow)
+                );
+                break;
+            }
+            ServerMessage::Signal { .. } => {}
+            other => panic!("{other:?}"),
+        }
+    }
+}
