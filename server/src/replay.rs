@@ -106,6 +106,11 @@ impl ReplayBuffer {
         released
     }
 
+    /// The seq of the oldest event held, if any.
+    pub fn first_seq(&self) -> Option<u64> {
+        self.entries.front().map(|e| e.seq)
+    }
+
     /// The frames held, oldest first (what a resume sends again).
     pub fn frames(&self) -> impl Iterator<Item = &Frame> {
         self.entries.iter().map(|e| &e.frame)

@@ -380,6 +380,61 @@ async fn the_log_is_trimmed_as_everyone_acknowledges() {
     assert_eq!(len, 5, "kept for b, which has not acknowledged them");
 }
 
+/// XLEN of the session's log, once it stops changing (the nodes write
+/// their members' positions back every 250 ms).
+async fn log_len_settles_to(r: &redis_server::Redis, sid: &str, want: u64) -> u64 {
+    let mut conn = redis_conn(r).await;
+    let log = format!("otc:{{{sid}}}:log");
+    let mut len = u64::MAX;
+    for _ in 0..100 {
+        len = redis::cmd("XLEN")
+            .arg(&log)
+            .query_async(&mut conn)
+            .await
+            .expect("XLEN");
+        if len == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    len
+}
+
+#[tokio::test]
+async fn a_member_that_gets_nothing_neither_holds_the_log_nor_fails_to_resume() {
+    let redis = redis_server::Redis::start();
+    let n = nodes(&redis, 3, quick()).await;
+    let sid = session();
+    let mut a = Client::join(&n[0], &sid).await;
+    let mut b = Client::join(&n[1], &sid).await;
+    // c sees nobody's arrival and is sent nothing: it never acknowledges.
+    let mut c = Client::join_with(&n[2], &sid, &token(&sid), true).await;
+    created(&a.event().await);
+    created(&a.event().await);
+    created(&b.event().await);
+    for i in 0..20 {
+        let s = a
+            .signal("m", &i.to_string(), Some(vec![b.id.clone()]))
+            .await;
+        a.acked(s).await;
+        b.signal_in().await;
+    }
+    assert_eq!(
+        log_len_settles_to(&redis, &sid, 0).await,
+        0,
+        "trimmed all the same"
+    );
+    // Its node dies, say: it resumes elsewhere from where it was.
+    let last = c.last_seq;
+    let old = std::mem::replace(&mut c.ws, open(&n[0]).await);
+    drop(old);
+    c.ws = resume_on(&n[0], &c, last).await;
+    assert!(matches!(c.msg().await, ServerMessage::Resumed { .. }));
+    let s = a.signal("m", "now c", Some(vec![c.id.clone()])).await;
+    a.acked(s).await;
+    assert_eq!(c.signal_in().await.2, "now c");
+}
+
 #[tokio::test]
 async fn without_redis_a_node_is_not_ready_refuses_with_1503_and_recovers() {
     let mut redis = redis_server::Redis::start();

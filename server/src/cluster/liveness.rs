@@ -29,8 +29,8 @@ pub const HEARTBEAT: Duration = Duration::from_millis(500);
 /// How long a liveness key lives without a refresh: after that the node is
 /// taken for dead.
 pub const ALIVE_TTL: Duration = Duration::from_millis(2000);
-/// How often acknowledgements are written back.
-pub const ACK_FLUSH: Duration = Duration::from_millis(200);
+/// How often settled positions (acknowledgements) are written back.
+pub const ACK_FLUSH: Duration = Duration::from_millis(250);
 /// How often dead nodes are looked for.
 pub const REAP: Duration = Duration::from_millis(500);
 /// How often this node checks that the shared state still holds its
@@ -54,6 +54,7 @@ pub async fn run(hub: Arc<ClusterHub>, stop: CancellationToken) {
     // Members found missing once; closed when still missing the next time
     // (a departure in flight is not a loss).
     let mut suspects: HashSet<(String, String)> = HashSet::new();
+    let mut written = PendingAcks::new();
     for t in [&mut beat, &mut flush, &mut reap, &mut audit] {
         t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     }
@@ -64,7 +65,7 @@ pub async fn run(hub: Arc<ClusterHub>, stop: CancellationToken) {
                 let ok = hub.store.heartbeat(&hub.node, ALIVE_TTL).await;
                 hub.set_reachable(ok.is_ok());
             }
-            _ = flush.tick() => flush_acks(&hub).await,
+            _ = flush.tick() => flush_acks(&hub, &mut written).await,
             _ = reap.tick() => {
                 if let Err(e) = reap_dead(&hub).await {
                     tracing::debug!("reaper: {e}");
@@ -79,13 +80,29 @@ pub async fn run(hub: Arc<ClusterHub>, stop: CancellationToken) {
     }
 }
 
-async fn flush_acks(hub: &ClusterHub) {
-    let pending = hub.take_acks();
-    for (session, acks) in pending {
-        let list: Vec<(String, u64)> = acks.into_iter().collect();
-        if let Err(e) = hub.store.ack(&session, &list).await {
-            tracing::debug!(session = %session, "acknowledgements not written yet: {e}");
-            hub.return_acks(&session, list);
+/// Writes back how far each member here is settled (see
+/// `LocalHub::settled`), only what changed since the last write, so the log
+/// can be trimmed below the lowest and a resume elsewhere starts right.
+async fn flush_acks(hub: &ClusterHub, written: &mut PendingAcks) {
+    let sessions = hub.local.session_ids();
+    written.retain(|s, _| sessions.contains(s));
+    for s in sessions {
+        let now: HashMap<String, u64> = hub.local.settled(&s).into_iter().collect();
+        let before = written.get(&s);
+        let changed: Vec<(String, u64)> = now
+            .iter()
+            .filter(|(c, n)| before.and_then(|b| b.get(*c)) != Some(*n))
+            .map(|(c, n)| (c.clone(), *n))
+            .collect();
+        if changed.is_empty() {
+            written.insert(s, now);
+            continue;
+        }
+        match hub.store.ack(&s, &changed).await {
+            Ok(()) => {
+                written.insert(s, now);
+            }
+            Err(e) => tracing::debug!(session = %s, "settled positions not written yet: {e}"),
         }
     }
 }
@@ -207,5 +224,5 @@ pub async fn departures(
     }
 }
 
-/// Acks waiting to be written: session → connection → highest seq.
-pub type PendingAcks = HashMap<String, HashMap<String, u64>>;
+/// Settled positions last written: session → connection → seq.
+type PendingAcks = HashMap<String, HashMap<String, u64>>;

@@ -27,9 +27,8 @@ mod liveness;
 mod scripts;
 mod store;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use protocol::messages::DisconnectReason;
@@ -49,7 +48,6 @@ use crate::metrics::{Metrics, Source};
 
 use entry::Template;
 use feed::{Feed, Pins};
-use liveness::PendingAcks;
 use store::{Joined, Left, Resumed, SignalCall, Signalled, Store, StoreError};
 
 /// How many times a join or resume is attached again after finding this
@@ -126,7 +124,6 @@ pub struct ClusterHub {
     feed: Feed,
     node: String,
     pins: Arc<Pins>,
-    acks: Mutex<PendingAcks>,
     reachable: AtomicBool,
     limits: ServerLimits,
     stop: CancellationToken,
@@ -166,10 +163,6 @@ fn unavailable(e: StoreError) -> HubError {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl ClusterHub {
     /// Starts a node: its Redis connections (made lazily: a node started
     /// while Redis is down is simply not ready until it is back), the feed
@@ -206,7 +199,6 @@ impl ClusterHub {
             feed,
             node,
             pins,
-            acks: Mutex::new(HashMap::new()),
             reachable: AtomicBool::new(false),
             limits,
             stop: stop.clone(),
@@ -231,19 +223,6 @@ impl ClusterHub {
             } else {
                 tracing::warn!(node = %self.node, "Redis unreachable: not ready; new connections get 1503");
             }
-        }
-    }
-
-    fn take_acks(&self) -> PendingAcks {
-        std::mem::take(&mut *lock(&self.acks))
-    }
-
-    fn return_acks(&self, session_id: &str, acks: Vec<(String, u64)>) {
-        let mut map = lock(&self.acks);
-        let entry = map.entry(session_id.to_string()).or_default();
-        for (c, n) in acks {
-            let v = entry.entry(c).or_insert(0);
-            *v = (*v).max(n);
         }
     }
 
@@ -531,6 +510,7 @@ impl SessionHub for ClusterHub {
             client_seqs,
             top,
             project,
+            settled,
         } = resumed
         else {
             return Err(refused());
@@ -539,14 +519,17 @@ impl SessionHub for ClusterHub {
         let role = Role::parse(&role).ok_or_else(refused)?;
         let seqs = ClientSeqs::decode(&client_seqs).unwrap_or_default();
         let last = last_seq.min(top);
-        let events = match self.store.range(session_id, last, top).await {
+        // Below its settled position nothing is for it any more (it was
+        // acknowledged, or never addressed to it), and may be trimmed.
+        let from = last.max(settled).min(top);
+        let events = match self.store.range(session_id, from, top).await {
             Ok(ev) => ev,
             Err(e) => {
                 self.abandon_later(session_id, connection_id, owner_gen);
                 return Err(unavailable(e));
             }
         };
-        if events.len() as u64 != top - last {
+        if events.len() as u64 != top - from {
             // Trimmed below what the client acknowledged: exactly-once can
             // no longer be promised; the connection ends for everyone.
             tracing::warn!(session = %session_id, connection = %connection_id, "resume refused: events it had not acknowledged are no longer in the log");
@@ -653,14 +636,8 @@ impl SessionHub for ClusterHub {
     }
 
     fn ack(&self, who: &Membership, seq: u64) {
-        self.local.ack(who, seq);
-        let mut acks = lock(&self.acks);
-        let v = acks
-            .entry(who.session_id.clone())
-            .or_default()
-            .entry(who.connection_id.clone())
-            .or_insert(0);
-        *v = (*v).max(seq);
+        // Written back to Redis by `liveness` (the settled positions).
+        self.local.ack(who, seq)
     }
 
     fn report_issue(&self, who: &Membership, id: u64, description: &str) -> ServerMessage {

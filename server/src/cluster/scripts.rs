@@ -79,7 +79,8 @@ return out
 
 /// Resume: ARGV chan, conn, secret hash, node, last seq. Answers `1` (no
 /// such connection or wrong secret) or `0`, takeover, role, sup, join
-/// order, info, client seq state, seq now, project.
+/// order, info, client seq state, seq now, project, and the seq up to
+/// which it needs nothing more (its settled position).
 const RESUME: &str = r#"
 local meta = redis.call('HGET', KEYS[3], ARGV[2])
 if not meta then return {'1'} end
@@ -90,11 +91,10 @@ local g = (tonumber(string.match(o, '|(%d+)$')) or 0) + 1
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[4] .. '|' .. g)
 redis.call('HDEL', KEYS[10], ARGV[2])
 local a = tonumber(redis.call('HGET', KEYS[6], ARGV[2]) or '0')
-if tonumber(ARGV[5]) > a then redis.call('HSET', KEYS[6], ARGV[2], ARGV[5]) end
 redis.call('PUBLISH', ARGV[1], 't ' .. ARGV[2] .. ' ' .. g)
 return {'0', tostring(g), role, sup, j, redis.call('HGET', KEYS[1], ARGV[2]),
   redis.call('HGET', KEYS[7], ARGV[2]) or '0', redis.call('GET', KEYS[4]) or '0',
-  redis.call('GET', KEYS[8]) or ''}
+  redis.call('GET', KEYS[8]) or '', tostring(a)}
 "#;
 
 /// Signal: ARGV chan, from ('' = the application server), owner, client

@@ -69,6 +69,7 @@ pub enum Resumed {
         client_seqs: String,
         top: u64,
         project: String,
+        settled: u64,
     },
     Refused,
 }
@@ -227,7 +228,7 @@ impl Store {
             )
             .await?;
         match out[0].as_str() {
-            "0" if out.len() == 9 => Ok(Resumed::Done {
+            "0" if out.len() == 10 => Ok(Resumed::Done {
                 owner_gen: number(&out[1])?,
                 role: out[2].clone(),
                 suppress: out[3] == "1",
@@ -236,6 +237,7 @@ impl Store {
                 client_seqs: out[6].clone(),
                 top: number(&out[7])?,
                 project: out[8].clone(),
+                settled: number(&out[9])?,
             }),
             "1" => Ok(Resumed::Refused),
             _ => Err(unexpected(&out)),
@@ -314,7 +316,8 @@ impl Store {
         }
     }
 
-    /// Records acknowledgements and trims the log below the lowest.
+    /// Records how far members are settled (raised, never lowered) and
+    /// trims the log below the lowest.
     pub async fn ack(&self, session_id: &str, acks: &[(String, u64)]) -> Result<(), StoreError> {
         let flat: Vec<String> = acks
             .iter()

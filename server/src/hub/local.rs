@@ -1831,6 +1831,27 @@ impl LocalHub {
         lock(&self.sessions).keys().cloned().collect()
     }
 
+    /// For each member of the session on this node, the seq up to which it
+    /// needs nothing more from the log: everything addressed to it up to
+    /// there was acknowledged (or was never for it). What trimming may cut
+    /// below, and what a resume elsewhere may start from.
+    pub(crate) fn settled(&self, session_id: &str) -> Vec<(String, u64)> {
+        let Some(s) = self.session(session_id) else {
+            return Vec::new();
+        };
+        let s = lock(&s);
+        s.members
+            .iter()
+            .map(|(id, m)| {
+                let through = m
+                    .replay
+                    .first_seq()
+                    .map_or(s.next_seq.max(m.from_seq), |first| first - 1);
+                (id.clone(), through)
+            })
+            .collect()
+    }
+
     /// The members of a session on this node, with their takeover numbers.
     pub(crate) fn local_members(&self, session_id: &str) -> Vec<(String, u64)> {
         self.session(session_id)

@@ -1,5 +1,5 @@
 //! Flow control: what one participant's flood costs, and the bounds in
-//! bytes. The rule (server/src/hub.rs): one sender's signals may take at
+//! bytes. The rule (server/src/hub/local.rs): one sender's signals may take at
 //! most 1/SENDER_SHARE_DIVISOR of a recipient's queue and replay buffer, in
 //! frames and bytes; past it the sender is held back until there is room,
 //! or refused with 1603 after `sender_share_wait`, and the recipient is
