@@ -294,7 +294,23 @@ async fn a_connection_resumes_on_another_node_with_nothing_lost_or_doubled() {
     let s = a.signal("m", "live", Some(vec![b.id.clone()])).await;
     a.acked(s).await;
     assert_eq!(b.signal_in().await.2, "live");
-    // The old node let it go: the session on node 1 is empty there.
+    // The old node let it go: the session on node 1 is empty there, and
+    // node 1 soon stops noting the session as one of its own.
+    let mut conn = redis_conn(&redis).await;
+    let mut noted = true;
+    for _ in 0..100 {
+        noted = redis::cmd("SISMEMBER")
+            .arg("otc:node:n1:sessions")
+            .arg(&sid)
+            .query_async(&mut conn)
+            .await
+            .expect("SISMEMBER");
+        if !noted {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!noted, "node 1 forgot the session it no longer hosts");
     for _ in 0..200 {
         if n[0].hub().session_count() == 0 {
             break;

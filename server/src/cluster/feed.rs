@@ -53,7 +53,7 @@ impl Pins {
         }
     }
 
-    fn is_pinned(&self, session_id: &str) -> bool {
+    pub fn is_pinned(&self, session_id: &str) -> bool {
         lock(&self.0).contains_key(session_id)
     }
 }

@@ -180,6 +180,21 @@ async fn audit_members(
         }
     }
     *suspects = still;
+    // Sessions noted under this node's name that it no longer takes part
+    // in are dropped from the note (the reaper reads it if this node dies).
+    for s in hub.store.node_sessions(&hub.node).await? {
+        if hub.local.cursor(&s).is_none()
+            && !hub.is_pinned(&s)
+            && !hub.store.owns_any(&s, &hub.node).await?
+        {
+            hub.store.forget_node_session(&hub.node, Some(&s)).await?;
+            // A join that started meanwhile noted it again before its
+            // script: put the note back.
+            if hub.is_pinned(&s) || hub.local.cursor(&s).is_some() {
+                hub.store.note_session(&hub.node, &s).await?;
+            }
+        }
+    }
     Ok(())
 }
 

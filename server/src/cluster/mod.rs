@@ -226,6 +226,11 @@ impl ClusterHub {
         }
     }
 
+    /// Is a join or resume attaching to this session right now?
+    fn is_pinned(&self, session_id: &str) -> bool {
+        self.pins.is_pinned(session_id)
+    }
+
     /// Refuses new connections while shutting down or cut off from Redis.
     fn check_open(&self) -> Result<(), HubError> {
         if self.shutting_down.load(Ordering::Acquire) {

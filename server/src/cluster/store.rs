@@ -391,6 +391,17 @@ impl Store {
         Ok(out)
     }
 
+    /// Does `node` own any connection of the session?
+    pub async fn owns_any(&self, session_id: &str, node: &str) -> Result<bool, StoreError> {
+        let keys = SessionKeys::new(session_id);
+        let mut conn = self.conn.clone();
+        let owners: Vec<String> = tokio::time::timeout(CALL_TIMEOUT, conn.hvals(&keys.keys[1]))
+            .await
+            .map_err(|_| StoreError::Unavailable("no answer in time".into()))??;
+        let prefix = format!("{node}|");
+        Ok(owners.iter().any(|o| o.starts_with(&prefix)))
+    }
+
     /// The log's events `after+1 ..= through`, in order.
     pub async fn range(
         &self,
