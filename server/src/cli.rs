@@ -130,7 +130,7 @@ pub struct ServeArgs {
     #[arg(long, env = "OTC_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
     /// Cluster mode: share sessions with the other nodes using this Redis
-    /// (redis://[user:password@]host:port[/db], rediss:// for TLS).
+    /// (redis://host:port, or redis://user:password@host:port/db; rediss:// for TLS).
     #[arg(long, env = "OTC_REDIS", value_name = "URL")]
     pub redis: Option<String>,
     /// This node's name in the cluster (unique among live nodes; random

@@ -10,7 +10,7 @@
 use protocol::messages::DisconnectReason;
 use protocol::ServerMessage;
 
-use crate::hub::local::Event;
+use crate::hub::node::Event;
 use crate::hub::Recipients;
 use crate::link::Frame;
 

@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use super::entry::{parse_feed, FeedMessage};
 use super::keys::{feed_channel, session_of_channel};
 use super::store::{Store, StoreError, CALL_TIMEOUT};
-use crate::hub::local::Event;
+use crate::hub::node::Event;
 use crate::hub::LocalHub;
 
 /// How often subscriptions of sessions no longer here are dropped, and

@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::store::{Left, Store, StoreError};
 use super::ClusterHub;
-use crate::hub::local::Departure;
+use crate::hub::node::Departure;
 
 /// How often a node refreshes its liveness key.
 pub const HEARTBEAT: Duration = Duration::from_millis(500);

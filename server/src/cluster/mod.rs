@@ -41,7 +41,8 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::Role;
 use crate::client_seq::ClientSeqs;
 use crate::config::ServerLimits;
-use crate::hub::local::{pages, Arrival, AttachError};
+use crate::hub::node::{Arrival, AttachError};
+use crate::hub::session::pages;
 use crate::hub::{HubError, JoinRequest, LocalHub, Membership, Recipients, SessionHub};
 use crate::link::{frame, Closing, Link};
 use crate::metrics::{Metrics, Source};
@@ -617,7 +618,9 @@ impl SessionHub for ClusterHub {
             template: &template,
             project: None,
         };
-        let result = match self.append_signal(&call).await {
+        let outcome = self.append_signal(&call).await;
+        let appended = matches!(outcome, Ok(Signalled::Appended(_)));
+        let result = match outcome {
             Ok(Signalled::Appended(_)) | Ok(Signalled::Repeat) => Ok(()),
             Ok(Signalled::Missing(id)) => Err(HubError::new(
                 ErrorCode::SignalTargetNotConnected,
@@ -633,7 +636,8 @@ impl SessionHub for ClusterHub {
             )),
             Err(e) => Err(unavailable(e)),
         };
-        self.local.finish_signal(who, seq, result, received);
+        self.local
+            .finish_signal(who, seq, result, appended, received);
     }
 
     fn refuse_signal(&self, who: &Membership, seq: u64, why: HubError) {
@@ -780,6 +784,22 @@ impl SessionHub for ClusterHub {
 
     async fn shutdown(&self) {
         self.shutting_down.store(true, Ordering::Release);
+        // What was acknowledged before the stop is delivered before the
+        // stop notice, as on one node: wait (bounded) until this node has
+        // delivered every session's log up to where it is now.
+        let drain = async {
+            for s in self.local.session_ids() {
+                let Ok(last) = self.store.last_seq(&s).await else {
+                    continue;
+                };
+                while self.local.cursor(&s).is_some_and(|c| c < last) {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+        };
+        if tokio::time::timeout(SHUTDOWN_WRITES, drain).await.is_err() {
+            tracing::warn!("cluster: stopping before every event was delivered here");
+        }
         // This node's members are told and closed first (as on one node:
         // nobody here hears the others go), then the rest of the cluster
         // sees them leave.

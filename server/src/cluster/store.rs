@@ -16,7 +16,7 @@ use redis::{AsyncCommands, Script};
 use super::entry::{encode_recipients, Fields, Template};
 use super::keys::{self, SessionKeys};
 use super::scripts::Scripts;
-use crate::hub::local::Event;
+use crate::hub::node::Event;
 use crate::hub::Recipients;
 
 /// How long one Redis call may take before it counts as failed.
@@ -389,6 +389,16 @@ impl Store {
         .await
         .map_err(|_| StoreError::Unavailable("no answer in time".into()))??;
         Ok(out)
+    }
+
+    /// The session's last event seq (0: none yet).
+    pub async fn last_seq(&self, session_id: &str) -> Result<u64, StoreError> {
+        let keys = SessionKeys::new(session_id);
+        let mut conn = self.conn.clone();
+        let seq: Option<u64> = tokio::time::timeout(CALL_TIMEOUT, conn.get(&keys.keys[3]))
+            .await
+            .map_err(|_| StoreError::Unavailable("no answer in time".into()))??;
+        Ok(seq.unwrap_or(0))
     }
 
     /// Does `node` own any connection of the session?

@@ -30,7 +30,9 @@
 //! the code to an HTTP status ([`crate::rest::error`]).
 
 pub(crate) mod local;
+pub(crate) mod node;
 pub mod policy;
+pub(crate) mod session;
 
 pub use local::LocalHub;
 

@@ -9,10 +9,10 @@
 //! * [`error`] — JSON error bodies with the status codes the SDKs expect.
 //!
 //! The handlers only translate HTTP to the hub's REST-facing calls
-//! ([`crate::hub::Hub::signal_from_server`],
-//! [`crate::hub::Hub::force_disconnect`],
-//! [`crate::hub::Hub::list_connections`]), so a hub spread over several
-//! nodes serves these routes unchanged. Request bodies are capped at
+//! ([`crate::hub::SessionHub::signal_from_server`],
+//! [`crate::hub::SessionHub::force_disconnect`],
+//! [`crate::hub::SessionHub::list_connections`]), so a cluster node
+//! ([`crate::cluster`]) serves these routes unchanged. Request bodies are capped at
 //! [`MAX_BODY_BYTES`] before they are buffered.
 
 pub mod auth;

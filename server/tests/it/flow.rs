@@ -237,8 +237,16 @@ async fn the_replay_buffer_is_bounded_in_bytes() {
             }
         }
     }
+    // On a cluster node the eviction reaches the shared membership a
+    // moment after the frame that caused it: a few more are accepted (and
+    // never delivered) meanwhile.
+    let slack = if crate::cluster_redis_url().is_some() {
+        10
+    } else {
+        0
+    };
     assert!(
-        (15..=22).contains(&sent),
+        (15..=22 + slack).contains(&sent),
         "ended after {sent} frames of 48 KB"
     );
     assert_eq!(
