@@ -235,10 +235,7 @@ impl ClusterHub {
     /// Refuses new connections while shutting down or cut off from Redis.
     fn check_open(&self) -> Result<(), HubError> {
         if self.shutting_down.load(Ordering::Acquire) {
-            return Err(HubError::new(
-                ErrorCode::ConnectionRefused,
-                "the server is shutting down",
-            ));
+            return Err(HubError::shutting_down());
         }
         if !self.is_ready() {
             return Err(unavailable(StoreError::Unavailable("not connected".into())));
@@ -422,19 +419,10 @@ impl SessionHub for ClusterHub {
                 seq,
                 others,
             } => (join_order, seq, others),
-            Joined::OtherProject => {
-                return Err(HubError::new(
-                    ErrorCode::InvalidSession,
-                    "session belongs to another project",
-                ))
-            }
+            Joined::OtherProject => return Err(HubError::other_project()),
             Joined::Full => {
-                return Err(HubError::new(
-                    ErrorCode::ConnectionLimitExceeded,
-                    format!(
-                        "the session already holds its maximum of {} connections",
-                        self.limits.max_connections_per_session
-                    ),
+                return Err(HubError::session_full(
+                    self.limits.max_connections_per_session,
                 ))
             }
         };
@@ -487,12 +475,6 @@ impl SessionHub for ClusterHub {
         last_seq: u64,
         link: Link,
     ) -> Result<Membership, HubError> {
-        let refused = || {
-            HubError::new(
-                ErrorCode::AuthorizationFailure,
-                "no such connection in this session, or wrong resume secret (it may have expired)",
-            )
-        };
         self.check_open()?;
         let _pin = self.pins.pin(session_id);
         self.listen_to(session_id).await?;
@@ -519,10 +501,11 @@ impl SessionHub for ClusterHub {
             settled,
         } = resumed
         else {
-            return Err(refused());
+            return Err(HubError::resume_refused());
         };
-        let info: ConnectionInfo = serde_json::from_str(&info_json).map_err(|_| refused())?;
-        let role = Role::parse(&role).ok_or_else(refused)?;
+        let info: ConnectionInfo =
+            serde_json::from_str(&info_json).map_err(|_| HubError::resume_refused())?;
+        let role = Role::parse(&role).ok_or_else(HubError::resume_refused)?;
         let seqs = ClientSeqs::decode(&client_seqs).unwrap_or_default();
         let last = last_seq.min(top);
         // Below its settled position nothing is for it any more (it was
@@ -540,7 +523,7 @@ impl SessionHub for ClusterHub {
             // no longer be promised; the connection ends for everyone.
             tracing::warn!(session = %session_id, connection = %connection_id, "resume refused: events it had not acknowledged are no longer in the log");
             self.abandon(session_id, connection_id, owner_gen);
-            return Err(refused());
+            return Err(HubError::resume_refused());
         }
         let backlog: Vec<_> = events
             .into_iter()
@@ -622,10 +605,7 @@ impl SessionHub for ClusterHub {
         let appended = matches!(outcome, Ok(Signalled::Appended(_)));
         let result = match outcome {
             Ok(Signalled::Appended(_)) | Ok(Signalled::Repeat) => Ok(()),
-            Ok(Signalled::Missing(id)) => Err(HubError::new(
-                ErrorCode::SignalTargetNotConnected,
-                format!("connection {id} is not connected to this session"),
-            )),
+            Ok(Signalled::Missing(id)) => Err(HubError::not_connected(&id)),
             Ok(Signalled::NotOwner) => Err(HubError::new(
                 ErrorCode::NotConnected,
                 "this connection was resumed on another link",
@@ -701,18 +681,9 @@ impl SessionHub for ClusterHub {
             };
             match self.store.signal(&call).await.map_err(unavailable)? {
                 Signalled::Appended(_) => Ok(()),
-                Signalled::Missing(id) => Err(HubError::new(
-                    ErrorCode::SignalTargetNotConnected,
-                    format!("connection {id} is not connected to this session"),
-                )),
-                Signalled::Nobody => Err(HubError::new(
-                    ErrorCode::InvalidSession,
-                    "no client is connected to this session",
-                )),
-                Signalled::OtherProject => Err(HubError::new(
-                    ErrorCode::InvalidSession,
-                    "session belongs to another project",
-                )),
+                Signalled::Missing(id) => Err(HubError::not_connected(&id)),
+                Signalled::Nobody => Err(HubError::nobody_connected()),
+                Signalled::OtherProject => Err(HubError::other_project()),
                 other => Err(HubError::new(
                     ErrorCode::InternalError,
                     format!("unexpected answer from the cluster: {other:?}"),
@@ -745,14 +716,8 @@ impl SessionHub for ClusterHub {
             .map_err(unavailable)?
         {
             Left::Appended(_) => Ok(()),
-            Left::NotMember | Left::NotOwner => Err(HubError::new(
-                ErrorCode::SignalTargetNotConnected,
-                format!("connection {connection_id} is not connected to this session"),
-            )),
-            Left::OtherProject => Err(HubError::new(
-                ErrorCode::InvalidSession,
-                "no client is connected to this session",
-            )),
+            Left::NotMember | Left::NotOwner => Err(HubError::not_connected(connection_id)),
+            Left::OtherProject => Err(HubError::nobody_connected()),
         }
     }
 

@@ -129,6 +129,33 @@ impl LocalHub {
         self.next_generation.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// The session, created (empty, its events numbered after
+    /// `next_seq`) if this node has none.
+    pub(super) fn session_or_new(
+        &self,
+        session_id: &str,
+        project_key: &str,
+        next_seq: u64,
+    ) -> Arc<Mutex<SessionState>> {
+        let mut map = lock(&self.sessions);
+        map.entry(session_id.to_string())
+            .or_insert_with(|| {
+                Arc::new(Mutex::new(SessionState {
+                    id: session_id.to_string(),
+                    project_key: project_key.to_string(),
+                    next_seq,
+                    next_join: 0,
+                    members: HashMap::new(),
+                    retained_bytes: 0,
+                    room: Arc::new(Notify::new()),
+                    closed: false,
+                    metrics: Arc::clone(&self.metrics),
+                    departures: self.departures.clone(),
+                }))
+            })
+            .clone()
+    }
+
     pub(super) fn session(&self, session_id: &str) -> Option<Arc<Mutex<SessionState>>> {
         lock(&self.sessions).get(session_id).cloned()
     }
@@ -178,33 +205,12 @@ impl LocalHub {
     /// the client sees it first.
     pub fn join(&self, req: JoinRequest, link: Link) -> Result<Membership, HubError> {
         if self.shutting_down.load(Ordering::Acquire) {
-            return Err(HubError::new(
-                ErrorCode::ConnectionRefused,
-                "the server is shutting down",
-            ));
+            return Err(HubError::shutting_down());
         }
         // A session emptied and removed between lookup and lock is marked
         // closed; look it up again (a bounded number of times).
         for _ in 0..8 {
-            let s = {
-                let mut map = lock(&self.sessions);
-                map.entry(req.session_id.clone())
-                    .or_insert_with(|| {
-                        Arc::new(Mutex::new(SessionState {
-                            id: req.session_id.clone(),
-                            project_key: req.project_key.clone(),
-                            next_seq: 0,
-                            next_join: 0,
-                            members: HashMap::new(),
-                            retained_bytes: 0,
-                            room: Arc::new(Notify::new()),
-                            closed: false,
-                            metrics: Arc::clone(&self.metrics),
-                            departures: self.departures.clone(),
-                        }))
-                    })
-                    .clone()
-            };
+            let s = self.session_or_new(&req.session_id, &req.project_key, 0);
             let mut s = lock(&s);
             if s.closed {
                 continue;
@@ -231,19 +237,10 @@ impl LocalHub {
     ) -> Result<Membership, HubError> {
         let limits = &self.limits;
         if s.project_key != req.project_key {
-            return Err(HubError::new(
-                ErrorCode::InvalidSession,
-                "session belongs to another project",
-            ));
+            return Err(HubError::other_project());
         }
         if s.members.len() >= limits.max_connections_per_session {
-            return Err(HubError::new(
-                ErrorCode::ConnectionLimitExceeded,
-                format!(
-                    "the session already holds its maximum of {} connections",
-                    limits.max_connections_per_session
-                ),
-            ));
+            return Err(HubError::session_full(limits.max_connections_per_session));
         }
         let id = random_hex(16);
         let info = ConnectionInfo {
@@ -327,23 +324,19 @@ impl LocalHub {
         last_seq: u64,
         link: Link,
     ) -> Result<Membership, HubError> {
-        let refused = || {
-            HubError::new(
-                ErrorCode::AuthorizationFailure,
-                "no such connection in this session, or wrong resume secret (it may have expired)",
-            )
-        };
         if self.shutting_down.load(Ordering::Acquire) {
-            return Err(HubError::new(
-                ErrorCode::ConnectionRefused,
-                "the server is shutting down",
-            ));
+            return Err(HubError::shutting_down());
         }
-        let s = self.session(session_id).ok_or_else(refused)?;
+        let s = self
+            .session(session_id)
+            .ok_or_else(HubError::resume_refused)?;
         let mut s = lock(&s);
-        let m = s.members.get_mut(connection_id).ok_or_else(refused)?;
+        let m = s
+            .members
+            .get_mut(connection_id)
+            .ok_or_else(HubError::resume_refused)?;
         if !bool::from(m.resume_secret.as_bytes().ct_eq(secret.as_bytes())) {
-            return Err(refused());
+            return Err(HubError::resume_refused());
         }
         if let Some(old) = m.link.take() {
             old.close(Closing {
@@ -357,7 +350,7 @@ impl LocalHub {
         let top = s.next_seq;
         s.release(connection_id, last_seq.min(top));
         let Some(m) = s.members.get_mut(connection_id) else {
-            return Err(refused());
+            return Err(HubError::resume_refused());
         };
         let resumed = ServerMessage::Resumed {
             last_client_seq: m.seqs.last(),
@@ -710,17 +703,11 @@ impl LocalHub {
         project_key: &str,
         session_id: &str,
     ) -> Result<Arc<Mutex<SessionState>>, HubError> {
-        let s = self.session(session_id).ok_or_else(|| {
-            HubError::new(
-                ErrorCode::InvalidSession,
-                "no client is connected to this session",
-            )
-        })?;
+        let s = self
+            .session(session_id)
+            .ok_or_else(|| HubError::nobody_connected())?;
         if lock(&s).project_key != project_key {
-            return Err(HubError::new(
-                ErrorCode::InvalidSession,
-                "session belongs to another project",
-            ));
+            return Err(HubError::other_project());
         }
         Ok(s)
     }
@@ -782,10 +769,7 @@ impl LocalHub {
         {
             let mut s = lock(&s);
             if !s.members.contains_key(connection_id) {
-                return Err(HubError::new(
-                    ErrorCode::SignalTargetNotConnected,
-                    format!("connection {connection_id} is not connected to this session"),
-                ));
+                return Err(HubError::not_connected(&connection_id));
             }
             let msg = ServerMessage::Disconnected {
                 reason: DisconnectReason::ForceDisconnected,

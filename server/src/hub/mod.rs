@@ -80,6 +80,54 @@ impl HubError {
             message: message.into(),
         }
     }
+
+    // The refusals both hubs give, written once.
+
+    /// A join or resume while the server stops.
+    pub fn shutting_down() -> Self {
+        Self::new(ErrorCode::ConnectionRefused, "the server is shutting down")
+    }
+
+    /// A resume that names no connection of the session, or the wrong
+    /// secret (which of the two is not said).
+    pub fn resume_refused() -> Self {
+        Self::new(
+            ErrorCode::AuthorizationFailure,
+            "no such connection in this session, or wrong resume secret (it may have expired)",
+        )
+    }
+
+    /// A session id of another project than the caller's.
+    pub fn other_project() -> Self {
+        Self::new(
+            ErrorCode::InvalidSession,
+            "session belongs to another project",
+        )
+    }
+
+    /// A REST call about a session nobody is connected to.
+    pub fn nobody_connected() -> Self {
+        Self::new(
+            ErrorCode::InvalidSession,
+            "no client is connected to this session",
+        )
+    }
+
+    /// A join past `max_connections_per_session`.
+    pub fn session_full(max: usize) -> Self {
+        Self::new(
+            ErrorCode::ConnectionLimitExceeded,
+            format!("the session already holds its maximum of {max} connections"),
+        )
+    }
+
+    /// A target (of a signal, or of a force disconnect) not in the session.
+    pub fn not_connected(connection_id: &str) -> Self {
+        Self::new(
+            ErrorCode::SignalTargetNotConnected,
+            format!("connection {connection_id} is not connected to this session"),
+        )
+    }
 }
 
 /// Who an event is for: data, not a closure, so that an event means the

@@ -5,14 +5,12 @@
 //! node ([`super::session`]); what differs is who numbers the events (the
 //! log) and who announces a departure (the log, through [`Departures`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use protocol::messages::DisconnectReason;
 use protocol::{ConnectionInfo, ErrorCode, ServerMessage};
-use tokio::sync::Notify;
 
 use super::local::{lock, LocalHub, Routed, SignalBody};
 use super::policy::RateGate;
@@ -99,31 +97,10 @@ impl LocalHub {
     /// Attaches an arriving member (see [`Arrival`]).
     pub(crate) fn attach(&self, a: Arrival, link: Link) -> Result<Membership, AttachError> {
         if self.shutting_down.load(Ordering::Acquire) {
-            return Err(AttachError::Failed(HubError::new(
-                ErrorCode::ConnectionRefused,
-                "the server is shutting down",
-            )));
+            return Err(AttachError::Failed(HubError::shutting_down()));
         }
         for _ in 0..8 {
-            let s = {
-                let mut map = lock(&self.sessions);
-                map.entry(a.session_id.clone())
-                    .or_insert_with(|| {
-                        Arc::new(Mutex::new(SessionState {
-                            id: a.session_id.clone(),
-                            project_key: a.project_key.clone(),
-                            next_seq: a.from_seq,
-                            next_join: 0,
-                            members: HashMap::new(),
-                            retained_bytes: 0,
-                            room: Arc::new(Notify::new()),
-                            closed: false,
-                            metrics: Arc::clone(&self.metrics),
-                            departures: self.departures.clone(),
-                        }))
-                    })
-                    .clone()
-            };
+            let s = self.session_or_new(&a.session_id, &a.project_key, a.from_seq);
             let mut s = lock(&s);
             if s.closed {
                 continue;
@@ -149,10 +126,7 @@ impl LocalHub {
         link: Link,
     ) -> Result<Membership, AttachError> {
         if s.project_key != a.project_key {
-            return Err(AttachError::Failed(HubError::new(
-                ErrorCode::InvalidSession,
-                "session belongs to another project",
-            )));
+            return Err(AttachError::Failed(HubError::other_project()));
         }
         if s.next_seq > a.from_seq {
             return Err(AttachError::Behind {
