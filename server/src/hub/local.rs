@@ -705,7 +705,7 @@ impl LocalHub {
     ) -> Result<Arc<Mutex<SessionState>>, HubError> {
         let s = self
             .session(session_id)
-            .ok_or_else(|| HubError::nobody_connected())?;
+            .ok_or_else(HubError::nobody_connected)?;
         if lock(&s).project_key != project_key {
             return Err(HubError::other_project());
         }
