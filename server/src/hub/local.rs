@@ -769,7 +769,7 @@ impl LocalHub {
         {
             let mut s = lock(&s);
             if !s.members.contains_key(connection_id) {
-                return Err(HubError::not_connected(&connection_id));
+                return Err(HubError::not_connected(connection_id));
             }
             let msg = ServerMessage::Disconnected {
                 reason: DisconnectReason::ForceDisconnected,
