@@ -566,7 +566,7 @@ impl SessionState {
         let targets: Option<HashSet<&str>> = to.map(|t| t.iter().map(String::as_str).collect());
         if let Some(t) = &targets {
             if let Some(missing) = t.iter().find(|id| !self.members.contains_key(**id)) {
-                return Err(HubError::not_connected(&missing));
+                return Err(HubError::not_connected(missing));
             }
         }
         let is_target = |id: &str| targets.as_ref().is_none_or(|t| t.contains(id));
