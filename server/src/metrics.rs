@@ -91,15 +91,7 @@ struct HttpLabels {
 }
 
 /// Every reason a connection leaves its session, in a fixed order.
-const REASONS: [DisconnectReason; 7] = [
-    DisconnectReason::ClientDisconnected,
-    DisconnectReason::NetworkDisconnected,
-    DisconnectReason::ForceDisconnected,
-    DisconnectReason::ServerShutdown,
-    DisconnectReason::SlowConsumer,
-    DisconnectReason::ReplayOverflow,
-    DisconnectReason::ProtocolViolation,
-];
+const REASONS: [DisconnectReason; 7] = DisconnectReason::ALL;
 
 fn reason_index(r: DisconnectReason) -> usize {
     match r {

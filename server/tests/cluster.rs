@@ -59,6 +59,19 @@ async fn nodes(redis: &redis_server::Redis, n: usize, limits: ServerLimits) -> V
     v
 }
 
+/// Reads until the server closes the link; the reason of the last
+/// `disconnected` it sent first, if any.
+async fn told_why(c: &mut Client) -> Option<DisconnectReason> {
+    let mut reason = None;
+    loop {
+        match c.next().await {
+            Next::Msg(ServerMessage::Disconnected { reason: r, .. }) => reason = Some(r),
+            Next::Msg(_) => {}
+            Next::Closed(_) => return reason,
+        }
+    }
+}
+
 /// The next signal with its seq.
 async fn signal_with_seq(c: &mut Client) -> (u64, String) {
     match c.event().await {
@@ -184,14 +197,7 @@ async fn the_application_server_reaches_every_node() {
         .is_empty());
     // Force disconnect from node 3 of a client on node 2.
     hub.force_disconnect(key, &sid, &b.id).await.expect("force");
-    let mut reason = None;
-    loop {
-        match b.next().await {
-            Next::Msg(ServerMessage::Disconnected { reason: r, .. }) => reason = Some(r),
-            Next::Msg(_) => {}
-            Next::Closed(_) => break,
-        }
-    }
+    let reason = told_why(&mut b).await;
     assert_eq!(reason, Some(DisconnectReason::ForceDisconnected));
     assert_eq!(
         destroyed(&a.event().await),
@@ -506,17 +512,11 @@ async fn without_redis_a_node_is_not_ready_refuses_with_1503_and_recovers() {
     // connect again (they would otherwise talk into a session nobody
     // else can see).
     for cl in [&mut a, &mut b] {
-        let mut told = false;
-        loop {
-            match cl.next().await {
-                Next::Msg(ServerMessage::Disconnected { reason, .. }) => {
-                    told = reason == DisconnectReason::NetworkDisconnected
-                }
-                Next::Msg(_) => {}
-                Next::Closed(_) => break,
-            }
-        }
-        assert!(told, "told its connection was lost");
+        assert_eq!(
+            told_why(cl).await,
+            Some(DisconnectReason::NetworkDisconnected),
+            "told its connection was lost"
+        );
     }
 }
 
@@ -554,14 +554,7 @@ async fn a_slow_consumer_is_evicted_by_its_own_node_and_slows_nobody() {
             }
         }
     }
-    let mut reason = None;
-    loop {
-        match b.next().await {
-            Next::Msg(ServerMessage::Disconnected { reason: r, .. }) => reason = Some(r),
-            Next::Msg(_) => {}
-            Next::Closed(_) => break,
-        }
-    }
+    let reason = told_why(&mut b).await;
     assert_eq!(reason, Some(DisconnectReason::ReplayOverflow));
     assert!(
         matches!(&c_saw[..], [ServerMessage::ConnectionDestroyed { connection_id, reason: DisconnectReason::ReplayOverflow, .. }] if *connection_id == b.id),

@@ -288,48 +288,32 @@ impl ClusterHub {
         ))
     }
 
-    /// Undoes a join or resume whose local attach failed: the member
-    /// leaves the shared state (unless another node owns it by now).
+    /// Undoes a join whose local attach failed: the member leaves the
+    /// shared state at once (unless another node owns it by now).
     fn abandon(&self, session_id: &str, connection_id: &str, owner_gen: u64) {
-        let store = self.store.clone();
-        let owner = Store::owner(&self.node, owner_gen);
-        let (s, c) = (session_id.to_string(), connection_id.to_string());
-        tokio::spawn(async move {
-            let _ = store
-                .leave(
-                    &s,
-                    &c,
-                    Some(&owner),
-                    DisconnectReason::NetworkDisconnected,
-                    None,
-                )
-                .await;
-        });
+        self.abandon_after(session_id, connection_id, owner_gen, Duration::ZERO);
     }
 
     /// A resume took the connection over but could not attach it here:
     /// like a lost link, it has the reconnect grace to be resumed again
     /// (anywhere: that changes its owner, and this removal is then a no-op).
     fn abandon_later(&self, session_id: &str, connection_id: &str, owner_gen: u64) {
+        let grace = self.limits.reconnect_grace;
+        self.abandon_after(session_id, connection_id, owner_gen, grace);
+    }
+
+    fn abandon_after(&self, session_id: &str, connection_id: &str, owner_gen: u64, wait: Duration) {
         let store = self.store.clone();
         let owner = Store::owner(&self.node, owner_gen);
         let (s, c) = (session_id.to_string(), connection_id.to_string());
-        let grace = self.limits.reconnect_grace;
         let stop = self.stop.clone();
         tokio::spawn(async move {
             tokio::select! {
                 _ = stop.cancelled() => return,
-                _ = tokio::time::sleep(grace) => {}
+                _ = tokio::time::sleep(wait) => {}
             }
-            let _ = store
-                .leave(
-                    &s,
-                    &c,
-                    Some(&owner),
-                    DisconnectReason::NetworkDisconnected,
-                    None,
-                )
-                .await;
+            let reason = DisconnectReason::NetworkDisconnected;
+            let _ = store.leave(&s, &c, Some(&owner), reason, None).await;
         });
     }
 

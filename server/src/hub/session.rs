@@ -461,16 +461,9 @@ impl SessionState {
         // Every round removes one member or skips one that is gone, and
         // each member is queued at most once, so this ends.
         while let Some((id, reason, closing)) = work.pop() {
-            let Some(m) = self.members.remove(&id) else {
+            let Some(m) = self.drop_member(&id, closing, reason) else {
                 continue;
             };
-            self.retained_bytes -= m.replay.bytes();
-            self.metrics.released(m.replay.len(), m.replay.bytes());
-            self.metrics.left(reason, 1);
-            self.room.notify_waiters();
-            if let (Some(link), Some(c)) = (&m.link, closing) {
-                link.close(c);
-            }
             tracing::info!(session = %self.id, connection = %id, reason = reason.as_str(), "connection left");
             if let Some(out) = &self.departures {
                 // Told to everyone through the log, this node included.
@@ -658,17 +651,16 @@ pub(super) fn eviction(
 }
 
 impl SessionState {
-    /// Removes a member without telling anyone (the shared log already
-    /// did, or another node took it over).
+    /// Removes a member, gives its memory back and closes its link with
+    /// `closing`, without telling anyone (a departure is announced by the
+    /// caller, or was by the shared log). The member, if it was there.
     pub(super) fn drop_member(
         &mut self,
         id: &str,
         closing: Option<Closing>,
         reason: DisconnectReason,
-    ) {
-        let Some(m) = self.members.remove(id) else {
-            return;
-        };
+    ) -> Option<Member> {
+        let m = self.members.remove(id)?;
         self.retained_bytes -= m.replay.bytes();
         self.metrics.released(m.replay.len(), m.replay.bytes());
         self.metrics.left(reason, 1);
@@ -676,5 +668,6 @@ impl SessionState {
         if let (Some(link), Some(c)) = (&m.link, closing) {
             link.close(c);
         }
+        Some(m)
     }
 }
