@@ -40,7 +40,8 @@ pub struct Level {
     pub error: Option<String>,
 }
 
-fn source(i: usize) -> IpAddr {
+/// The loopback source address of connection `i`.
+pub fn source(i: usize) -> IpAddr {
     let n = (i / PER_SOURCE) as u32 + 2;
     IpAddr::V4(Ipv4Addr::from(u32::from(Ipv4Addr::new(127, 0, 0, 0)) + n))
 }

@@ -15,12 +15,17 @@
 //!   (ours) or raw relay clients (baseline);
 //! * [`one_to_one`], [`fanout`], [`connections`], [`client_scale`],
 //!   [`isolation`] — the scenarios;
+//! * [`cluster`] — Redis and cluster nodes as child processes, and the
+//!   cross-node pair (scenario 7); [`cluster_idle`] — idle connections over
+//!   many nodes, held by child processes (scenario 8);
 //! * [`report`] — rows, the table and the JSON file.
 //!
 //! Servers run as child processes so that their CPU time and memory can be
 //! read from `/proc` without the load generator's share.
 
 mod client_scale;
+mod cluster;
+mod cluster_idle;
 mod connections;
 mod fanout;
 mod isolation;
@@ -72,6 +77,16 @@ enum Cmd {
         #[arg(long)]
         sessions: usize,
     },
+    /// Internal: hold idle connections spread over cluster nodes.
+    #[command(hide = true)]
+    ClusterHold {
+        #[arg(long, value_delimiter = ',')]
+        nodes: Vec<SocketAddr>,
+        #[arg(long)]
+        first: usize,
+        #[arg(long)]
+        count: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -88,6 +103,8 @@ enum Scenario {
     Connections,
     ClientScale,
     Isolation,
+    Cluster,
+    ClusterIdle,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -107,6 +124,9 @@ struct RunArgs {
     /// Highest idle-connection count tried in the full run.
     #[arg(long, default_value_t = 50_000)]
     max_connections: usize,
+    /// The redis-server binary for the cluster scenarios [default: on PATH].
+    #[arg(long)]
+    redis_server: Option<PathBuf>,
 }
 
 /// Counts of one run (full or quick).
@@ -117,6 +137,8 @@ struct Plan {
     connection_levels: Vec<usize>,
     client_sessions: usize,
     isolation: isolation::Plan,
+    cluster_pair: cluster::PairPlan,
+    cluster_idle: cluster_idle::Plan,
 }
 
 impl Plan {
@@ -155,6 +177,19 @@ impl Plan {
                     signal_bytes: 1_000,
                     send_queue_frames: 256,
                 },
+                cluster_pair: cluster::PairPlan {
+                    latency: one_to_one::LatencyPlan {
+                        count: 500,
+                        warmup: 50,
+                        per_second: 1_000.0,
+                    },
+                    throughput_for: Duration::from_millis(500),
+                },
+                cluster_idle: cluster_idle::Plan {
+                    connections: 10_000,
+                    nodes: 2,
+                    idle: Duration::from_secs(3),
+                },
             }
         } else {
             Plan {
@@ -187,6 +222,22 @@ impl Plan {
                     signal_bytes: 1_000,
                     send_queue_frames: 1_024,
                 },
+                cluster_pair: cluster::PairPlan {
+                    latency: one_to_one::LatencyPlan {
+                        count: 5_000,
+                        warmup: 200,
+                        per_second: 500.0,
+                    },
+                    throughput_for: Duration::from_secs(3),
+                },
+                // 100,000 over 5 nodes is the aim; under a 20,000-file
+                // limit a node holds at most ~19,600, so a sixth is added
+                // (cluster_idle::layout).
+                cluster_idle: cluster_idle::Plan {
+                    connections: 100_000,
+                    nodes: 5,
+                    idle: Duration::from_secs(10),
+                },
             }
         }
     }
@@ -201,6 +252,11 @@ fn main() -> ExitCode {
             addr,
             sessions,
         }) => client_scale::child_main(system.into(), addr, sessions),
+        Some(Cmd::ClusterHold {
+            nodes,
+            first,
+            count,
+        }) => cluster_idle::hold_main(nodes, first, count),
         Some(Cmd::Run(args)) => run(&args),
         None => run(&cli.run),
     };
@@ -361,7 +417,7 @@ fn run(args: &RunArgs) -> Result<(), String> {
 
     if wants(Scenario::Latency) || wants(Scenario::Throughput) {
         let capacity = 4_000_000;
-        let lib = LibPair::connect(&ours.base_url(), capacity);
+        let lib = LibPair::connect(&ours.base_url(), &ours.base_url(), capacity);
         let raw = BasePair::connect(rt.handle(), base.addr, capacity);
         match (&lib, &raw) {
             (Ok(lib), Ok(raw)) => {
@@ -442,6 +498,27 @@ fn run(args: &RunArgs) -> Result<(), String> {
             })
             .map(|r| (r, isolation::LogCount::read(&log)));
         rows.extend(isolation_rows(p, r, &log));
+    }
+
+    if wants(Scenario::Cluster) || wants(Scenario::ClusterIdle) {
+        match cluster::find_redis(args.redis_server.as_deref()) {
+            Ok(redis) => {
+                if wants(Scenario::Cluster) {
+                    progress("7 cluster 1->1 (cross-node and same node against standalone)");
+                    rows.extend(cluster::pair_rows(&programs, &redis, &plan.cluster_pair));
+                }
+                if wants(Scenario::ClusterIdle) {
+                    let p = &plan.cluster_idle;
+                    let (nodes, holders) = cluster_idle::layout(p, nofile);
+                    progress(&format!(
+                        "8 cluster idle: {} connections over {nodes} nodes from {holders} holders",
+                        p.connections
+                    ));
+                    rows.extend(cluster_idle::rows(&programs, &redis, p, nofile));
+                }
+            }
+            Err(e) => rows.push(failed_row("7-8 cluster", "set-up", &e)),
+        }
     }
 
     let wall = started.elapsed().as_secs_f64();

@@ -320,7 +320,13 @@ pub struct LibPair {
 }
 
 impl LibPair {
-    pub fn connect(base_url: &str, capacity: usize) -> Result<LibPair, String> {
+    /// The receiver joins through `receiver_url`, the sender through
+    /// `sender_url` (the same server, or two nodes of one cluster).
+    pub fn connect(
+        receiver_url: &str,
+        sender_url: &str,
+        capacity: usize,
+    ) -> Result<LibPair, String> {
         let project = otc_server::Project::dev();
         let sid = otc_server::create_session_id(&project);
         let token = otc_server::mint_token(&project, &sid, &Default::default())
@@ -329,8 +335,8 @@ impl LibPair {
         // The sender's callbacks report into a probe of its own, so its
         // events never count as receptions.
         let sender_probe = Probe::new(0);
-        let receiver = LibSession::new(base_url, &sid, true, Arc::clone(&probe))?;
-        let sender = LibSession::new(base_url, &sid, true, Arc::clone(&sender_probe))?;
+        let receiver = LibSession::new(receiver_url, &sid, true, Arc::clone(&probe))?;
+        let sender = LibSession::new(sender_url, &sid, true, Arc::clone(&sender_probe))?;
         receiver.connect(&token)?;
         sender.connect(&token)?;
         probe.wait_connected(1, Duration::from_secs(15))?;

@@ -155,6 +155,43 @@ async fn clients_on_three_nodes_share_one_session() {
     assert_eq!(c.signal_in().await.2, "x");
 }
 
+/// Hundreds of members joining one session at once, over two nodes, all
+/// get in (none is refused because the session moved on while it joined),
+/// and a member watching sees each arrive exactly once, in one order.
+#[tokio::test]
+async fn a_crowd_joining_one_session_at_once_all_gets_in() {
+    const CROWD: usize = 300;
+    let redis = redis_server::Redis::start();
+    let n = nodes(&redis, 2, quick()).await;
+    let sid = session();
+    let mut watcher = Client::join(&n[0], &sid).await;
+    let mut joins = tokio::task::JoinSet::new();
+    // Links first, then every `connect` at once.
+    for i in 0..CROWD {
+        let ws = open(&n[i % 2]).await;
+        let sid = sid.clone();
+        joins.spawn(async move { Client::join_on(ws, &sid, &token(&sid), true).await });
+    }
+    let mut crowd = Vec::new();
+    while let Some(c) = joins.join_next().await {
+        crowd.push(c.expect("every member of the crowd joins"));
+    }
+    let mut want: Vec<String> = crowd.iter().map(|c| c.id.clone()).collect();
+    let mut seen = Vec::new();
+    while seen.len() < CROWD {
+        seen.push(created(&watcher.event().await).id);
+    }
+    seen.sort();
+    want.sort();
+    assert_eq!(seen, want, "each arrival seen once");
+    // Everyone is a working member: a broadcast reaches the whole crowd.
+    let s = watcher.signal("all", "x", None).await;
+    watcher.acked(s).await;
+    for c in &mut crowd {
+        assert_eq!(c.signal_in().await.2, "x");
+    }
+}
+
 #[tokio::test]
 async fn the_application_server_reaches_every_node() {
     let redis = redis_server::Redis::start();

@@ -18,7 +18,7 @@ use rand::RngCore;
 use subtle::ConstantTimeEq;
 use tokio::sync::Notify;
 
-use super::node::Departures;
+use super::node::{Departures, RecentEvents};
 use super::policy::{self, RateGate};
 use super::session::{pages, Eviction, Member, SessionState};
 use super::{HubError, JoinRequest, Membership, Recipients, SessionHub};
@@ -151,6 +151,7 @@ impl LocalHub {
                     closed: false,
                     metrics: Arc::clone(&self.metrics),
                     departures: self.departures.clone(),
+                    recent: RecentEvents::starting_at(next_seq),
                 }))
             })
             .clone()

@@ -5,7 +5,7 @@
 //! node ([`super::session`]); what differs is who numbers the events (the
 //! log) and who announces a departure (the log, through [`Departures`]).
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -45,6 +45,76 @@ pub(crate) struct Event {
     /// For a departure: the member that left, and why.
     pub gone: Option<(String, DisconnectReason)>,
     pub is_signal: bool,
+}
+
+/// The last events a node delivered for a session, kept so that a member
+/// arriving while the session is busy gets what it missed from here
+/// rather than from Redis.
+///
+/// Why: an arrival is accepted by the shared state at some seq, and by the
+/// time it attaches here the node may have delivered a few more events.
+/// Reading those from the log costs a Redis round trip, during which a busy
+/// session (say, hundreds of members joining at once) moves on again, so
+/// the arrival could chase the log and give up. The node delivered those
+/// events itself a moment ago; with the last few kept, the gap is filled
+/// under the session's lock, at once. Only when the gap reaches further
+/// back than the ring (a resume from long ago) is the log read.
+///
+/// Invariant: `events` holds every event with a seq in `(after, last]`,
+/// in order, and nothing else; the frames are shared with the members'
+/// replay buffers, so the ring costs little more than its bookkeeping.
+#[derive(Debug, Default)]
+pub(crate) struct RecentEvents {
+    after: u64,
+    events: VecDeque<(u64, Frame, Recipients)>,
+    bytes: usize,
+}
+
+/// Most events a [`RecentEvents`] keeps.
+const RECENT_EVENTS: usize = 1_024;
+/// Most frame bytes a [`RecentEvents`] keeps.
+const RECENT_BYTES: usize = 1 << 20;
+
+impl RecentEvents {
+    /// An empty ring for a session this node takes up at `seq`.
+    pub(crate) fn starting_at(seq: u64) -> RecentEvents {
+        RecentEvents {
+            after: seq,
+            ..RecentEvents::default()
+        }
+    }
+
+    fn last(&self) -> u64 {
+        self.events.back().map_or(self.after, |e| e.0)
+    }
+
+    /// Notes event `seq`, delivered now. An event that does not follow the
+    /// last one (the log was trimmed past a gap) starts the ring over.
+    fn record(&mut self, seq: u64, frame: &Frame, to: &Recipients) {
+        if seq != self.last() + 1 {
+            *self = RecentEvents::starting_at(seq - 1);
+        }
+        self.bytes += frame.len();
+        self.events.push_back((seq, frame.clone(), to.clone()));
+        while self.events.len() > RECENT_EVENTS || self.bytes > RECENT_BYTES {
+            let Some((seq, f, _)) = self.events.pop_front() else {
+                break;
+            };
+            self.bytes -= f.len();
+            self.after = seq;
+        }
+    }
+
+    /// The events above `after` up to `through`, if the ring holds all of
+    /// them.
+    fn since(
+        &self,
+        after: u64,
+        through: u64,
+    ) -> Option<impl Iterator<Item = &(u64, Frame, Recipients)>> {
+        (self.after <= after && self.last() == through)
+            .then(|| self.events.iter().filter(move |e| e.0 > after))
+    }
 }
 
 /// A member arriving on this node (a join, or a resume), with what it gets
@@ -122,18 +192,27 @@ impl LocalHub {
     fn attach_locked(
         &self,
         s: &mut SessionState,
-        a: Arrival,
+        mut a: Arrival,
         link: Link,
     ) -> Result<Membership, AttachError> {
         if s.project_key != a.project_key {
             return Err(AttachError::Failed(HubError::other_project()));
         }
         if s.next_seq > a.from_seq {
-            return Err(AttachError::Behind {
-                to: s.next_seq,
-                arrival: Box::new(a),
-                link,
-            });
+            let Some(missed) = s.recent.since(a.from_seq, s.next_seq) else {
+                return Err(AttachError::Behind {
+                    to: s.next_seq,
+                    arrival: Box::new(a),
+                    link,
+                });
+            };
+            let wants_events = !a.suppress_events;
+            for (seq, f, to) in missed {
+                if to.includes(&a.info.id, wants_events) {
+                    a.backlog.push((*seq, f.clone()));
+                }
+            }
+            a.from_seq = s.next_seq;
         }
         let id = a.info.id.clone();
         // This node still holds the connection (a resume on the same node,
@@ -205,6 +284,7 @@ impl LocalHub {
             if ev.seq <= s.next_seq {
                 return;
             }
+            s.recent.record(ev.seq, &ev.frame, &ev.to);
             if let Some((gone, reason)) = &ev.gone {
                 let msg = ServerMessage::Disconnected {
                     reason: *reason,
@@ -427,5 +507,53 @@ impl LocalHub {
         }
         guard.signal_outcome(&self.metrics, who, seq, &result, Some(received));
         self.reply_signal(guard, who, seq, result);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(s: &str) -> Frame {
+        Frame::from(s.to_string())
+    }
+
+    #[test]
+    fn recent_events_cover_a_gap_only_when_they_hold_all_of_it() {
+        let mut r = RecentEvents::starting_at(10);
+        // Nothing delivered yet: an arrival at 10 needs nothing, one at 9
+        // needs seq 10, which the ring never saw.
+        assert!(r.since(10, 10).is_some_and(|mut i| i.next().is_none()));
+        assert!(r.since(9, 10).is_none());
+        for seq in 11..=13 {
+            r.record(seq, &f(&format!("e{seq}")), &Recipients::All);
+        }
+        let got: Vec<u64> = r
+            .since(11, 13)
+            .map(|i| i.map(|e| e.0).collect())
+            .unwrap_or_default();
+        assert_eq!(got, vec![12, 13]);
+        // The node is further on than the ring knows: read the log.
+        assert!(r.since(11, 14).is_none());
+        // A gap in delivery (the log was trimmed) starts the ring over.
+        r.record(20, &f("e20"), &Recipients::All);
+        assert!(r.since(13, 20).is_none());
+        assert!(r.since(19, 20).is_some_and(|i| i.count() == 1));
+    }
+
+    #[test]
+    fn recent_events_are_bounded() {
+        let mut r = RecentEvents::starting_at(0);
+        for seq in 1..=(RECENT_EVENTS as u64 + 10) {
+            r.record(seq, &f("x"), &Recipients::All);
+        }
+        assert_eq!(r.events.len(), RECENT_EVENTS);
+        assert!(r.since(5, RECENT_EVENTS as u64 + 10).is_none());
+        assert!(r.since(10, RECENT_EVENTS as u64 + 10).is_some());
+        let big = "y".repeat(RECENT_BYTES / 4 + 1);
+        for seq in (RECENT_EVENTS as u64 + 11)..(RECENT_EVENTS as u64 + 15) {
+            r.record(seq, &f(&big), &Recipients::All);
+        }
+        assert!(r.bytes <= RECENT_BYTES);
     }
 }

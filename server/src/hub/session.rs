@@ -88,7 +88,7 @@ use crate::link::{close_code, frame, Closing, Frame, Link, PushError};
 use crate::metrics::{EvictionReason, Metrics, Source};
 use crate::replay::{ReplayBuffer, Sender, Share};
 
-use super::node::{Departure, Departures};
+use super::node::{Departure, Departures, RecentEvents};
 
 pub(super) struct Member {
     pub(super) info: ConnectionInfo,
@@ -240,6 +240,9 @@ pub(super) struct SessionState {
     /// (and come back, numbered, to every node). `None` on one node, where
     /// a departure is delivered at once.
     pub(super) departures: Option<Departures>,
+    /// In a cluster: the last events delivered here, for arrivals that
+    /// missed them (see [`RecentEvents`]). Empty on one node.
+    pub(super) recent: RecentEvents,
 }
 
 impl SessionState {
