@@ -51,6 +51,8 @@ const SPARE_FILES: usize = 400;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(600);
 /// Longest a holder lives, whatever its parent does.
 const HOLDER_LIFETIME: Duration = Duration::from_secs(3_600);
+/// Set once a holder reported its first lost connection.
+static LOST_REPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 /// Time given to the processes to settle before reading their memory.
 const SETTLE: Duration = Duration::from_secs(2);
 
@@ -452,8 +454,16 @@ async fn hold(
                     open.fetch_add(1, Ordering::AcqRel);
                     done.fetch_add(1, Ordering::AcqRel);
                     drop(permit);
-                    let _ = wsclient::receive(&mut ws, System::Ours, None, |_| {}).await;
+                    let why = match wsclient::receive(&mut ws, System::Ours, None, |_| {}).await {
+                        Ok(_) => "closed by the node".to_string(),
+                        Err(e) => e,
+                    };
                     open.fetch_sub(1, Ordering::AcqRel);
+                    // The first connection lost says why (on stderr, for the
+                    // operator; the parent counts what is still open).
+                    if !LOST_REPORTED.swap(true, Ordering::AcqRel) {
+                        eprintln!("otc-bench cluster-hold: a connection to {addr} ended: {why}");
+                    }
                 }
                 Err(e) => {
                     failed.fetch_add(1, Ordering::AcqRel);

@@ -11,7 +11,10 @@
 //! and removed with `network_disconnected` once the reconnect grace has
 //! passed since, unless it was resumed elsewhere meanwhile (resuming takes
 //! ownership, and the removal checks the owner). Several nodes may reap at
-//! once; the owner check makes the second removal a no-op.
+//! once; the owner check makes the second removal a no-op. A node taken
+//! for dead that is alive after all (it was cut off from Redis, or too busy
+//! for a while) clears the marks on its own members at its next audit
+//! (`Store::owners`), so a later real death gets the full grace again.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -45,19 +48,15 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// Runs the heartbeat, the reaper and the ack writer until `stop`.
-pub async fn run(hub: Arc<ClusterHub>, stop: CancellationToken) {
+/// Refreshes this node's liveness key every [`HEARTBEAT`] until `stop`.
+///
+/// A task of its own: the other duties scan every session here and may
+/// take a while on a busy node (tens of thousands of members); behind them
+/// the heartbeat could miss [`ALIVE_TTL`], and the other nodes would take
+/// a live node for dead and start reaping its connections.
+pub async fn heartbeat(hub: Arc<ClusterHub>, stop: CancellationToken) {
     let mut beat = tokio::time::interval(HEARTBEAT);
-    let mut flush = tokio::time::interval(ACK_FLUSH);
-    let mut reap = tokio::time::interval(REAP);
-    let mut audit = tokio::time::interval(AUDIT);
-    // Members found missing once; closed when still missing the next time
-    // (a departure in flight is not a loss).
-    let mut suspects: HashSet<(String, String)> = HashSet::new();
-    let mut written = PendingAcks::new();
-    for t in [&mut beat, &mut flush, &mut reap, &mut audit] {
-        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    }
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
@@ -65,6 +64,25 @@ pub async fn run(hub: Arc<ClusterHub>, stop: CancellationToken) {
                 let ok = hub.store.heartbeat(&hub.node, ALIVE_TTL).await;
                 hub.set_reachable(ok.is_ok());
             }
+        }
+    }
+}
+
+/// Runs the reaper, the audit and the ack writer until `stop`.
+pub async fn run(hub: Arc<ClusterHub>, stop: CancellationToken) {
+    let mut flush = tokio::time::interval(ACK_FLUSH);
+    let mut reap = tokio::time::interval(REAP);
+    let mut audit = tokio::time::interval(AUDIT);
+    // Members found missing once; closed when still missing the next time
+    // (a departure in flight is not a loss).
+    let mut suspects: HashSet<(String, String)> = HashSet::new();
+    let mut written = PendingAcks::new();
+    for t in [&mut flush, &mut reap, &mut audit] {
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    }
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
             _ = flush.tick() => flush_acks(&hub, &mut written).await,
             _ = reap.tick() => {
                 if let Err(e) = reap_dead(&hub).await {

@@ -205,6 +205,7 @@ impl ClusterHub {
             stop: stop.clone(),
             shutting_down: AtomicBool::new(false),
         });
+        tokio::spawn(liveness::heartbeat(Arc::clone(&hub), stop.clone()));
         tokio::spawn(liveness::run(Arc::clone(&hub), stop.clone()));
         tokio::spawn(liveness::departures(Arc::clone(&hub), rx, stop));
         tracing::info!(node = %hub.node, redis = %redacted(&config.redis_url), "cluster node started");

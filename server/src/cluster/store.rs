@@ -368,7 +368,8 @@ impl Store {
     }
 
     /// The owners (`node|takeover`) of these connections, `None` for one
-    /// the session does not hold.
+    /// the session does not hold; asked by the node that holds them, which
+    /// also clears any reaper's marks on them (see `liveness`).
     pub async fn owners(
         &self,
         session_id: &str,
@@ -379,11 +380,18 @@ impl Store {
         }
         let keys = SessionKeys::new(session_id);
         let mut conn = self.conn.clone();
-        let out: Vec<Option<String>> = tokio::time::timeout(
+        // The node asking is alive and holds these members: any mark a
+        // reaper left on them while it was taken for dead is void.
+        let (out,): (Vec<Option<String>>,) = tokio::time::timeout(
             CALL_TIMEOUT,
-            redis::cmd("HMGET")
+            redis::pipe()
+                .cmd("HMGET")
                 .arg(&keys.keys[1])
                 .arg(ids)
+                .cmd("HDEL")
+                .arg(&keys.keys[9])
+                .arg(ids)
+                .ignore()
                 .query_async(&mut conn),
         )
         .await
