@@ -57,6 +57,21 @@ struct Run {
 pub struct ClientSeqs {
     last: u64,
     refusals: VecDeque<Run>,
+    /// Read back from the cluster's shared state, which may lag (see
+    /// [`ClientSeqs::may_lag`]).
+    lag: Lag,
+}
+
+/// Whether gaps are accepted, after a resume from a lagging state.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Lag {
+    /// Gaps are refused (the usual rule).
+    #[default]
+    None,
+    /// No seq above `last` seen since the resume yet.
+    Unknown,
+    /// Gaps are accepted below this seq.
+    Until(u64),
 }
 
 impl ClientSeqs {
@@ -66,14 +81,51 @@ impl ClientSeqs {
         self.last
     }
 
+    /// Marks a state read back from the cluster's shared state after a
+    /// resume. That state is written with each signal that enters the log,
+    /// so it misses the refusals a node answered after the last one (1601,
+    /// 1603, ...), and the client's next seq may lie above `last + 1`.
+    /// Every seq skipped that way was answered: a resuming client sends its
+    /// unanswered signals again first, lowest first, under their numbers,
+    /// and it never has more than [`MAX_UNANSWERED_SIGNALS`] of them, so they
+    /// lie within that many seqs of the first. So from the first seq above
+    /// `last` on, for that many seqs, a gap is taken as answered signals:
+    /// remembered as refused with 1604 (their outcome is not known here; a
+    /// well-behaved client never sends them again), and the seq is routed.
+    pub fn may_lag(mut self) -> ClientSeqs {
+        self.lag = Lag::Unknown;
+        self
+    }
+
     /// Classifies `seq`; for [`Verdict::Next`] it becomes the last
     /// processed.
     pub fn begin(&mut self, seq: u64) -> Verdict {
         let next = self.last + 1;
-        if seq == next {
-            self.last = seq;
-            self.forget_old();
-            return Verdict::Next;
+        if seq >= next {
+            let window = MAX_UNANSWERED_SIGNALS as u64;
+            let gap_ok = match self.lag {
+                Lag::None => false,
+                Lag::Unknown => {
+                    self.lag = Lag::Until(seq.saturating_add(window));
+                    true
+                }
+                Lag::Until(end) => seq < end,
+            };
+            if seq > next && gap_ok {
+                self.refusals.push_back(Run {
+                    first: next,
+                    last: seq - 1,
+                    code: ErrorCode::ProtocolError,
+                });
+            }
+            if matches!(self.lag, Lag::Until(end) if seq >= end) {
+                self.lag = Lag::None;
+            }
+            if seq == next || gap_ok {
+                self.last = seq;
+                self.forget_old();
+                return Verdict::Next;
+            }
         }
         if seq == 0 || seq > next {
             return Verdict::OutOfOrder(format!(
@@ -157,7 +209,11 @@ impl ClientSeqs {
         if refusals.len() > MAX_UNANSWERED_SIGNALS {
             return None;
         }
-        Some(ClientSeqs { last, refusals })
+        Some(ClientSeqs {
+            last,
+            refusals,
+            lag: Lag::None,
+        })
     }
 
     /// Runs kept (for tests of the memory bound).
@@ -170,6 +226,36 @@ impl ClientSeqs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lagging_state_takes_the_first_seq_above_it_as_the_next() {
+        // Node A routed 1-2 (stored with 2) and refused 3-4 (not stored);
+        // the client resumes on node B and sends 5.
+        let mut a = ClientSeqs::default();
+        assert_eq!(a.begin(1), Verdict::Next);
+        assert_eq!(a.begin(2), Verdict::Next);
+        let stored = a.encode();
+        let mut b = ClientSeqs::decode(&stored).expect("decodes").may_lag();
+        // A re-sent 2 is still a repeat, and does not end the lag.
+        assert_eq!(b.begin(2), Verdict::Repeat(Ok(())));
+        assert_eq!(b.begin(5), Verdict::Next);
+        assert_eq!(b.last(), 5);
+        // 3-4 are never taken for acknowledged.
+        assert_eq!(b.begin(3), Verdict::Repeat(Err(ErrorCode::ProtocolError)));
+        // Re-sent signals may skip answered ones too (7 was answered).
+        assert_eq!(b.begin(6), Verdict::Next);
+        assert_eq!(b.begin(8), Verdict::Next);
+        // Beyond the unanswered window the usual rule holds again.
+        let far = 5 + MAX_UNANSWERED_SIGNALS as u64;
+        for seq in 9..far {
+            assert_eq!(b.begin(seq), Verdict::Next);
+        }
+        assert!(matches!(b.begin(far + 1), Verdict::OutOfOrder(_)));
+        assert_eq!(b.begin(far), Verdict::Next);
+        // Without may_lag a gap is a gap.
+        let mut c = ClientSeqs::decode(&stored).expect("decodes");
+        assert!(matches!(c.begin(5), Verdict::OutOfOrder(_)));
+    }
 
     #[test]
     fn next_repeat_and_out_of_order() {

@@ -367,6 +367,50 @@ async fn a_connection_resumes_on_another_node_with_nothing_lost_or_doubled() {
     expect_refusal(&mut ws, ErrorCode::AuthorizationFailure).await;
 }
 
+/// Signals a node refused after the last one that entered the log are not
+/// in the shared state; a connection resuming on another node, or on the
+/// same one, goes on numbering its signals from where it was, and they are
+/// routed (not refused as a gap), while a refused one sent again is not.
+#[tokio::test]
+async fn signals_refused_before_a_resume_do_not_block_the_next_ones() {
+    let redis = redis_server::Redis::start();
+    let n = nodes(&redis, 2, quick()).await;
+    let sid = session();
+    let mut a = Client::join(&n[0], &sid).await;
+    let mut b = Client::join(&n[1], &sid).await;
+    created(&a.event().await);
+    for hop in [1usize, 1, 0] {
+        let s = a.signal("m", "ok", None).await;
+        a.acked(s).await;
+        assert_eq!(b.signal_in().await.2, "ok");
+        assert_eq!(a.signal_in().await.2, "ok");
+        // Refused by a's node itself, so never written to the shared state.
+        let mut refused = 0;
+        for _ in 0..2 {
+            refused = a.signal("not a valid type!", "x", None).await;
+            a.refused(refused, ErrorCode::InvalidSignalType).await;
+        }
+        let last_seen = a.last_seq;
+        let ws = resume_on(&n[hop], &a, last_seen).await;
+        drop(std::mem::replace(&mut a.ws, ws));
+        match a.msg().await {
+            ServerMessage::Resumed { .. } => {}
+            other => panic!("expected resumed, got {other:?}"),
+        }
+        let s = a.signal("m", "after", None).await;
+        a.acked(s).await;
+        assert_eq!(b.signal_in().await.2, "after");
+        assert_eq!(a.signal_in().await.2, "after");
+        // A refused one sent again is still not routed.
+        a.signal_seq(refused, "m", "again").await;
+        let answer = a.answer(refused).await;
+        assert!(
+            matches!(answer, ServerMessage::SignalError { .. }),
+            "a refused signal is never acknowledged: {answer:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_node_that_stops_lets_the_others_see_its_members_leave() {
     let redis = redis_server::Redis::start();

@@ -491,7 +491,11 @@ impl SessionHub for ClusterHub {
         let info: ConnectionInfo =
             serde_json::from_str(&info_json).map_err(|_| HubError::resume_refused())?;
         let role = Role::parse(&role).ok_or_else(HubError::resume_refused)?;
-        let seqs = ClientSeqs::decode(&client_seqs).unwrap_or_default();
+        // Written with each signal that entered the log: it may miss this
+        // node's or another's later refusals (see `ClientSeqs::may_lag`).
+        let seqs = ClientSeqs::decode(&client_seqs)
+            .unwrap_or_default()
+            .may_lag();
         let last = last_seq.min(top);
         // Below its settled position nothing is for it any more (it was
         // acknowledged, or never addressed to it), and may be trimmed.

@@ -216,8 +216,10 @@ impl LocalHub {
         }
         let id = a.info.id.clone();
         // This node still holds the connection (a resume on the same node,
-        // over a new link): the old link goes.
-        s.drop_member(
+        // over a new link): the old link goes, and its own client seq state
+        // (exact, with every refusal) and rate bucket carry over when it is
+        // at least as far on as the shared state's.
+        let previous = s.drop_member(
             &id,
             Some(Closing {
                 drain: false,
@@ -227,6 +229,10 @@ impl LocalHub {
             }),
             DisconnectReason::NetworkDisconnected,
         );
+        let (seqs, rate) = match previous {
+            Some(m) if m.seqs.last() >= a.seqs.last() => (m.seqs, m.rate),
+            _ => (a.seqs, RateGate::new(&self.limits)),
+        };
         let gone = |_| {
             AttachError::Failed(HubError::new(
                 ErrorCode::ConnectionFailed,
@@ -258,8 +264,8 @@ impl LocalHub {
                 lost_generation: None,
                 replay,
                 acked: a.acked,
-                seqs: a.seqs,
-                rate: RateGate::new(&self.limits),
+                seqs,
+                rate,
                 from_seq: a.from_seq,
                 owner_gen: a.owner_gen,
                 in_flight: Default::default(),
