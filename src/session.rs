@@ -1077,7 +1077,19 @@ async fn contact(route: &Route, first: &ClientMessage, what: &str, limit: Durati
         let (writer, mut reader) = transport::open(route, &mut stage).await?;
         stage = Stage::Answer;
         writer.send(first);
-        let answer = reader.next().await;
+        // The server pings a link from the moment it opens; a join that
+        // takes longer than its ping interval (a busy cluster node) gets a
+        // ping first. Answer it and wait on, within `limit`.
+        let answer = loop {
+            match reader.next().await {
+                Ok(ServerMessage::Ping { id }) => {
+                    // A closed link shows at the next read.
+                    writer.send(&ClientMessage::Pong { id });
+                }
+                Ok(ServerMessage::Pong { .. }) => {}
+                other => break other,
+            }
+        };
         Ok::<_, Error>((writer, reader, answer))
     })
     .await;
