@@ -130,14 +130,13 @@ export async function restSignal(server, sessionId, body, connectionId) {
 export async function startProxy(targetPort) {
   const pairs = new Set();
   let blocked = false;
-  let stalled = false;
   const server = net.createServer((client) => {
     if (blocked) {
       client.destroy();
       return;
     }
     const upstream = net.connect(targetPort, "127.0.0.1");
-    const pair = { client, upstream };
+    const pair = { client, upstream, stalled: false };
     pairs.add(pair);
     const drop = () => {
       pairs.delete(pair);
@@ -146,8 +145,8 @@ export async function startProxy(targetPort) {
     };
     client.on("error", drop).on("close", drop);
     upstream.on("error", drop).on("close", drop);
-    client.on("data", (d) => !stalled && upstream.write(d));
-    upstream.on("data", (d) => !stalled && client.write(d));
+    client.on("data", (d) => !pair.stalled && upstream.write(d));
+    upstream.on("data", (d) => !pair.stalled && client.write(d));
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   const port = server.address().port;
@@ -163,15 +162,15 @@ export async function startProxy(targetPort) {
       }
       pairs.clear();
     },
+    /** The links open now stop moving bytes (sockets stay open); new links work. */
     stall() {
-      stalled = true;
+      for (const p of pairs) p.stalled = true;
     },
     block() {
       blocked = true;
     },
     unblock() {
       blocked = false;
-      stalled = false;
     },
     close() {
       this.cut();
