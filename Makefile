@@ -62,7 +62,7 @@ STAGE      := $(BUILD_DIR)/stage-$(PROFILE_DIR)
 export CARGO_TERM_COLOR ?= never
 
 .PHONY: all lib server examples stage install install-lib install-server \
-        test test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-fuzz \
+        test test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-js test-fuzz \
         check-header header \
         lint demo bench fuzz clean help deb test-deb
 
@@ -162,7 +162,7 @@ install-server: $(INSTALL_SERVER_DEPS)
 # No incremental caches for a full test run: they are rebuilt from scratch
 # on a clean clone anyway and took ~600 MB of disk.
 test: export CARGO_INCREMENTAL = 0
-test: test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-fuzz test-deb
+test: test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-js test-fuzz test-deb
 	@echo "make test: all suites passed"
 
 # The debug library (libopentok.so, which tests/ffi_header.rs inspects; a
@@ -218,6 +218,12 @@ test-python:
 # C chat example, under Node's built-in test runner.
 test-node:
 	PROFILE=$(TEST_PROFILE) bash tests/node/run.sh
+
+# The JavaScript client (clients/js: TypeScript, built with tsc from the
+# pinned package-lock.json) under Node's test runner, against the debug
+# otc-server: the API, validation codes, reconnection through a cut proxy.
+test-js: test-tools test-build
+	OTC_SERVER_BIN=$(TARGET_DIR)/$(if $(filter debug dev,$(TEST_PROFILE)),debug,$(TEST_PROFILE))/otc-server bash clients/js/run-tests.sh
 
 # Fuzzing (cargo-fuzz with the nightly toolchain; scripts/fuzz.sh installs
 # cargo-fuzz when it is missing). Every target of fuzz/ runs on a temporary

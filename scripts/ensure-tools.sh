@@ -14,6 +14,8 @@
 #                scripts/cluster-tests.sh) and `make demo CLUSTER=1` run a
 #                real Redis on a loopback port (Valkey's valkey-server does
 #                as well)
+#   nodejs, npm  the Node suites (tests/node: the official server SDK;
+#                clients/js: the JavaScript client), when node is missing
 # Uses apt-get when it is available and we may use it (root, or sudo without
 # a password); otherwise it says what is missing and leaves the decision to
 # the suites (the C suite fails clearly without pkg-config and skips, loudly,
@@ -32,6 +34,7 @@ command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v clang++ >/dev/null 2>&1 || missing+=(clang)
 { command -v redis-server || command -v valkey-server || [ -x /usr/bin/redis-server ]; } >/dev/null 2>&1 ||
     missing+=(redis-server)
+{ command -v node && command -v npm; } >/dev/null 2>&1 || missing+=(nodejs npm)
 # libc++ is there when clang++ can compile and link a program against it.
 libcxx_works() {
     command -v clang++ >/dev/null 2>&1 || return 1

@@ -25,6 +25,8 @@ async fn scripted_server(listener: tokio::net::TcpListener, steps: mpsc::Sender<
     let Ok((tcp, _)) = listener.accept().await else {
         return;
     };
+    // The callback's error type is tungstenite's (an HTTP response).
+    #[allow(clippy::result_large_err)]
     let with_subprotocol = |_: &Request, mut resp: Response| {
         resp.headers_mut().insert(
             "Sec-WebSocket-Protocol",
