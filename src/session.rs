@@ -1302,10 +1302,16 @@ async fn resume(
                 writer.close();
                 return Err(End::Stale);
             }
-            // The server could not attach this link but still holds the
-            // connection: try again.
+            // The server could not take the link now but the connection
+            // may still be held (it could not attach it, it is shutting
+            // down, a cluster node cannot reach Redis, an internal hiccup):
+            // try again, on the next URL if there are several.
             ServerMessage::Error {
-                code: ErrorCode::ConnectionFailed,
+                code:
+                    ErrorCode::ConnectionFailed
+                    | ErrorCode::ConnectionRefused
+                    | ErrorCode::NoMessagingServer
+                    | ErrorCode::InternalError,
                 message,
             } => {
                 writer.close();

@@ -3,6 +3,10 @@
 //! its ping interval (a cluster node waiting on Redis) sends a `ping`
 //! first. The library answers it and goes on waiting for `connected`.
 //!
+//! And what it does with a refused resume: a refusal that says "not now"
+//! (1503 from a cluster node cut off from Redis, 1023 from a server
+//! shutting down, 2000) is tried again; only a final one ends the session.
+//!
 //! The server here is a scripted one on loopback (tokio-tungstenite), so
 //! the frames and their order are exactly the test's.
 
@@ -19,12 +23,11 @@ use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
-/// Accepts one link, reads `connect`, pings twice, checks both pongs, then
-/// answers `connected`. Reports each step on `steps`.
-async fn scripted_server(listener: tokio::net::TcpListener, steps: mpsc::Sender<String>) {
-    let Ok((tcp, _)) = listener.accept().await else {
-        return;
-    };
+type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// Accepts the next link, with the protocol's subprotocol.
+async fn accept(listener: &tokio::net::TcpListener) -> Option<Ws> {
+    let (tcp, _) = listener.accept().await.ok()?;
     // The callback's error type is tungstenite's (an HTTP response).
     #[allow(clippy::result_large_err)]
     let with_subprotocol = |_: &Request, mut resp: Response| {
@@ -34,15 +37,44 @@ async fn scripted_server(listener: tokio::net::TcpListener, steps: mpsc::Sender<
         );
         Ok(resp)
     };
-    let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(tcp, with_subprotocol).await else {
-        return;
-    };
-    let next_client = async |ws: &mut tokio_tungstenite::WebSocketStream<_>| loop {
+    tokio_tungstenite::accept_hdr_async(tcp, with_subprotocol)
+        .await
+        .ok()
+}
+
+/// The client's next frame (within 10 s).
+async fn next_client(ws: &mut Ws) -> Option<ClientMessage> {
+    loop {
         match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
             Ok(Some(Ok(Message::Text(t)))) => return ClientMessage::decode(t.as_str()).ok(),
             Ok(Some(Ok(_))) => continue,
             _ => return None,
         }
+    }
+}
+
+fn connected(session_id: String) -> ServerMessage {
+    ServerMessage::Connected {
+        version: PROTOCOL_VERSION,
+        session_id,
+        connection: ConnectionInfo {
+            id: "c".repeat(32),
+            created_at_ms: 1,
+            data: String::new(),
+        },
+        connections: Vec::new(),
+        resume_secret: "s".repeat(64),
+        last_seq: 0,
+        ping_interval_ms: 5_000,
+        reconnect_grace_ms: 30_000,
+    }
+}
+
+/// Accepts one link, reads `connect`, pings twice, checks both pongs, then
+/// answers `connected`. Reports each step on `steps`.
+async fn scripted_server(listener: tokio::net::TcpListener, steps: mpsc::Sender<String>) {
+    let Some(mut ws) = accept(&listener).await else {
+        return;
     };
     let Some(ClientMessage::Connect { session_id, .. }) = next_client(&mut ws).await else {
         let _ = steps.send("no connect".into());
@@ -64,21 +96,11 @@ async fn scripted_server(listener: tokio::net::TcpListener, steps: mpsc::Sender<
             }
         }
     }
-    let connected = ServerMessage::Connected {
-        version: PROTOCOL_VERSION,
-        session_id,
-        connection: ConnectionInfo {
-            id: "c".repeat(32),
-            created_at_ms: 1,
-            data: String::new(),
-        },
-        connections: Vec::new(),
-        resume_secret: "s".repeat(64),
-        last_seq: 0,
-        ping_interval_ms: 5_000,
-        reconnect_grace_ms: 30_000,
-    };
-    if ws.send(Message::text(connected.encode())).await.is_err() {
+    if ws
+        .send(Message::text(connected(session_id).encode()))
+        .await
+        .is_err()
+    {
         return;
     }
     // Hold the link until the client goes.
@@ -117,5 +139,104 @@ fn pings_before_connected_are_answered_and_the_join_goes_on() {
         "no error reported: {:?}",
         c.rec.snapshot()
     );
+    c.delete();
+}
+
+/// Accepts a join, drops its link, refuses the first resume with `code`,
+/// and (if `then_resume`) accepts the second. Reports each step.
+async fn refusing_server(
+    listener: tokio::net::TcpListener,
+    code: protocol::ErrorCode,
+    steps: mpsc::Sender<String>,
+) {
+    let Some(mut ws) = accept(&listener).await else {
+        return;
+    };
+    let Some(ClientMessage::Connect { session_id, .. }) = next_client(&mut ws).await else {
+        return;
+    };
+    if ws
+        .send(Message::text(connected(session_id).encode()))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    drop(ws); // the link is lost, without a word
+    let _ = steps.send("dropped".into());
+    for attempt in 1..=2 {
+        let Some(mut ws) = accept(&listener).await else {
+            return;
+        };
+        let Some(ClientMessage::Resume { .. }) = next_client(&mut ws).await else {
+            let _ = steps.send(format!("attempt {attempt}: no resume"));
+            return;
+        };
+        let _ = steps.send(format!("resume {attempt}"));
+        let answer = if attempt == 1 {
+            ServerMessage::Error {
+                code,
+                message: "not now".into(),
+            }
+        } else {
+            ServerMessage::Resumed { last_client_seq: 0 }
+        };
+        if ws.send(Message::text(answer.encode())).await.is_err() {
+            return;
+        }
+        if attempt == 2 {
+            let _ = tokio::time::timeout(Duration::from_secs(10), async {
+                while let Some(Ok(_)) = ws.next().await {}
+            })
+            .await;
+        }
+    }
+}
+
+fn run_refusal(code: protocol::ErrorCode) -> (Vec<String>, Vec<Ev>, Client) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (tx, rx) = mpsc::channel();
+    rt.spawn(refusing_server(listener, code, tx));
+    let session_id = server().new_session_id();
+    let c = Client::new_at(&base, &session_id, true, Some(20_000));
+    let token = cs(&server().token(&session_id, None));
+    assert_eq!(
+        unsafe { otc_session_connect(c.session, token.as_ptr()) },
+        OTC_SUCCESS
+    );
+    let evs = c.rec.wait_until("reconnected or disconnected", |e| {
+        e.contains(&Ev::Reconnected) || e.contains(&Ev::Disconnected)
+    });
+    let steps = rx.try_iter().collect();
+    rt.shutdown_background(); // the scripted server may still hold the link
+    (steps, evs, c)
+}
+
+#[test]
+fn a_resume_refused_for_now_is_tried_again() {
+    for code in [
+        protocol::ErrorCode::NoMessagingServer,
+        protocol::ErrorCode::ConnectionRefused,
+        protocol::ErrorCode::InternalError,
+    ] {
+        let (steps, evs, mut c) = run_refusal(code);
+        assert_eq!(steps, ["dropped", "resume 1", "resume 2"], "{code:?}");
+        assert!(evs.contains(&Ev::ReconnectionStarted), "{code:?}: {evs:?}");
+        assert!(evs.contains(&Ev::Reconnected), "{code:?}: {evs:?}");
+        assert!(!evs.contains(&Ev::Disconnected), "{code:?}: {evs:?}");
+        c.delete();
+    }
+}
+
+#[test]
+fn a_final_resume_refusal_ends_the_session() {
+    let (steps, evs, mut c) = run_refusal(protocol::ErrorCode::AuthorizationFailure);
+    assert_eq!(steps, ["dropped", "resume 1"]);
+    assert!(evs.contains(&Ev::Disconnected), "{evs:?}");
+    assert!(!evs.contains(&Ev::Reconnected), "{evs:?}");
     c.delete();
 }
