@@ -4,8 +4,10 @@
 //! very same number to C code (`enum otc_error_code` /
 //! `enum otc_session_error_code`) without a translation table.
 //!
-//! Codes 1600 and above are this project's own (the Vonage SDK has no C code
-//! for them); they are chosen outside every value the SDK uses.
+//! Codes 1600 to 1604 are this project's own signal errors (the Vonage SDK
+//! has no session or signal code for them; its subscriber enum uses some of
+//! the same numbers, `OTC_SUBSCRIBER_WEBRTC_ERROR` = 1600 among them, which
+//! never meet these: C code reads them from `enum otc_signal_error_code`).
 
 use serde::{Deserialize, Serialize};
 

@@ -197,6 +197,16 @@ impl ServerLimits {
         if self.idle_timeout.is_zero() {
             return bad("idle_timeout_ms");
         }
+        // A client that only answers pings would be cut off otherwise.
+        if self.ping_interval >= self.idle_timeout {
+            return Err(ConfigError::Invalid(format!(
+                "ping_interval_ms ({}) must be below idle_timeout_ms ({}): a link is judged \
+                 dead after idle_timeout_ms without a frame, and an idle client only \
+                 answers pings",
+                self.ping_interval.as_millis(),
+                self.idle_timeout.as_millis()
+            )));
+        }
         if self.http_header_timeout.is_zero() {
             return bad("http_header_timeout_ms");
         }
@@ -607,6 +617,13 @@ mod tests {
         assert!(
             tiny.validate().is_err(),
             "a byte bound below one frame per share"
+        );
+        let mut deaf = l.clone();
+        deaf.ping_interval = deaf.idle_timeout;
+        assert!(
+            deaf.validate()
+                .is_err_and(|e| e.to_string().contains("ping_interval_ms")),
+            "pings no more often than the idle timeout"
         );
         assert_eq!(
             l.max_pending_connections,
