@@ -16,6 +16,8 @@
 #                as well)
 #   nodejs, npm  the Node suites (tests/node: the official server SDK;
 #                clients/js: the JavaScript client), when node is missing
+#   chromium     the browser suite (tests/browser/run.sh): Debian's headless
+#                chromium at /usr/bin/chromium, driven by puppeteer-core
 # Uses apt-get when it is available and we may use it (root, or sudo without
 # a password); otherwise it says what is missing and leaves the decision to
 # the suites (the C suite fails clearly without pkg-config and skips, loudly,
@@ -35,6 +37,8 @@ command -v clang++ >/dev/null 2>&1 || missing+=(clang)
 { command -v redis-server || command -v valkey-server || [ -x /usr/bin/redis-server ]; } >/dev/null 2>&1 ||
     missing+=(redis-server)
 { command -v node && command -v npm; } >/dev/null 2>&1 || missing+=(nodejs npm)
+# puppeteer-core is told exactly this path (tests/browser/harness.mjs).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 # libc++ is there when clang++ can compile and link a program against it.
 libcxx_works() {
     command -v clang++ >/dev/null 2>&1 || return 1

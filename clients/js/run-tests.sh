@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The JavaScript client's suite: npm ci (only when package.json or
 # package-lock.json changed, with a stamp file in node_modules), the
-# generated protocol files checked, npm run build (tsc -> dist/), then
+# generated protocol files checked, npm run build (tsc -> dist/), the copy
+# otc-server's console serves (server/console/otc/) checked, then
 # node --test on test/*.test.mjs against the real otc-server.
 #
 # OTC_SERVER_BIN names the server binary (default: ../../target/debug/otc-server
@@ -36,6 +37,8 @@ fi
 npm run --silent gen:check || die "src/limits.ts, src/codes.ts or src/policy.ts is stale: run npm run gen"
 rm -rf dist
 timeout 300 npm run --silent build || die "tsc failed"
+# otc-server's console serves a committed copy of dist/*.js (server/console/otc/).
+node scripts/console-copy.mjs --check || die "server/console/otc/ is stale"
 
 shopt -s nullglob
 files=(test/*.test.mjs)

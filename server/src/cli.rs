@@ -147,6 +147,11 @@ pub struct ServeArgs {
     /// anyway (its secret is in the README: anyone can mint tokens for it).
     #[arg(long, env = "OTC_ALLOW_DEV_PROJECT", value_parser = clap::builder::BoolishValueParser::new())]
     pub allow_dev_project: bool,
+    /// Serve the developer's console (a web page to join a session with a
+    /// token, and send and watch signals) at /console/. Off by default:
+    /// then /console/ is 404.
+    #[arg(long, env = "OTC_CONSOLE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub console: bool,
     /// Limits (the same fields as the config file's `[limits]` table).
     #[command(flatten)]
     pub limits: LimitOverrides,
@@ -302,6 +307,7 @@ pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> Result<Resolved, CliEr
         )),
     };
     let allow_dev_project = serve.allow_dev_project || file.allow_dev_project.unwrap_or(false);
+    let console = serve.console || file.console.unwrap_or(false);
     let mut projects = file.projects;
     add_credentials(&mut projects, common)?;
     let using_dev_project = projects.is_empty();
@@ -328,6 +334,7 @@ pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> Result<Resolved, CliEr
         limits,
         tls,
         allow_dev_project,
+        console,
     };
     config.validate()?;
     Ok(Resolved {
@@ -465,6 +472,11 @@ pub fn check_config_summary(r: &Resolved) -> String {
                     .unwrap_or("random at start-up (default)")
             );
         }
+    }
+    if r.config.console {
+        let _ = writeln!(out, "console = true: the developer's console at /console/");
+    } else {
+        let _ = writeln!(out, "console = false: /console/ is 404 (default)");
     }
     let _ = writeln!(out, "[limits]");
     let defaults = LimitOverrides::from_limits(&ServerLimits::default()).entries();
@@ -642,6 +654,8 @@ mod tests {
                 .allow_dev_project
         );
         assert!(parse(&[]).expect("none").config.tls.is_none());
+        assert!(parse(&["--console"]).expect("console").config.console);
+        assert!(!parse(&[]).expect("none").config.console);
     }
 
     fn project(key: &str, secret: &str) -> Project {

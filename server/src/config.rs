@@ -240,6 +240,9 @@ pub struct Config {
     /// Serve a project with the public development secret on a non-loopback
     /// address anyway (see [`Config::dev_project_exposed`]).
     pub allow_dev_project: bool,
+    /// Serve the developer's console at `/console/` (see [`crate::console`]);
+    /// off by default, when `/console/` is 404.
+    pub console: bool,
 }
 
 impl Config {
@@ -254,6 +257,7 @@ impl Config {
             limits: ServerLimits::default(),
             tls: None,
             allow_dev_project: false,
+            console: false,
         }
     }
 
@@ -320,6 +324,7 @@ pub enum ConfigError {
 /// tls_cert = "/etc/otc-server/cert.pem"   # both or neither
 /// tls_key = "/etc/otc-server/key.pem"
 /// allow_dev_project = false
+/// console = false                      # true: the developer's console at /console/
 ///
 /// [[projects]]
 /// api_key = "123456"
@@ -358,6 +363,8 @@ pub struct FileConfig {
     pub tls_key: Option<PathBuf>,
     /// Allow the development project on a non-loopback address.
     pub allow_dev_project: Option<bool>,
+    /// Serve the developer's console at `/console/` (as `--console`).
+    pub console: Option<bool>,
     #[serde(default)]
     pub projects: Vec<Project>,
     #[serde(default)]
@@ -597,6 +604,13 @@ mod tests {
         assert_eq!(f.tls_cert, Some(PathBuf::from("c.pem")));
         assert_eq!(f.tls_key, Some(PathBuf::from("k.pem")));
         assert_eq!(f.allow_dev_project, None);
+        assert_eq!(f.console, None);
+        assert!(
+            !Config::dev().console,
+            "the console is off unless asked for"
+        );
+        let on = FileConfig::parse("console = true").expect("console key");
+        assert_eq!(on.console, Some(true));
         let mut l = ServerLimits::default();
         f.limits.apply(&mut l);
         assert_eq!(l.signal_rate_per_sec, 7);

@@ -45,6 +45,7 @@ pub mod client_seq;
 pub mod cluster;
 pub mod config;
 mod connection;
+pub mod console;
 pub mod held;
 pub mod hub;
 pub mod issues;

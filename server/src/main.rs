@@ -86,6 +86,13 @@ fn serve(common: &cli::CommonArgs, args: &cli::ServeArgs) -> Result<(), cli::Cli
             .await
             .map_err(|e| cli::CliError::Usage(e.to_string()))?;
         println!("otc-server: listening on {} (WebSocket path {})", handle.base_url(), protocol::WS_PATH);
+        if handle.config().console {
+            println!(
+                "otc-server: developer's console at {}{}",
+                handle.base_url(),
+                otc_server::console::CONSOLE_PATH
+            );
+        }
         tokio::pin!(stop);
         loop {
             tokio::select! {

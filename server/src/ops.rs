@@ -29,7 +29,8 @@
 //! logged when it has been answered: REST calls at INFO (method, route,
 //! status, duration, peer), refusals of credentials (401, 403) at WARN with
 //! the reason, project and session the path names; WebSocket upgrades
-//! and the probe and metrics routes, which arrive all the time, at DEBUG.
+//! and the probe and metrics routes, which arrive all the time, and the
+//! files of the developer's console, at DEBUG.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -185,8 +186,10 @@ pub(crate) async fn request_log(
         .get::<RefusalReason>()
         .map(|r| crate::logging::clip_long(&r.0).to_string());
     let reason = reason.as_deref().unwrap_or("-");
+    // The console's static files (a page load is a dozen of them) too.
     let quiet = QUIET_ROUTES.contains(&route)
-        || (route == protocol::WS_PATH && status == StatusCode::SWITCHING_PROTOCOLS);
+        || (route == protocol::WS_PATH && status == StatusCode::SWITCHING_PROTOCOLS)
+        || (route.starts_with("/console") && status.is_success());
     if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
         tracing::warn!(
             %peer,

@@ -462,8 +462,14 @@ where
 /// All routes: the WebSocket endpoint plus the REST API. Unknown paths (404) and known paths with another method (405) answer
 /// with the REST API's JSON error body too.
 fn router(app: Arc<App>) -> Router {
+    let console = if app.config.console {
+        crate::console::routes()
+    } else {
+        Router::new()
+    };
     Router::new()
         .route(WS_PATH, get(ws_upgrade))
+        .merge(console)
         .merge(crate::ops::routes(app.config.metrics_listen.is_none()))
         .merge(crate::rest::routes())
         .fallback(|| async { ApiError::not_found("no such route") })

@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod binary;
 mod connect;
+mod console;
 mod flow;
 mod lifecycle;
 mod raw_ws;
