@@ -8,7 +8,7 @@
 #                        the Vonage SDK 2.32, a CMake + clang + libc++ program)
 #   make fuzz [FUZZ_SECONDS=300]  each fuzz target (fuzz/, cargo-fuzz) that
 #                        long; make test runs each for 10 s (test-fuzz)
-#   make demo [CLUSTER=1] two C chat clients talk through a local otc-server
+#   make demo [CLUSTER=1] [KEEP=1] two C chat clients talk through a local otc-server
 #                        (with CLUSTER=1: two cluster nodes on a redis-server,
 #                        alice on one and bob on the other)
 #   make install PREFIX=DIR [DESTDIR=...]
@@ -62,7 +62,7 @@ STAGE      := $(BUILD_DIR)/stage-$(PROFILE_DIR)
 export CARGO_TERM_COLOR ?= never
 
 .PHONY: all lib server examples stage install install-lib install-server \
-        test test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-js test-fuzz \
+        test test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-js test-browser test-fuzz \
         check-header header \
         lint demo bench fuzz clean help deb test-deb
 
@@ -162,7 +162,7 @@ install-server: $(INSTALL_SERVER_DEPS)
 # No incremental caches for a full test run: they are rebuilt from scratch
 # on a clean clone anyway and took ~600 MB of disk.
 test: export CARGO_INCREMENTAL = 0
-test: test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-js test-fuzz test-deb
+test: test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-js test-browser test-fuzz test-deb
 	@echo "make test: all suites passed"
 
 # The debug library (libopentok.so, which tests/ffi_header.rs inspects; a
@@ -225,6 +225,13 @@ test-node:
 test-js: test-tools test-build
 	OTC_SERVER_BIN=$(TARGET_DIR)/$(if $(filter debug dev,$(TEST_PROFILE)),debug,$(TEST_PROFILE))/otc-server bash clients/js/run-tests.sh
 
+# Headless Chromium (Debian's, driven by puppeteer-core pinned in
+# tests/browser/package-lock.json) against otc-server --console and the C
+# chat client: the JavaScript client in a real browser (signals both ways,
+# REST signals, connection events, a cut link resumed) and the console page.
+test-browser: test-tools test-build
+	OTC_SERVER_BIN=$(TARGET_DIR)/$(if $(filter debug dev,$(TEST_PROFILE)),debug,$(TEST_PROFILE))/otc-server bash tests/browser/run.sh
+
 # Fuzzing (cargo-fuzz with the nightly toolchain; scripts/fuzz.sh installs
 # cargo-fuzz when it is missing). Every target of fuzz/ runs on a temporary
 # copy of its seeds; a crash fails the run and names the input. make test
@@ -258,7 +265,7 @@ bench:
 CLUSTER ?= 0
 demo: all
 	@if [ "$(CLUSTER)" = 1 ]; then scripts/ensure-tools.sh; fi
-	OTC_PREFIX=$(STAGE) CLUSTER=$(CLUSTER) scripts/demo.sh
+	OTC_PREFIX=$(STAGE) CLUSTER=$(CLUSTER) KEEP=$(KEEP) scripts/demo.sh
 
 clean:
 	$(CARGO) clean

@@ -17,6 +17,12 @@
 #     server and exit 0 only if every expected line was seen, and the private
 #     lines reached nobody else.
 #
+# The server runs with its developer's console (--console), and a third
+# token is minted for a browser participant. With KEEP=1 (make demo KEEP=1)
+# the server stays up after the script (until Ctrl-C, at most an hour) so
+# the console page it prints can join the same session from a browser and
+# talk with `c-examples/bin/chat` run by hand, as the lines printed say.
+#
 # With CLUSTER=1 (make demo CLUSTER=1) the same runs on a two-node cluster:
 # a redis-server on a free loopback port, two otc-server nodes with --redis,
 # alice on the first and bob on the second (and the REST call to the
@@ -27,7 +33,8 @@
 #
 # Environment: OTC_PREFIX (an install prefix with bin/otc-server; default
 # build/stage-release), OTC_CHAT (the chat binary; default c-examples/bin/chat),
-# OTC_DEMO_TIMEOUT (seconds per client, default 60).
+# OTC_DEMO_TIMEOUT (seconds per client, default 60), KEEP (1: keep the server
+# up for a browser, see above).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,7 +78,7 @@ if [ "$CLUSTER" = 1 ]; then
     start_redis "$WORK/redis"
     EXTRA_PIDS+=("$REDIS_PID")
     echo "   redis-server at $REDIS_URL (pid $REDIS_PID)"
-    start_node node-1 "$WORK/server.log" "$REDIS_URL" || die "node-1 did not start (log: $WORK/server.log)"
+    start_node node-1 "$WORK/server.log" "$REDIS_URL" --console || die "node-1 did not start (log: $WORK/server.log)"
     OTC_SERVER_PID=$NODE_PID ALICE_URL=$NODE_URL
     OTC_PORT=${NODE_URL##*:}
     echo "   node-1 at $NODE_URL (pid $NODE_PID): alice's, and the REST call's"
@@ -81,7 +88,7 @@ if [ "$CLUSTER" = 1 ]; then
     echo "   node-2 at $NODE_URL (pid $NODE_PID): bob's"
 else
     echo "== starting otc-server"
-    start_server "$WORK/server.log" || die "could not start otc-server (log: $(cat "$WORK/server.log"))"
+    start_server "$WORK/server.log" --console || die "could not start otc-server (log: $(cat "$WORK/server.log"))"
     echo "   listening at $OTC_SERVER_URL (pid $OTC_SERVER_PID)"
     ALICE_URL=$OTC_SERVER_URL BOB_URL=$OTC_SERVER_URL
 fi
@@ -90,6 +97,7 @@ SESSION_ID=$(create_session) || die "otc-server create-session failed"
 [ -n "$SESSION_ID" ] || die "otc-server create-session printed nothing"
 ALICE_TOKEN=$(mint_token "$SESSION_ID" "name=alice") || die "otc-server token failed"
 BOB_TOKEN=$(mint_token "$SESSION_ID" "name=bob") || die "otc-server token failed"
+BROWSER_TOKEN=$(mint_token "$SESSION_ID" "name=browser") || die "otc-server token failed"
 echo "== session $SESSION_ID"
 echo "   API key $DEV_API_KEY, one token each for alice and bob"
 
@@ -219,6 +227,29 @@ if [ "$FAILED" = 0 ]; then
     refuse "$B" "private: A private reply"
 fi
 
+# A browser participant: the console page of the node alice used.
+CONSOLE_URL="$ALICE_URL/console/"
+console_help() {
+    echo "== a browser participant: open $CONSOLE_URL and join with"
+    echo "   API key:    $DEV_API_KEY"
+    echo "   session id: $SESSION_ID"
+    echo "   token:      $BROWSER_TOKEN"
+    echo "   then, from another terminal, a C participant in the same session:"
+    echo "   OTC_SERVER_URL=$ALICE_URL $CHAT $DEV_API_KEY $SESSION_ID \\"
+    echo "       $(mint_token "$SESSION_ID" "name=terminal")"
+}
+if [ "$FAILED" = 0 ] && [ "${KEEP:-0}" = 1 ]; then
+    console_help
+    echo "== the server stays up (KEEP=1) until Ctrl-C, at most an hour"
+    sleep 3600 &
+    KEEPER=$!
+    CLIENT_PIDS+=("$KEEPER")
+    # Ctrl-C ends the wait, and the demo then stops as usual.
+    trap 'kill "$KEEPER" 2>/dev/null' INT
+    wait "$KEEPER" || true
+    trap 'exit 130' INT
+fi
+
 echo "== stopping otc-server"
 stop_server
 stop_cluster
@@ -231,4 +262,8 @@ echo "== demo OK: broadcasts reached everyone (sender included), private signals
 echo "   target, and the server's REST signal arrived with no sender"
 if [ "$CLUSTER" = 1 ]; then
     echo "   (alice on node-1, bob on node-2: every line crossed nodes through Redis)"
+fi
+if [ "${KEEP:-0}" != 1 ]; then
+    echo "   To talk from a browser too: make demo KEEP=1, then open the console page it prints"
+    echo "   (the server's developer's console, --console) and join with the token it prints."
 fi

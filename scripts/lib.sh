@@ -41,12 +41,13 @@ file_has_line() {
 # 127.0.0.1:0), with the development project, and reads the address from
 # the "listening on URL" line it prints. Sets OTC_SERVER_PID, OTC_PORT and
 # exports OTC_SERVER_URL.
-# Usage: start_server LOGFILE
+# Usage: start_server LOGFILE [more otc-server serve flags...]
 start_server() {
     local log=$1 url
+    shift
     [ -x "$OTC_SERVER_BIN" ] || die "no otc-server binary at $OTC_SERVER_BIN"
     : >"$log"
-    "$OTC_SERVER_BIN" serve --listen 127.0.0.1:0 >>"$log" 2>&1 &
+    "$OTC_SERVER_BIN" serve --listen 127.0.0.1:0 "$@" >>"$log" 2>&1 &
     OTC_SERVER_PID=$!
     if ! wait_until 20 server_announced "$log" >/dev/null; then
         echo "otc-server did not start; its output:" >&2
