@@ -62,7 +62,7 @@ STAGE      := $(BUILD_DIR)/stage-$(PROFILE_DIR)
 export CARGO_TERM_COLOR ?= never
 
 .PHONY: all lib server examples stage install install-lib install-server \
-        test test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-js test-browser test-fuzz \
+        test test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-js test-browser test-pybind test-fuzz \
         check-header header \
         lint demo bench fuzz clean help deb test-deb
 
@@ -162,7 +162,7 @@ install-server: $(INSTALL_SERVER_DEPS)
 # No incremental caches for a full test run: they are rebuilt from scratch
 # on a clean clone anyway and took ~600 MB of disk.
 test: export CARGO_INCREMENTAL = 0
-test: test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-js test-browser test-fuzz test-deb
+test: test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-js test-browser test-pybind test-fuzz test-deb
 	@echo "make test: all suites passed"
 
 # The debug library (libopentok.so, which tests/ffi_header.rs inspects; a
@@ -231,6 +231,15 @@ test-js: test-tools test-build
 # REST signals, connection events, a cut link resumed) and the console page.
 test-browser: test-tools test-build
 	OTC_SERVER_BIN=$(TARGET_DIR)/$(if $(filter debug dev,$(TEST_PROFILE)),debug,$(TEST_PROFILE))/otc-server bash tests/browser/run.sh
+
+# The Python binding (bindings/python: ctypes over libopentok.so, pip
+# installed into a venv with pytest pinned) against the debug otc-server,
+# the debug library and the C chat example in the same sessions.
+test-pybind: test-tools test-build
+	@$(MAKE) --no-print-directory examples PROFILE=$(TEST_PROFILE)
+	OTC_CHAT_REQUIRED=1 LIBOPENTOK=$(TARGET_DIR)/$(if $(filter debug dev,$(TEST_PROFILE)),debug,$(TEST_PROFILE))/libopentok.so \
+		OTC_SERVER_BIN=$(TARGET_DIR)/$(if $(filter debug dev,$(TEST_PROFILE)),debug,$(TEST_PROFILE))/otc-server \
+		OTC_CHAT_BIN=$(CURDIR)/c-examples/bin/chat bash bindings/python/run-tests.sh
 
 # Fuzzing (cargo-fuzz with the nightly toolchain; scripts/fuzz.sh installs
 # cargo-fuzz when it is missing). Every target of fuzz/ runs on a temporary
