@@ -26,13 +26,9 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 export OTC_SERVER_BIN=${OTC_SERVER_BIN:-$HERE/../../target/debug/otc-server}
 [ -x "$OTC_SERVER_BIN" ] || die "no otc-server at $OTC_SERVER_BIN (build it, or set OTC_SERVER_BIN)"
 
-STAMP=node_modules/.otc-installed.sha256
-want=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$want" ]; then
-    say "npm ci"
-    timeout 900 npm ci --no-audit --no-fund --loglevel=error || die "npm ci failed"
-    echo "$want" >"$STAMP"
-fi
+# shellcheck source=../../scripts/node-suite.sh
+. "$HERE/../../scripts/node-suite.sh"
+npm_ci_once "$HERE"
 
 npm run --silent gen:check || die "src/limits.ts, src/codes.ts or src/policy.ts is stale: run npm run gen"
 rm -rf dist
@@ -47,22 +43,4 @@ shopt -u nullglob
 export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 mkdir -p build
 tap=build/js-client-tests.tap
-rm -f "$tap"
-set +e
-timeout 600 node --test --test-concurrency=1 \
-    --test-reporter=spec --test-reporter-destination=stdout \
-    --test-reporter=tap --test-reporter-destination="$tap" \
-    "$@" "${files[@]}"
-rc=$?
-set -e
-count() { sed -n "s/^# $1 \([0-9][0-9]*\)$/\1/p" "$tap" 2>/dev/null | tail -n 1; }
-tests=$(count tests)
-pass=$(count pass)
-fail=$(count fail)
-case $rc in
-0) ;;
-124) die "the suite did not finish within 10 minutes" ;;
-*) die "node --test failed (exit $rc; ${pass:-0} of ${tests:-0} tests passed)" ;;
-esac
-[ "${pass:-0}" -gt 0 ] || die "no test ran (${tests:-0} found)"
-say "${pass} passed, ${fail:-0} failed"
+run_node_tests "$HERE" "$tap" 600 --test-concurrency=1 "$@" "${files[@]}"

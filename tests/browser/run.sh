@@ -58,13 +58,9 @@ major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
     die "node $(node --version 2>/dev/null) is too old; the suite needs node $NODE_MAJOR_MIN or newer"
 
 # --- 2. the pinned packages ------------------------------------------------------------
-STAMP=$MODULES/.otc-installed.sha256
-want=$(cat "$HERE/package.json" "$HERE/package-lock.json" | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$want" ]; then
-    say "installing the packages of package-lock.json into $MODULES"
-    (cd "$HERE" && timeout 900 npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
-    echo "$want" >"$STAMP"
-fi
+# shellcheck source=../../scripts/node-suite.sh
+. "$ROOT/scripts/node-suite.sh"
+npm_ci_once "$HERE"
 
 # --- 3. the server and the C chat client ------------------------------------------------
 export OTC_SERVER_BIN=${OTC_SERVER_BIN:-$TARGET_DIR/debug/otc-server}
@@ -90,27 +86,5 @@ shopt -u nullglob
 export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 mkdir -p "$ROOT/build"
 tap=$ROOT/build/browser-tests.tap
-rm -f "$tap"
 say "$("$CHROMIUM" --version 2>/dev/null | head -n 1), puppeteer-core $(node -p 'require(process.argv[1]).version' "$MODULES/puppeteer-core/package.json"), $OTC_SERVER_BIN"
-set +e
-(cd "$HERE" && timeout 900 node --test --test-concurrency=1 \
-    --test-reporter=spec --test-reporter-destination=stdout \
-    --test-reporter=tap --test-reporter-destination="$tap" \
-    "$@" "${files[@]}")
-rc=$?
-set -e
-count() { sed -n "s/^# $1 \([0-9][0-9]*\)$/\1/p" "$tap" 2>/dev/null | tail -n 1; }
-tests=$(count tests)
-pass=$(count pass)
-skipped=$(count skipped)
-case $rc in
-0) ;;
-124) die "the suite did not finish within 15 minutes" ;;
-*) die "node --test failed (exit $rc; ${pass:-0} of ${tests:-0} tests passed)" ;;
-esac
-[ "${pass:-0}" -gt 0 ] || die "no test ran (${tests:-0} found, ${skipped:-0} skipped)"
-if [ "${skipped:-0}" -gt 0 ]; then
-    say "$pass of $tests tests passed ($skipped skipped)"
-else
-    say "all $pass tests passed"
-fi
+run_node_tests "$HERE" "$tap" 900 --test-concurrency=1 "$@" "${files[@]}"

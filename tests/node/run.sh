@@ -55,13 +55,9 @@ major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
     die "node $(node --version 2>/dev/null) is too old; the suite needs node $NODE_MAJOR_MIN or newer"
 
 # --- 2. the pinned packages ------------------------------------------------------
-STAMP=$MODULES/.otc-installed.sha256
-want=$(cat "$HERE/package.json" "$HERE/package-lock.json" | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$want" ]; then
-    say "installing the packages of package-lock.json into $MODULES"
-    (cd "$HERE" && timeout 900 npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
-    echo "$want" >"$STAMP"
-fi
+# shellcheck source=../../scripts/node-suite.sh
+. "$ROOT/scripts/node-suite.sh"
+npm_ci_once "$HERE"
 
 # --- 3. the server and the C chat client ------------------------------------------
 if [ -z "${OTC_SERVER_BIN:-}" ] || [ -z "${OTC_CHAT_BIN:-}" ]; then
@@ -87,28 +83,5 @@ export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 # A TAP copy of the results, to count what ran (the spec report is for people).
 mkdir -p "$ROOT/build"
 tap=$ROOT/build/node-tests.tap
-rm -f "$tap"
 say "running the official OpenTok Node SDK $(node -p 'require(process.argv[1]).version' "$MODULES/opentok/package.json") against $OTC_SERVER_BIN"
-set +e
-(cd "$HERE" && timeout 600 node --test \
-    --test-reporter=spec --test-reporter-destination=stdout \
-    --test-reporter=tap --test-reporter-destination="$tap" \
-    "$@" "${files[@]}")
-rc=$?
-set -e
-count() { sed -n "s/^# $1 \([0-9][0-9]*\)$/\1/p" "$tap" 2>/dev/null | tail -n 1; }
-tests=$(count tests)
-pass=$(count pass)
-skipped=$(count skipped)
-case $rc in
-0) ;;
-124) die "the suite did not finish within 10 minutes" ;;
-*) die "node --test failed (exit $rc; ${pass:-0} of ${tests:-0} tests passed)" ;;
-esac
-# (Tests left out by --test-name-pattern count as skipped.)
-[ "${pass:-0}" -gt 0 ] || die "no test ran (${tests:-0} found, ${skipped:-0} skipped)"
-if [ "${skipped:-0}" -gt 0 ]; then
-    say "$pass of $tests tests passed ($skipped skipped)"
-else
-    say "all $pass tests passed"
-fi
+run_node_tests "$HERE" "$tap" 600 "$@" "${files[@]}"
