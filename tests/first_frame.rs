@@ -110,15 +110,25 @@ async fn scripted_server(listener: tokio::net::TcpListener, steps: mpsc::Sender<
     .await;
 }
 
-#[test]
-fn pings_before_connected_are_answered_and_the_join_goes_on() {
+/// Runs `script` on a loopback listener in a runtime of its own: the
+/// runtime, the base URL to give the library, and the steps it reports.
+fn serve<F: std::future::Future<Output = ()> + Send + 'static>(
+    script: impl FnOnce(tokio::net::TcpListener, mpsc::Sender<String>) -> F,
+) -> (tokio::runtime::Runtime, String, mpsc::Receiver<String>) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = mpsc::channel();
-    rt.spawn(scripted_server(listener, tx));
+    rt.spawn(script(listener, tx));
+    (rt, base, rx)
+}
+
+#[test]
+fn pings_before_connected_are_answered_and_the_join_goes_on() {
+    // The runtime lives to the end of the test: it runs the scripted server.
+    let (_rt, base, rx) = serve(scripted_server);
 
     let session_id = server().new_session_id();
     let mut c = Client::new_at(&base, &session_id, true, None);
@@ -194,13 +204,7 @@ async fn refusing_server(
 }
 
 fn run_refusal(code: protocol::ErrorCode) -> (Vec<String>, Vec<Ev>, Client) {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (tx, rx) = mpsc::channel();
-    rt.spawn(refusing_server(listener, code, tx));
+    let (rt, base, rx) = serve(move |l, tx| refusing_server(l, code, tx));
     let session_id = server().new_session_id();
     let c = Client::new_at(&base, &session_id, true, Some(20_000));
     let token = cs(&server().token(&session_id, None));
