@@ -42,6 +42,7 @@ TESTED = {
     "readme-c-build",
     "readme-curl",
     "readme-python",
+    "readme-pybind",
     "rest-curl",
     "rest-pyjwt",
     "rest-python",
@@ -235,6 +236,53 @@ def check_sdk_snippet(name, dev_server, workdir):
 
 def test_readme_python(dev_server, workdir):
     check_sdk_snippet("readme-python", dev_server, workdir)
+
+
+def test_readme_pybind(dev_server, workdir):
+    """The Python binding's five lines, with what the text around them
+    leaves to the reader (credentials; a program that stays up until told
+    to stop), beside the chat example."""
+    (text,) = snippets("readme-pybind")
+    sid = cli(dev_server, "create-session")
+    someone = Participant(dev_server, sid, workdir)
+    prelude = (
+        "import sys\n"
+        f"api_key, session_id = {DEV_API_KEY!r}, {sid!r}\n"
+        f"token = {cli(dev_server, 'token', '--session-id', sid)!r}\n"
+    )
+    # Stays up until stdin closes, then leaves.
+    postlude = "\nsys.stdin.read()\ns.disconnect()\ns.close()\n"
+    path = Path(workdir) / "pybind_snippet.py"
+    path.write_text(prelude + text.replace(DEFAULT_URL, dev_server.url) + postlude)
+    lib = Path(binary("OTC_SERVER_BIN")).parent / "libopentok.so"
+    env = snippet_env(
+        dev_server, OTC_LIBOPENTOK=str(lib), PYTHONPATH=str(ROOT / "bindings" / "python" / "src"), PYTHONUNBUFFERED="1"
+    )
+    snippet = subprocess.Popen(
+        [sys.executable, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=workdir,
+    )
+    out = Lines(snippet.stdout, "pybind snippet")
+    try:
+        # on_connected's broadcast reaches the C client ...
+        who = someone.out.expect(r"^\[(\S+)\] chat: hello from Python$").group(1)
+        # ... and the C client's line reaches on_signal, with its sender.
+        someone.proc.stdin.write("hello from C\n")
+        someone.proc.stdin.flush()
+        out.expect(rf"^chat hello from C {re.escape(someone.id)}$")
+        assert who != someone.id
+        snippet.stdin.close()
+        assert snippet.wait(timeout=WAIT) == 0
+    finally:
+        if snippet.poll() is None:
+            snippet.kill()
+            snippet.wait(timeout=5)
+        someone.close()
 
 
 # --- docs/rest.md --------------------------------------------------------------
