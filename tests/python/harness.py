@@ -199,7 +199,9 @@ class Chat:
 
 class Proxy:
     """A TCP proxy on a free loopback port to `port`; cut() closes every link
-    through it (as a network failure would), new links keep being accepted."""
+    through it (as a network failure would), new links keep being accepted
+    unless `refusing` is set (then each is closed as soon as it is accepted:
+    the server is unreachable until it is cleared)."""
 
     def __init__(self, port):
         self._target = ("127.0.0.1", port)
@@ -211,6 +213,7 @@ class Proxy:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.accepted = 0
+        self.refusing = False
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
@@ -218,6 +221,9 @@ class Proxy:
             try:
                 client, _ = self._listener.accept()
             except (socket.timeout, OSError):
+                continue
+            if self.refusing:
+                client.close()
                 continue
             try:
                 upstream = socket.create_connection(self._target, timeout=WAIT)

@@ -3,19 +3,20 @@ and REST JWTs minted by the server binary itself, and the C chat example."""
 
 import json
 import os
-import queue
-import re
 import secrets
 import signal
 import subprocess
-import threading
-import time
+import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
+# The child-output reader and the link-cutting proxy are the Python SDK
+# suite's (tests/python/harness.py, standard library and pytest only).
+sys.path.insert(0, str(ROOT / "tests" / "python"))
+from harness import Lines, Proxy  # noqa: E402
 SERVER_BIN = os.environ.get("OTC_SERVER_BIN", str(ROOT / "target/debug/otc-server"))
 CHAT_BIN = os.environ.get("OTC_CHAT_BIN", str(ROOT / "c-examples/bin/chat"))
 API_KEY = "472033"
@@ -36,33 +37,6 @@ def _cli(*args):
                          capture_output=True, text=True, timeout=WAIT, env=_env())
     assert out.returncode == 0, out.stderr
     return out.stdout.strip()
-
-
-class Lines:
-    """The lines of a child's output, waited for with a bound."""
-
-    def __init__(self, stream, name):
-        self.name, self.all, self._q = name, [], queue.Queue()
-        threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
-
-    def _pump(self, stream):
-        for line in stream:
-            self._q.put(line.rstrip("\n"))
-        self._q.put(None)
-
-    def expect(self, pattern, timeout=WAIT):
-        rx, deadline = re.compile(pattern), time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                line = self._q.get(timeout=left)
-            except queue.Empty:
-                break
-            if line is None:
-                raise AssertionError(f"{self.name} ended before /{pattern}/; printed {self.all}")
-            self.all.append(line)
-            if m := rx.search(line):
-                return m
-        raise AssertionError(f"{self.name}: no /{pattern}/ within {timeout}s; printed {self.all}")
 
 
 class Server:
@@ -150,6 +124,16 @@ class Chat:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=5)
         return self.proc.returncode
+
+
+@pytest.fixture()
+def proxy(project):
+    """A link-cutting TCP proxy in front of the server (`proxy.url`)."""
+    p = Proxy(int(project.url.rsplit(":", 1)[1]))
+    try:
+        yield p
+    finally:
+        p.close()
 
 
 @pytest.fixture()

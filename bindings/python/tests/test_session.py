@@ -1,5 +1,7 @@
 import asyncio
 import logging
+import subprocess
+import sys
 import time
 
 import pytest
@@ -185,3 +187,116 @@ def test_asyncio_adapter(project):
             await a.disconnect()
 
     asyncio.run(asyncio.wait_for(main(), 3 * WAIT))
+
+
+def test_reconnection_through_a_cut_link(project, proxy, chat):
+    """The link of a Python session is cut (and the server kept unreachable
+    a while): the session resumes the same connection, what was sent either
+    way in the gap arrives exactly once, and a send that asked not to be
+    retried is refused at once."""
+    sid = project.session_id()
+    s = Session(project.api_key, sid, proxy.url)
+    rec = Recorder(s)
+    c = chat(sid, project.token(sid))
+    try:
+        s.connect(project.token(sid))
+        rec.expect("connected")
+        me = s.connection.id
+        rec.expect("connection_created", lambda e: e.connection.id == c.id)
+        proxy.refusing = True
+        proxy.cut()
+        rec.expect("reconnecting")
+        s.signal("chat", "queued in the gap")  # retry_after_reconnect=True: held
+        with pytest.raises(OpenTokError) as e:
+            s.signal("chat", "not to be retried", retry_after_reconnect=False)
+        assert e.value.code == 1010
+        c.send("sent while py was away")
+        c.expect(rf"^\[{c.id} \(own\)\] chat: sent while py was away$")
+        proxy.refusing = False
+        rec.expect("reconnected")
+        assert s.connection.id == me
+        ev = rec.expect("signal", lambda e: e.data == "sent while py was away")
+        assert ev.from_.id == c.id
+        c.expect(rf"^\[{me}\] chat: queued in the gap$")
+        # Nothing twice, nothing refused: a marker sent after both ways.
+        s.signal("chat", "after")
+        c.expect(rf"^\[{me}\] chat: after$")
+        c.send("after too")
+        rec.expect("signal", lambda e: e.data == "after too")
+        c_lines = [line for line in c.out.all if "chat:" in line and line.startswith(f"[{me}]")]
+        assert c_lines == [f"[{me}] chat: queued in the gap", f"[{me}] chat: after"], c.out.all
+        py_gap = [ev for ev in rec.seen if ev.kind == "signal" and ev.data == "sent while py was away"]
+        assert len(py_gap) == 1, rec.seen
+        # The C client saw no drop: same connection, never dropped.
+        assert not [line for line in c.out.all if line.startswith("* connection dropped")], c.out.all
+    finally:
+        s.close()
+
+
+def test_unresumable_link_ends_in_error_and_disconnected(project, proxy):
+    """When the server stays unreachable past the resume window, the
+    session reports the drop and ends; sends are refused after."""
+    sid = project.session_id()
+    s = Session(project.api_key, sid, proxy.url, reconnection_window_ms=1500)
+    rec = Recorder(s)
+    try:
+        s.connect(project.token(sid))
+        rec.expect("connected")
+        proxy.refusing = True
+        proxy.cut()
+        rec.expect("reconnecting")
+        ev = rec.expect("error")
+        assert ev.code == 1022, ev
+        rec.expect("disconnected")
+        with pytest.raises(OpenTokError) as e:
+            s.signal("chat", "too late")
+        assert e.value.code == 1010
+    finally:
+        s.close()
+
+
+def test_connection_events_suppressed(project, chat):
+    """With connection events suppressed, a session hears signals but no
+    one's arrival or departure."""
+    sid = project.session_id()
+    s = Session(project.api_key, sid, project.url, connection_events_suppressed=True)
+    rec = Recorder(s)
+    try:
+        s.connect(project.token(sid))
+        rec.expect("connected")
+        c = chat(sid, project.token(sid))
+        c.send("hello quiet one")
+        rec.expect("signal", lambda e: e.data == "hello quiet one")
+        assert c.close() == 0
+        s.signal("chat", "marker")
+        rec.expect("signal", lambda e: e.data == "marker")
+        kinds = {ev.kind for ev in rec.seen}
+        assert not kinds & {"connection_created", "connection_dropped"}, rec.seen
+    finally:
+        s.close()
+
+
+def test_exit_with_a_session_open_leaves_cleanly(project, chat):
+    """A program that ends while connected exits with status 0, and the
+    others see it leave at once (it disconnected), not after the grace."""
+    sid = project.session_id()
+    c = chat(sid, project.token(sid))
+    program = (
+        "import sys, threading\n"
+        "from opentok_signal import Session\n"
+        "joined = threading.Event()\n"
+        "s = Session(sys.argv[1], sys.argv[2], sys.argv[3], on_connected=lambda s: joined.set(),\n"
+        "            on_signal=lambda s, t, d, f: print('heard', t, d, flush=True))\n"
+        "s.connect(sys.argv[4])\n"
+        "assert joined.wait(20)\n"
+        "print('joined', s.connection.id, flush=True)\n"
+        "s.signal('chat', 'bye')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", program, project.api_key, sid, project.url, project.token(sid)],
+        capture_output=True, text=True, timeout=WAIT,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr, out.stderr
+    me = out.stdout.split("joined ", 1)[1].split()[0]
+    c.expect(rf"^\* connection dropped: {me}$", timeout=10)  # the grace is 30 s

@@ -117,6 +117,7 @@ def _fn(lib, name, restype, *argtypes):
 def declare(lib):
     cp = ctypes.c_char_p
     _fn(lib, "otc_init", otc_status, c_ptr)
+    _fn(lib, "otc_destroy", otc_status)
     _fn(lib, "otc_session_settings_new", c_settings_p)
     _fn(lib, "otc_session_settings_delete", otc_status, c_settings_p)
     _fn(lib, "otc_session_settings_set_server_url", otc_status, c_settings_p, cp)

@@ -1,9 +1,11 @@
 """Session and Connection over libopentok's C session API."""
 
+import atexit
 import ctypes
 import itertools
 import logging
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Union
 
@@ -16,15 +18,36 @@ _LIB = None
 _LIB_LOCK = threading.Lock()
 
 
+# Every Session not yet closed, so that the exit handler can close them.
+_LIVE = weakref.WeakSet()
+
+
 def lib():
-    """libopentok, loaded and initialized (otc_init) on first use."""
+    """libopentok, loaded and initialized (otc_init) on first use; shut down
+    (otc_destroy) when the interpreter exits."""
     global _LIB
     with _LIB_LOCK:
         if _LIB is None:
             loaded = _lib.load()
             check(loaded.otc_init(None), "otc_init")
             _LIB = loaded
+            atexit.register(_shutdown)
         return _LIB
+
+
+def _shutdown():
+    """Closes the sessions still open, then stops the library's threads:
+    none of them may call into an interpreter that is being torn down.
+    Closing first (rather than letting otc_destroy delete them) leaves no
+    Session holding a pointer the library has freed."""
+    for s in list(_LIVE):
+        try:
+            s.close()
+        except Exception:  # noqa: BLE001 - exiting; nothing to report to
+            pass
+    with _LIB_LOCK:
+        if _LIB is not None:
+            _LIB.otc_destroy()
 
 
 @dataclass(frozen=True)
@@ -190,6 +213,7 @@ class Session:
             raise OpenTokError(1011, None, "otc_session_new_with_settings returned NULL "
                                            "(bad api key or session id, or library not initialized)")
         self._ptr = ptr
+        _LIVE.add(self)
         self.session_id = session_id
 
     # --- lifecycle -------------------------------------------------------------
