@@ -91,7 +91,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let f = fixture();
     let text = String::from_utf8_lossy(rest).replace(SID_MARK, &f.session);
-    let secret = &f.project.api_secret;
+    let secret = f.project.secret().expect("a project secret");
     let token = match mode % 6 {
         0 => text,
         1 => format!("T1=={text}"),

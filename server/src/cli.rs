@@ -33,7 +33,8 @@ use clap::{Arg, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcom
 use crate::auth::session_id::api_key_of;
 use crate::auth::{create_session_id, mint_token, Role, TokenOptions};
 use crate::config::{
-    resolve_listen, Config, ConfigError, FileConfig, LimitOverrides, Project, ServerLimits,
+    resolve_listen, ApplicationEntry, Config, ConfigError, FileConfig, LimitOverrides, Project,
+    ServerLimits,
 };
 
 /// Self-hosted signaling server for Vonage Video (OpenTok) apps.
@@ -62,6 +63,18 @@ pub struct CommonArgs {
     /// API secret of the project named by --api-key.
     #[arg(long, env = "OTC_API_SECRET", global = true, hide_env_values = true)]
     pub api_secret: Option<String>,
+    /// Id of a Vonage application (with --public-key-file or --public-key:
+    /// adds that application; alone: picks one of the configured ones).
+    #[arg(long, env = "OTC_APPLICATION_ID", global = true)]
+    pub application_id: Option<String>,
+    /// File holding the PEM RSA public key of the application named by
+    /// --application-id.
+    #[arg(long, env = "OTC_PUBLIC_KEY_FILE", global = true, value_name = "PATH")]
+    pub public_key_file: Option<PathBuf>,
+    /// The PEM RSA public key of the application named by --application-id
+    /// itself, instead of --public-key-file.
+    #[arg(long, env = "OTC_PUBLIC_KEY", global = true, value_name = "PEM")]
+    pub public_key: Option<String>,
     /// Log level or filter (error, warn, info, debug, trace, or a
     /// RUST_LOG-style filter). Default: the config file's log_level (for
     /// serve), else RUST_LOG, else info (serve) or warn (the other commands).
@@ -309,7 +322,11 @@ pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> Result<Resolved, CliEr
     let allow_dev_project = serve.allow_dev_project || file.allow_dev_project.unwrap_or(false);
     let console = serve.console || file.console.unwrap_or(false);
     let mut projects = file.projects;
+    for app in &file.applications {
+        projects.push(app.load()?);
+    }
     add_credentials(&mut projects, common)?;
+    add_application(&mut projects, common)?;
     let using_dev_project = projects.is_empty();
     if using_dev_project {
         projects.push(Project::dev());
@@ -360,10 +377,7 @@ pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> Result<Resolved, CliEr
 fn add_credentials(projects: &mut Vec<Project>, common: &CommonArgs) -> Result<(), CliError> {
     fn put(projects: &mut Vec<Project>, key: &str, secret: &str) {
         projects.retain(|p| p.api_key != key);
-        projects.push(Project {
-            api_key: key.to_string(),
-            api_secret: secret.to_string(),
-        });
+        projects.push(Project::new(key, secret));
     }
     let configured = |projects: &[Project], key: &str| projects.iter().any(|p| p.api_key == key);
     let src = &common.sources;
@@ -393,7 +407,7 @@ fn add_credentials(projects: &mut Vec<Project>, common: &CommonArgs) -> Result<(
                     }
                 }
                 None => match projects.iter().find(|p| &p.api_key == key) {
-                    Some(p) if p.api_secret != *secret => {
+                    Some(p) if p.secret() != Some(secret.as_str()) => {
                         return Err(CliError::Usage(format!(
                             "--api-key {key} is a project of the config file, which has its own \
                              secret, and OTC_API_SECRET is set to another one: unset \
@@ -409,6 +423,56 @@ fn add_credentials(projects: &mut Vec<Project>, common: &CommonArgs) -> Result<(
         (Some(key), Some(secret)) => put(projects, key, secret),
     }
     Ok(())
+}
+
+/// Adds the application of `--application-id` with `--public-key-file` or
+/// `--public-key` (`OTC_APPLICATION_ID`, `OTC_PUBLIC_KEY_FILE`,
+/// `OTC_PUBLIC_KEY`) to the configured ones, replacing one of the same id,
+/// or checks that an id given alone names a configured application.
+fn add_application(projects: &mut Vec<Project>, common: &CommonArgs) -> Result<(), CliError> {
+    let (id, pem, file) = (
+        &common.application_id,
+        &common.public_key,
+        &common.public_key_file,
+    );
+    match (id, pem.is_some() || file.is_some()) {
+        (None, false) => Ok(()),
+        (None, true) => Err(CliError::Usage(
+            "--public-key-file / --public-key (OTC_PUBLIC_KEY_FILE, OTC_PUBLIC_KEY) need \
+             --application-id (OTC_APPLICATION_ID)"
+                .into(),
+        )),
+        (Some(id), false) => {
+            if projects
+                .iter()
+                .any(|p| p.api_key == *id && p.application_key().is_some())
+            {
+                Ok(())
+            } else {
+                Err(CliError::Usage(format!(
+                    "--application-id {id} is not a configured application; give \
+                     --public-key-file too"
+                )))
+            }
+        }
+        (Some(id), true) => {
+            if pem.is_some() && file.is_some() {
+                return Err(CliError::Usage(
+                    "give the application's public key once: --public-key-file or --public-key"
+                        .into(),
+                ));
+            }
+            let app = ApplicationEntry {
+                application_id: id.clone(),
+                public_key: pem.clone(),
+                public_key_file: file.clone(),
+            }
+            .load()?;
+            projects.retain(|p| p.api_key != *id);
+            projects.push(app);
+            Ok(())
+        }
+    }
 }
 
 /// `check-config`: the summary of a configuration that [`resolve`] accepted,
@@ -450,9 +514,21 @@ pub fn check_config_summary(r: &Resolved) -> String {
             .config
             .projects
             .iter()
+            .filter(|p| p.secret().is_some())
             .map(|p| p.api_key.as_str())
             .collect();
-        let _ = writeln!(out, "projects: {} (secrets not shown)", keys.join(", "));
+        if !keys.is_empty() {
+            let _ = writeln!(out, "projects: {} (secrets not shown)", keys.join(", "));
+        }
+        let apps: Vec<String> = r
+            .config
+            .projects
+            .iter()
+            .filter_map(|p| Some(format!("{} ({:?})", p.api_key, p.application_key()?)))
+            .collect();
+        if !apps.is_empty() {
+            let _ = writeln!(out, "applications: {}", apps.join(", "));
+        }
     }
     match &r.config.cluster {
         None => {
@@ -519,7 +595,7 @@ pub fn unread_env_vars() -> Vec<String> {
 /// (or the only/first configured one).
 pub fn create_session(common: &CommonArgs) -> Result<String, CliError> {
     let r = resolve(common, &ServeArgs::default())?;
-    let project = match &common.api_key {
+    let project = match common.api_key.as_ref().or(common.application_id.as_ref()) {
         Some(k) => r.config.project(k),
         None => r.config.projects.first(),
     }
@@ -551,7 +627,7 @@ pub fn token(common: &CommonArgs, args: &TokenArgs) -> Result<String, CliError> 
 /// `--api-key` (or the only/first configured one).
 pub fn rest_token(common: &CommonArgs, args: &RestTokenArgs) -> Result<String, CliError> {
     let r = resolve(common, &ServeArgs::default())?;
-    let project = match &common.api_key {
+    let project = match common.api_key.as_ref().or(common.application_id.as_ref()) {
         Some(k) => r.config.project(k),
         None => r.config.projects.first(),
     }
@@ -659,10 +735,7 @@ mod tests {
     }
 
     fn project(key: &str, secret: &str) -> Project {
-        Project {
-            api_key: key.into(),
-            api_secret: secret.into(),
-        }
+        Project::new(key, secret)
     }
 
     fn common(key: Option<&str>, secret: Option<&str>, sources: CredentialSources) -> CommonArgs {

@@ -28,21 +28,251 @@ pub const DEV_API_SECRET: &str = "otc-dev-secret-0123456789abcdef0123456789";
 /// single token. (OpenTok's own secrets are 40 characters.)
 pub const MIN_API_SECRET_BYTES: usize = 32;
 
-/// One OpenTok project: the key names it, the secret signs its tokens and
-/// session ids.
+/// One project the server serves, named by `api_key`: an OpenTok project
+/// (API key and secret) or a Vonage application (application id and RSA
+/// public key). Sessions, the hub, rate limits, metrics and the cluster key
+/// everything by `api_key`, so both kinds work the same there; only the
+/// checks of tokens and REST calls look at the [`Credential`].
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Project {
     pub api_key: String,
-    pub api_secret: String,
+    /// What proves a token or a REST call is the project's. `api_secret` in
+    /// the config file's `[[projects]]`; an application comes from
+    /// `[[applications]]` ([`ApplicationEntry`]).
+    #[serde(rename = "api_secret", deserialize_with = "secret_credential")]
+    pub credential: Credential,
+}
+
+/// How a project proves what it signs.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// An OpenTok project's API secret: HS256 JWTs, `T1==` tokens, the MAC of
+    /// its session ids, OpenVidu's Basic authentication.
+    Secret(String),
+    /// A Vonage application's RSA public key: RS256 JWTs only (REST calls
+    /// and client tokens), never anything keyed by a secret.
+    RsaPublicKey(ApplicationKey),
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credential::Secret(s) => write!(f, "Secret(<{} bytes>)", s.len()),
+            Credential::RsaPublicKey(k) => write!(f, "RsaPublicKey({k:?})"),
+        }
+    }
+}
+
+impl From<&str> for Credential {
+    fn from(secret: &str) -> Self {
+        Credential::Secret(secret.to_string())
+    }
+}
+
+impl From<String> for Credential {
+    fn from(secret: String) -> Self {
+        Credential::Secret(secret)
+    }
+}
+
+fn secret_credential<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Credential, D::Error> {
+    String::deserialize(d).map(Credential::Secret)
+}
+
+/// Smallest RSA key accepted for an application, in bits (what Vonage
+/// generates is 2048). The `rsa` crate refuses keys above 4096 bits.
+pub const MIN_RSA_KEY_BITS: usize = 2048;
+
+/// The RSA public key of a Vonage application, parsed once.
+#[derive(Clone)]
+pub struct ApplicationKey {
+    decoding: std::sync::Arc<jsonwebtoken::DecodingKey>,
+    /// SHA-256 of the key's SubjectPublicKeyInfo DER, as
+    /// `openssl pkey -pubin -outform DER | sha256sum` prints it.
+    fingerprint: String,
+    /// Key of the MAC in the application's session ids (see
+    /// [`Project::session_id_key`]).
+    session_id_key: [u8; 32],
+    bits: usize,
+}
+
+impl ApplicationKey {
+    /// Reads a PEM RSA public key: `BEGIN PUBLIC KEY` (SubjectPublicKeyInfo,
+    /// what the Vonage dashboard and `openssl rsa -pubout` give) or `BEGIN
+    /// RSA PUBLIC KEY` (PKCS#1). A PEM whose line breaks were written as
+    /// the two characters `\n` (as in an environment variable) is read too.
+    /// A private key is refused: the server needs only the public half.
+    pub fn from_pem(pem: &str) -> Result<Self, String> {
+        use rsa::pkcs1::DecodeRsaPublicKey;
+        use rsa::pkcs8::{DecodePublicKey, EncodePublicKey};
+        use rsa::traits::PublicKeyParts;
+        use sha2::{Digest, Sha256};
+
+        let unescaped;
+        let mut text = pem.trim();
+        if !text.contains('\n') && text.contains("\\n") {
+            unescaped = text.replace("\\n", "\n");
+            text = unescaped.trim();
+        }
+        let key = if text.contains("PRIVATE KEY-----") {
+            return Err("this is a private key; give the application's public key \
+                 (openssl rsa -in private.key -pubout), the server never needs the private one"
+                .into());
+        } else if text.starts_with("-----BEGIN PUBLIC KEY-----") {
+            rsa::RsaPublicKey::from_public_key_pem(text)
+                .map_err(|e| format!("not an RSA public key (BEGIN PUBLIC KEY): {e}"))?
+        } else if text.starts_with("-----BEGIN RSA PUBLIC KEY-----") {
+            rsa::RsaPublicKey::from_pkcs1_pem(text)
+                .map_err(|e| format!("not an RSA public key (BEGIN RSA PUBLIC KEY): {e}"))?
+        } else {
+            return Err("not a PEM RSA public key (-----BEGIN PUBLIC KEY----- ...)".into());
+        };
+        let bits = key.n().bits();
+        if bits < MIN_RSA_KEY_BITS {
+            return Err(format!(
+                "the RSA key has {bits} bits; at least {MIN_RSA_KEY_BITS} are needed"
+            ));
+        }
+        let der = key
+            .to_public_key_der()
+            .map_err(|e| format!("cannot encode the key: {e}"))?;
+        let fingerprint = hex::encode(Sha256::digest(der.as_bytes()));
+        let mut h = Sha256::new();
+        h.update(b"otc-server application session ids v1\0");
+        h.update(der.as_bytes());
+        let session_id_key: [u8; 32] = h.finalize().into();
+        let decoding = jsonwebtoken::DecodingKey::from_rsa_raw_components(
+            &key.n().to_bytes_be(),
+            &key.e().to_bytes_be(),
+        );
+        Ok(ApplicationKey {
+            decoding: std::sync::Arc::new(decoding),
+            fingerprint,
+            session_id_key,
+            bits,
+        })
+    }
+
+    /// The key RS256 signatures are verified with.
+    pub fn decoding_key(&self) -> &jsonwebtoken::DecodingKey {
+        &self.decoding
+    }
+
+    /// SHA-256 of the SubjectPublicKeyInfo DER, in hex.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// Size of the modulus in bits.
+    pub fn bits(&self) -> usize {
+        self.bits
+    }
+}
+
+impl PartialEq for ApplicationKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.fingerprint == other.fingerprint
+    }
+}
+
+impl Eq for ApplicationKey {}
+
+impl std::fmt::Debug for ApplicationKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RSA-{} sha256:{}", self.bits, &self.fingerprint[..16])
+    }
+}
+
+/// One `[[applications]]` entry of the config file: a Vonage application,
+/// its id and its RSA public key, inline (`public_key`) or in a file
+/// (`public_key_file`), one of the two.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationEntry {
+    pub application_id: String,
+    #[serde(default)]
+    pub public_key: Option<String>,
+    #[serde(default)]
+    pub public_key_file: Option<PathBuf>,
+}
+
+impl ApplicationEntry {
+    /// The application as a [`Project`]: its key read (from the file, if
+    /// that is where it is) and parsed.
+    pub fn load(&self) -> Result<Project, ConfigError> {
+        let id = &self.application_id;
+        let pem = match (&self.public_key, &self.public_key_file) {
+            (Some(pem), None) => pem.clone(),
+            (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| {
+                ConfigError::Invalid(format!(
+                    "application {id}: cannot read public_key_file {}: {e}",
+                    path.display()
+                ))
+            })?,
+            _ => {
+                return Err(ConfigError::Invalid(format!(
+                    "application {id} needs its RSA public key: public_key (the PEM) or \
+                     public_key_file (a path), one of the two"
+                )))
+            }
+        };
+        let key = ApplicationKey::from_pem(&pem)
+            .map_err(|e| ConfigError::Invalid(format!("application {id}: {e}")))?;
+        Ok(Project::application(id, key))
+    }
 }
 
 impl Project {
+    /// An OpenTok project: API key and secret.
+    pub fn new(api_key: impl Into<String>, api_secret: impl Into<String>) -> Self {
+        Project {
+            api_key: api_key.into(),
+            credential: Credential::Secret(api_secret.into()),
+        }
+    }
+
+    /// A Vonage application: its id and RSA public key.
+    pub fn application(application_id: impl Into<String>, key: ApplicationKey) -> Self {
+        Project {
+            api_key: application_id.into(),
+            credential: Credential::RsaPublicKey(key),
+        }
+    }
+
     /// The built-in development project ([`DEV_API_KEY`]).
     pub fn dev() -> Self {
-        Project {
-            api_key: DEV_API_KEY.to_string(),
-            api_secret: DEV_API_SECRET.to_string(),
+        Project::new(DEV_API_KEY, DEV_API_SECRET)
+    }
+
+    /// The secret of an OpenTok project; `None` for an application, which
+    /// has none (nothing keyed by a secret may then be accepted).
+    pub fn secret(&self) -> Option<&str> {
+        match &self.credential {
+            Credential::Secret(s) => Some(s),
+            Credential::RsaPublicKey(_) => None,
+        }
+    }
+
+    /// The RSA public key of a Vonage application; `None` for a project.
+    pub fn application_key(&self) -> Option<&ApplicationKey> {
+        match &self.credential {
+            Credential::Secret(_) => None,
+            Credential::RsaPublicKey(k) => Some(k),
+        }
+    }
+
+    /// The key of the MAC in the project's session ids
+    /// ([`crate::auth::session_id`]). A project's secret; for an
+    /// application, which shares no secret with the server, a hash of its
+    /// public key. An application's session ids are then checked for
+    /// integrity (and that they name it) but could be made by anyone: that
+    /// grants nothing, since joining one still takes a client token signed
+    /// with the application's private key, and a REST call an RS256 JWT.
+    pub fn session_id_key(&self) -> &[u8] {
+        match &self.credential {
+            Credential::Secret(s) => s.as_bytes(),
+            Credential::RsaPublicKey(k) => &k.session_id_key,
         }
     }
 
@@ -62,13 +292,17 @@ impl Project {
                 self.api_key
             )));
         }
-        if self.api_secret.len() < MIN_API_SECRET_BYTES {
+        let Some(secret) = self.secret() else {
+            // An application's key was checked when it was read.
+            return Ok(());
+        };
+        if secret.len() < MIN_API_SECRET_BYTES {
             return Err(ConfigError::Invalid(format!(
                 "the API secret of project {} is {} bytes long; it must be at least \
                  {MIN_API_SECRET_BYTES}, since anyone holding one token could guess a short \
                  secret offline (make one with: openssl rand -hex 20)",
                 self.api_key,
-                self.api_secret.len()
+                secret.len()
             )));
         }
         Ok(())
@@ -268,7 +502,7 @@ impl Config {
     pub fn dev_project_exposed(&self) -> bool {
         !self.allow_dev_project
             && !self.listen.ip().to_canonical().is_loopback()
-            && self.projects.iter().any(|p| p.api_secret == DEV_API_SECRET)
+            && self.projects.iter().any(|p| p.secret() == Some(DEV_API_SECRET))
     }
 
     /// Checks projects (at least one, valid, keys unique) and limits.
@@ -280,7 +514,7 @@ impl Config {
             p.validate()?;
             if self.projects[..i].iter().any(|q| q.api_key == p.api_key) {
                 return Err(ConfigError::Invalid(format!(
-                    "API key {} is configured twice",
+                    "API key (or application id) {} is configured twice",
                     p.api_key
                 )));
             }
@@ -330,6 +564,10 @@ pub enum ConfigError {
 /// api_key = "123456"
 /// api_secret = "at-least-32-bytes-for-example-openssl-rand-hex-20"
 ///
+/// [[applications]]                     # a Vonage application (RS256)
+/// application_id = "0c0f0a53-8f6b-4bd2-9b5e-0d4c8f7f1a2b"
+/// public_key_file = "/etc/otc-server/app.pub.pem"   # or public_key = "-----BEGIN PUBLIC KEY-----..."
+///
 /// [limits]
 /// max_connections_per_session = 500
 /// signal_rate_per_sec = 100
@@ -367,6 +605,10 @@ pub struct FileConfig {
     pub console: Option<bool>,
     #[serde(default)]
     pub projects: Vec<Project>,
+    /// Vonage applications (id and RSA public key), served beside the
+    /// projects.
+    #[serde(default)]
+    pub applications: Vec<ApplicationEntry>,
     #[serde(default)]
     pub limits: LimitOverrides,
 }
@@ -704,13 +946,11 @@ mod tests {
     #[test]
     fn short_secrets_are_refused_naming_the_project() {
         let mut c = Config::dev();
-        c.projects.push(Project {
-            api_key: "4711".into(),
-            api_secret: "x".repeat(MIN_API_SECRET_BYTES - 1),
-        });
+        c.projects
+            .push(Project::new("4711", "x".repeat(MIN_API_SECRET_BYTES - 1)));
         let e = c.validate().expect_err("short secret").to_string();
         assert!(e.contains("project 4711") && e.contains("31 bytes"), "{e}");
-        c.projects[1].api_secret.push('x');
+        c.projects[1] = Project::new("4711", "x".repeat(MIN_API_SECRET_BYTES));
         c.validate().expect("32 bytes are enough");
     }
 
@@ -729,16 +969,91 @@ mod tests {
         c.allow_dev_project = true;
         assert!(!c.dev_project_exposed(), "allowed");
         c.allow_dev_project = false;
-        c.projects = vec![Project {
-            api_key: "own".into(),
-            api_secret: "y".repeat(40),
-        }];
+        c.projects = vec![Project::new("own", "y".repeat(40))];
         assert!(!c.dev_project_exposed(), "own project");
         // The public secret under another key is just as public.
-        c.projects.push(Project {
-            api_key: "other".into(),
-            api_secret: DEV_API_SECRET.into(),
-        });
+        c.projects.push(Project::new("other", DEV_API_SECRET));
         assert!(c.dev_project_exposed(), "dev secret under another key");
+    }
+
+    mod applications {
+        use super::*;
+        use crate::auth::test_keys::*;
+
+        #[test]
+        fn public_keys_in_both_pem_forms_and_escaped() {
+            let spki = ApplicationKey::from_pem(A_PUBLIC).expect("SPKI");
+            let pkcs1 = ApplicationKey::from_pem(A_PUBLIC_PKCS1).expect("PKCS#1");
+            assert_eq!(spki, pkcs1, "one key, two encodings");
+            assert_eq!(spki.bits(), 2048);
+            let escaped = A_PUBLIC.trim().replace('\n', "\\n");
+            assert_eq!(ApplicationKey::from_pem(&escaped).expect("escaped"), spki);
+            assert_ne!(ApplicationKey::from_pem(B_PUBLIC).expect("B"), spki);
+            for (bad, why) in [
+                (A_PRIVATE, "private key"),
+                (SMALL_PUBLIC, "1024 bits"),
+                ("hello", "not a PEM"),
+                ("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "not an RSA"),
+            ] {
+                let e = ApplicationKey::from_pem(bad).expect_err(why);
+                assert!(e.contains(why), "{why}: {e}");
+            }
+            // The key's Debug shows no key material beyond a fingerprint.
+            let shown = format!("{:?}", Project::application(APP_ID, spki));
+            assert!(shown.contains("RSA-2048 sha256:"), "{shown}");
+        }
+
+        #[test]
+        fn applications_in_the_config_file() {
+            let dir = std::env::temp_dir().join(format!("otc-app-config-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("dir");
+            let file = dir.join("b.pub.pem");
+            std::fs::write(&file, B_PUBLIC).expect("write");
+            let text = format!(
+                "[[applications]]\napplication_id = \"{APP_ID}\"\npublic_key = \"\"\"\n{A_PUBLIC}\"\"\"\n\
+                 [[applications]]\napplication_id = \"{OTHER_APP_ID}\"\npublic_key_file = {:?}\n",
+                file.display().to_string()
+            );
+            let f = FileConfig::parse(&text).expect("parse");
+            let apps: Vec<Project> = f.applications.iter().map(|a| a.load().expect("load")).collect();
+            std::fs::remove_dir_all(&dir).ok();
+            assert_eq!(apps[0].api_key, APP_ID);
+            assert_eq!(apps[0].application_key(), app().application_key());
+            assert_eq!(apps[1].api_key, OTHER_APP_ID);
+            assert!(apps.iter().all(|a| a.secret().is_none()));
+            let mut c = Config::dev();
+            c.projects.extend(apps);
+            c.validate().expect("valid");
+            // The same id twice, whatever the kind.
+            c.projects.push(Project::new(APP_ID, "z".repeat(40)));
+            assert!(c.validate().is_err());
+
+            let neither = ApplicationEntry {
+                application_id: APP_ID.into(),
+                ..Default::default()
+            };
+            let both = ApplicationEntry {
+                public_key: Some(A_PUBLIC.into()),
+                public_key_file: Some(file.clone()),
+                ..neither.clone()
+            };
+            for e in [neither, both] {
+                let m = e.load().expect_err("one of the two").to_string();
+                assert!(m.contains("one of the two"), "{m}");
+            }
+            let missing = ApplicationEntry {
+                application_id: APP_ID.into(),
+                public_key_file: Some(dir.join("nope.pem")),
+                ..Default::default()
+            };
+            assert!(missing.load().is_err_and(|e| e.to_string().contains("cannot read")));
+            let bad_id = ApplicationEntry {
+                application_id: "a~b".into(),
+                public_key: Some(A_PUBLIC.into()),
+                ..Default::default()
+            };
+            assert!(bad_id.load().expect("loads").validate().is_err(), "~ in the id");
+            assert!(FileConfig::parse("[[applications]]\napplication_id = \"x\"\nkey = 1").is_err());
+        }
     }
 }

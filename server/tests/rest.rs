@@ -50,10 +50,7 @@ fn jwt_with(claims: Value, secret: &str) -> String {
 
 /// A server with the development project and a second one, `777`.
 async fn start_with_project_777() -> (ServerHandle, Project) {
-    let other = Project {
-        api_key: "777".into(),
-        api_secret: "other-secret-777-0123456789abcdef".into(),
-    };
+    let other = Project::new("777", "other-secret-777-0123456789abcdef");
     let mut config = Config::dev();
     config.projects.push(other.clone());
     (client::start(config).await, other)
@@ -464,20 +461,14 @@ async fn signal_refusals_have_opentok_status_codes() {
         StatusCode::NOT_FOUND,
     )
     .await;
-    let other = Project {
-        api_key: "777".into(),
-        api_secret: "other-secret-0123456789abcdef01234567".into(),
-    };
+    let other = Project::new("777", "other-secret-0123456789abcdef01234567");
     let foreign = create_session_id(&other);
     expect_error(
         post(signal_path(&foreign, None), json!({"data": "x"})).await,
         StatusCode::NOT_FOUND,
     )
     .await;
-    let forged = create_session_id(&Project {
-        api_key: KEY.into(),
-        api_secret: "not-the-secret-0123456789abcdef012345".into(),
-    });
+    let forged = create_session_id(&Project::new(KEY, "not-the-secret-0123456789abcdef012345"));
     expect_error(
         post(signal_path(&forged, None), json!({"data": "x"})).await,
         StatusCode::NOT_FOUND,
@@ -906,7 +897,7 @@ async fn only_a_project_jwt_calls_rest() {
     ));
     cases.push((
         "iss 100000 signed with project 777's secret".into(),
-        jwt_with(project_claims(), &other.api_secret),
+        jwt_with(project_claims(), other.secret().expect("a project secret")),
     ));
     cases.push((
         "expired".into(),

@@ -13,5 +13,8 @@ pub mod claims;
 pub mod session_id;
 pub mod token;
 
+#[cfg(test)]
+pub(crate) mod test_keys;
+
 pub use session_id::{create_session_id, verify_session_id, SessionIdError};
 pub use token::{mint_token, verify_token, Grant, Role, TokenError, TokenOptions};

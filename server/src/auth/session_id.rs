@@ -11,7 +11,9 @@
 //! ```
 //!
 //! `mac_hex` is HMAC-SHA256 keyed by the project secret over the fields before
-//! it, truncated to 128 bits. It makes an id *verifiable* — any server node
+//! it, truncated to 128 bits. (A Vonage application has no secret: its key
+//! is a hash of the application's public key; see
+//! [`Project::session_id_key`].) It makes an id *verifiable* — any server node
 //! with the project's secret can tell a real id from a forged or foreign one
 //! without asking a shared store — and sessions can then be created lazily on
 //! first connect. Padding is left off; the SDK's decoder re-adds it.
@@ -39,9 +41,9 @@ pub enum SessionIdError {
     BadSignature,
 }
 
-fn mac_over(secret: &str, body: &str) -> Hmac<Sha256> {
+fn mac_over(key: &[u8], body: &str) -> Hmac<Sha256> {
     // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
     mac.update(body.as_bytes());
     mac
@@ -60,7 +62,7 @@ pub fn create_session_id(project: &Project) -> String {
         project.api_key,
         hex::encode(random)
     );
-    let tag = mac_over(&project.api_secret, &body).finalize().into_bytes();
+    let tag = mac_over(project.session_id_key(), &body).finalize().into_bytes();
     let full = format!("{body}~{}", hex::encode(&tag[..MAC_BYTES]));
     format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(full))
 }
@@ -103,7 +105,7 @@ pub fn verify_session_id(project: &Project, session_id: &str) -> Result<(), Sess
     }
     let body = format!("{}~{}~{}~{}", fields[0], fields[1], fields[2], fields[3]);
     // `verify_truncated_left` compares in constant time.
-    mac_over(&project.api_secret, &body)
+    mac_over(project.session_id_key(), &body)
         .verify_truncated_left(&tag)
         .map_err(|_| SessionIdError::BadSignature)
 }
@@ -113,10 +115,7 @@ mod tests {
     use super::*;
 
     fn project(key: &str, secret: &str) -> Project {
-        Project {
-            api_key: key.into(),
-            api_secret: secret.into(),
-        }
+        Project::new(key, secret)
     }
 
     #[test]

@@ -18,6 +18,18 @@
 //!   under the project secret. Without `expire_time` the token lasts
 //!   [`DEFAULT_TOKEN_LIFETIME`] from its `create_time`.
 //!
+//! * **A Vonage application's JWT**: RS256, signed with the application's
+//!   private key and verified with its public key, never anything else (the
+//!   algorithm is fixed by the project's [`Credential`], not read from the
+//!   token, so an HS256 token "signed" with the public key is refused). What
+//!   `@vonage/video`, Python `vonage` and the `opentok` Node SDK's Vonage mode
+//!   write: `application_id` (the application), `scope = "session.connect"`,
+//!   `session_id`, `role`, `iat`, `exp`, `jti`, optional `connection_data`,
+//!   `initial_layout_class_list` (a space-separated string or an array),
+//!   `sub` or `subject`, `acl`; an `iss`, if there is one, must be the
+//!   application id too. `T1==` tokens need a secret, so an application has
+//!   none.
+//!
 //! Verification checks the signature, the expiry, that the token is for the
 //! very session being joined and that session belongs to the project, the
 //! role, and the length of the connection data.
@@ -46,7 +58,7 @@ use subtle::ConstantTimeEq;
 
 use crate::auth::claims;
 use crate::auth::session_id::{verify_session_id, SessionIdError};
-use crate::config::Project;
+use crate::config::{ApplicationKey, Credential, Project};
 
 /// Prefix of legacy tokens.
 pub const LEGACY_PREFIX: &str = "T1==";
@@ -170,6 +182,12 @@ pub enum TokenError {
     BadLifetime,
     #[error("token is not valid before {0} (seconds since the epoch)")]
     NotYetValid(u64),
+    /// Minting for an application, whose tokens need its private key.
+    #[error(
+        "{0} is a Vonage application: its tokens are signed with its private key, \
+         which this server does not hold (mint them with the Vonage SDK)"
+    )]
+    ApplicationToken(String),
 }
 
 impl TokenError {
@@ -233,6 +251,9 @@ pub fn mint_token(
     opts: &TokenOptions,
 ) -> Result<String, TokenError> {
     verify_session_id(project, session_id)?;
+    let Some(secret) = project.secret() else {
+        return Err(TokenError::ApplicationToken(project.api_key.clone()));
+    };
     if opts.expire_in.is_zero() || opts.expire_in > MAX_TOKEN_LIFETIME {
         return Err(TokenError::BadLifetime);
     }
@@ -253,7 +274,7 @@ pub fn mint_token(
             form.append_pair("connection_data", d);
         }
         let data = form.finish();
-        let sig = hex::encode(sha1_mac(&project.api_secret, &data).finalize().into_bytes());
+        let sig = hex::encode(sha1_mac(secret, &data).finalize().into_bytes());
         let raw = format!("partner_id={}&sig={sig}:{data}", project.api_key);
         return Ok(format!("{LEGACY_PREFIX}{}", STANDARD.encode(raw)));
     }
@@ -272,7 +293,7 @@ pub fn mint_token(
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &claims,
-        &EncodingKey::from_secret(project.api_secret.as_bytes()),
+        &EncodingKey::from_secret(secret.as_bytes()),
     )
     .map_err(|e| TokenError::Malformed(format!("cannot encode: {e}")))
 }
@@ -290,9 +311,20 @@ pub fn verify_token(project: &Project, session_id: &str, token: &str) -> Result<
     if token.len() > protocol::limits::MAX_TOKEN_BYTES {
         return Err(TokenError::Malformed("token too long".into()));
     }
-    let grant = match token.strip_prefix(LEGACY_PREFIX) {
-        Some(rest) => verify_legacy(project, session_id, rest)?,
-        None => verify_jwt(project, session_id, token)?,
+    let grant = match (&project.credential, token.strip_prefix(LEGACY_PREFIX)) {
+        (Credential::Secret(secret), Some(rest)) => {
+            verify_legacy(project, secret, session_id, rest)?
+        }
+        (Credential::Secret(secret), None) => verify_jwt(project, secret, session_id, token)?,
+        (Credential::RsaPublicKey(_), Some(_)) => {
+            return Err(TokenError::Malformed(format!(
+                "a legacy T1 token, but {} is a Vonage application: its tokens are RS256 JWTs",
+                project.api_key
+            )))
+        }
+        (Credential::RsaPublicKey(key), None) => {
+            verify_application_jwt(project, key, session_id, token)?
+        }
     };
     check_data(&grant.connection_data)?;
     Ok(grant)
@@ -334,7 +366,12 @@ fn date_claim(v: Option<&Value>, name: &str) -> Result<Option<u64>, TokenError> 
     }
 }
 
-fn verify_jwt(project: &Project, session_id: &str, token: &str) -> Result<Grant, TokenError> {
+fn verify_jwt(
+    project: &Project,
+    secret: &str,
+    session_id: &str,
+    token: &str,
+) -> Result<Grant, TokenError> {
     // The signature is checked here; the dates below, by hand, because the
     // SDKs write them in shapes the library's typed checks refuse.
     let mut v = Validation::new(Algorithm::HS256);
@@ -345,7 +382,7 @@ fn verify_jwt(project: &Project, session_id: &str, token: &str) -> Result<Grant,
     v.required_spec_claims.clear();
     let data = jsonwebtoken::decode::<Claims>(
         token,
-        &DecodingKey::from_secret(project.api_secret.as_bytes()),
+        &DecodingKey::from_secret(secret.as_bytes()),
         &v,
     )
     .map_err(|e| {
@@ -361,6 +398,31 @@ fn verify_jwt(project: &Project, session_id: &str, token: &str) -> Result<Grant,
     if !bool::from(iss.as_bytes().ct_eq(project.api_key.as_bytes())) {
         return Err(TokenError::ForeignProject);
     }
+    connect_grant(ConnectClaims {
+        scope: c.scope,
+        session_id: c.session_id,
+        role: c.role,
+        iat: c.iat,
+        exp: c.exp,
+        nbf: c.nbf,
+        connection_data: c.connection_data,
+    }, session_id)
+}
+
+/// The claims of a client JWT that grant the connection, in either kind.
+struct ConnectClaims {
+    scope: Option<String>,
+    session_id: Option<String>,
+    role: Option<String>,
+    iat: Option<Value>,
+    exp: Option<Value>,
+    nbf: Option<Value>,
+    connection_data: Option<String>,
+}
+
+/// What a genuinely signed client JWT of the project grants: the scope, the
+/// session, the dates and the role checked.
+fn connect_grant(c: ConnectClaims, session_id: &str) -> Result<Grant, TokenError> {
     let scope = c.scope.unwrap_or_default();
     if scope != "session.connect" {
         return Err(TokenError::BadScope(scope));
@@ -382,7 +444,92 @@ fn verify_jwt(project: &Project, session_id: &str, token: &str) -> Result<Grant,
     })
 }
 
-fn verify_legacy(project: &Project, session_id: &str, b64: &str) -> Result<Grant, TokenError> {
+/// The claims of a Vonage application's client JWT. `sub`/`subject`,
+/// `acl`, `jti` and `initial_layout_class_list` (a string or an array) are
+/// accepted and not read, like any other extra claim.
+#[derive(Debug, Deserialize)]
+struct ApplicationClaims {
+    #[serde(default)]
+    application_id: Option<Value>,
+    #[serde(default)]
+    iss: Option<Value>,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    session_id: Option<String>,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    iat: Option<Value>,
+    #[serde(default)]
+    exp: Option<Value>,
+    #[serde(default)]
+    nbf: Option<Value>,
+    #[serde(default)]
+    connection_data: Option<String>,
+}
+
+fn verify_application_jwt(
+    project: &Project,
+    key: &ApplicationKey,
+    session_id: &str,
+    token: &str,
+) -> Result<Grant, TokenError> {
+    // RS256 and nothing else, whatever the token's header says.
+    let mut v = Validation::new(Algorithm::RS256);
+    v.leeway = 0;
+    v.validate_aud = false;
+    v.validate_exp = false;
+    v.validate_nbf = false;
+    v.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<ApplicationClaims>(token, key.decoding_key(), &v).map_err(
+        |e| {
+            use jsonwebtoken::errors::ErrorKind;
+            match e.kind() {
+                ErrorKind::InvalidSignature => TokenError::BadSignature,
+                ErrorKind::InvalidAlgorithm => TokenError::Malformed(format!(
+                    "{} is a Vonage application: its tokens must be RS256",
+                    project.api_key
+                )),
+                _ => TokenError::Malformed(e.to_string()),
+            }
+        },
+    )?;
+    let c = data.claims;
+    match c.application_id.as_ref() {
+        Some(Value::String(id)) if *id == project.api_key => {}
+        Some(Value::String(_)) => return Err(TokenError::ForeignProject),
+        _ => {
+            return Err(TokenError::BadClaim(
+                "an application's token needs application_id (the application id)".into(),
+            ))
+        }
+    }
+    if let Some(iss) = &c.iss {
+        if claims::key_text(iss).as_deref() != Some(project.api_key.as_str()) {
+            return Err(TokenError::ForeignProject);
+        }
+    }
+    connect_grant(
+        ConnectClaims {
+            scope: c.scope,
+            session_id: c.session_id,
+            role: c.role,
+            iat: c.iat,
+            exp: c.exp,
+            nbf: c.nbf,
+            connection_data: c.connection_data,
+        },
+        session_id,
+    )
+}
+
+fn verify_legacy(
+    project: &Project,
+    secret: &str,
+    session_id: &str,
+    b64: &str,
+) -> Result<Grant, TokenError> {
     // Standard base64 from most SDKs, the URL-safe alphabet from Java's.
     let raw = [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
         .iter()
@@ -405,7 +552,7 @@ fn verify_legacy(project: &Project, session_id: &str, b64: &str) -> Result<Grant
     let sig = sig.ok_or_else(|| TokenError::Malformed("no sig".into()))?;
     let sig = hex::decode(sig).map_err(|_| TokenError::Malformed("sig is not hex".into()))?;
     // Check the signature before looking at anything it covers.
-    sha1_mac(&project.api_secret, data)
+    sha1_mac(secret, data)
         .verify_slice(&sig)
         .map_err(|_| TokenError::BadSignature)?;
     if partner != project.api_key {
@@ -528,6 +675,110 @@ mod tests {
             )
             .expect("mint");
             assert_eq!(verify_token(&p, &b, &t), Err(TokenError::WrongSession));
+        }
+    }
+
+    mod applications {
+        use super::*;
+        use crate::auth::test_keys::*;
+        use serde_json::json;
+
+        #[test]
+        fn the_sdks_client_tokens_join() {
+            let p = app();
+            let sid = create_session_id(&p);
+            // @vonage/video and opentok's Vonage mode.
+            let t = rs256(&client_claims(APP_ID, &sid), A_PRIVATE);
+            let g = verify_token(&p, &sid, &t).expect("@vonage/video");
+            assert_eq!(g.role, Role::Moderator);
+            assert_eq!(g.connection_data, "name=ann");
+            // Python vonage: `subject`, a list of layout classes, publisheronly.
+            let mut py = client_claims(APP_ID, &sid);
+            let o = py.as_object_mut().expect("object");
+            o.remove("sub");
+            o.insert("subject".into(), json!("video"));
+            o.insert("initial_layout_class_list".into(), json!(["focus", "top"]));
+            o.insert("role".into(), json!("publisheronly"));
+            o.remove("connection_data");
+            let g = verify_token(&p, &sid, &rs256(&py, A_PRIVATE)).expect("vonage (Python)");
+            assert_eq!(g.role, Role::PublisherOnly);
+            assert_eq!(g.connection_data, "");
+            // An iss, when there is one, is the application id.
+            let mut with_iss = client_claims(APP_ID, &sid);
+            with_iss["iss"] = json!(APP_ID);
+            assert!(verify_token(&p, &sid, &rs256(&with_iss, A_PRIVATE)).is_ok());
+        }
+
+        #[test]
+        fn forged_and_misdirected_tokens_are_refused() {
+            let p = app();
+            let sid = create_session_id(&p);
+            let claims = client_claims(APP_ID, &sid);
+            assert_eq!(
+                verify_token(&p, &sid, &rs256(&claims, B_PRIVATE)),
+                Err(TokenError::BadSignature)
+            );
+            // HS256 keyed by the public PEM: never verified as HMAC.
+            let e = verify_token(&p, &sid, &hs256(&claims, A_PUBLIC.as_bytes()));
+            assert!(matches!(e, Err(TokenError::Malformed(_))), "{e:?}");
+            let mut expired = claims.clone();
+            expired["exp"] = json!(now() - 1);
+            assert_eq!(
+                verify_token(&p, &sid, &rs256(&expired, A_PRIVATE)),
+                Err(TokenError::Expired)
+            );
+            let other_sid = create_session_id(&p);
+            assert_eq!(
+                verify_token(&p, &other_sid, &rs256(&claims, A_PRIVATE)),
+                Err(TokenError::WrongSession)
+            );
+            let mut foreign = claims.clone();
+            foreign["application_id"] = json!(OTHER_APP_ID);
+            assert_eq!(
+                verify_token(&p, &sid, &rs256(&foreign, A_PRIVATE)),
+                Err(TokenError::ForeignProject)
+            );
+            let mut iss = claims.clone();
+            iss["iss"] = json!(OTHER_APP_ID);
+            assert_eq!(
+                verify_token(&p, &sid, &rs256(&iss, A_PRIVATE)),
+                Err(TokenError::ForeignProject)
+            );
+            let mut anonymous = claims.clone();
+            anonymous.as_object_mut().expect("object").remove("application_id");
+            assert!(matches!(
+                verify_token(&p, &sid, &rs256(&anonymous, A_PRIVATE)),
+                Err(TokenError::BadClaim(_))
+            ));
+            let mut scope = claims.clone();
+            scope["scope"] = json!("session.admin");
+            assert!(matches!(
+                verify_token(&p, &sid, &rs256(&scope, A_PRIVATE)),
+                Err(TokenError::BadScope(_))
+            ));
+            // T1 tokens need a secret; an application has none.
+            let e = verify_token(&p, &sid, "T1==cGFydG5lcl9pZD0xJnNpZz0wMDox");
+            assert!(matches!(e, Err(TokenError::Malformed(_))), "{e:?}");
+        }
+
+        #[test]
+        fn an_rs256_token_does_not_open_a_project_session() {
+            let dev = Project::dev();
+            let sid = create_session_id(&dev);
+            let mut claims = client_claims(APP_ID, &sid);
+            claims["iss"] = json!(crate::DEV_API_KEY);
+            let e = verify_token(&dev, &sid, &rs256(&claims, A_PRIVATE));
+            assert!(matches!(e, Err(TokenError::Malformed(_))), "{e:?}");
+        }
+
+        #[test]
+        fn the_server_cannot_mint_for_an_application() {
+            let p = app();
+            let sid = create_session_id(&p);
+            assert_eq!(
+                mint_token(&p, &sid, &TokenOptions::default()),
+                Err(TokenError::ApplicationToken(APP_ID.into()))
+            );
         }
     }
 }

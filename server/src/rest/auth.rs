@@ -24,6 +24,28 @@
 //!   only to pick the key to check it with). Every refusal is a 403 with a
 //!   JSON body that says which rule failed, but never whether a secret was
 //!   close.
+//! * **OpenTok routes, for a Vonage application** (what `@vonage/video`,
+//!   Python `vonage` and the `opentok` Node SDK's Vonage mode send): an
+//!   *application JWT* in `Authorization: Bearer` (or `X-OPENTOK-AUTH`),
+//!   RS256, signed with the application's private key:
+//!
+//!   | claim | rule |
+//!   | --- | --- |
+//!   | `application_id` | required: a string, the id of a configured application, and the one in the path when there is one |
+//!   | `iss` | optional (opentok's Vonage mode sends it): the application id |
+//!   | `ist` | optional: `"project"` |
+//!   | `exp` | required: in the future |
+//!   | `nbf` | optional: not later than now (with [`claims::CLOCK_SKEW_SECS`]) |
+//!   | `iat`, `jti`, `sub`, `acl`, ... | optional, not checked |
+//!   | `scope`, `session_id`, `role`, `connection_data`, `initial_layout_class_list` | **must be absent**, as above: the Vonage SDKs' client tokens carry them |
+//!
+//!   A token with `application_id` is verified as RS256 with that
+//!   application's public key, and nothing else: which algorithm is used is
+//!   decided by the configured credential, never by the token's header, so
+//!   an HS256 token "signed" with the (public) PEM is refused, and so is a
+//!   JWT with `application_id` naming an OpenTok project. A token without
+//!   `application_id` whose `iss` names an application is refused too: an
+//!   application has no secret to check an HS256 signature with.
 //! * **OpenVidu route**: HTTP Basic `OPENVIDUAPP:<secret>`. The secret alone
 //!   names the project, so it is compared, in constant time, with every
 //!   configured secret.
@@ -97,12 +119,23 @@ impl ProjectClaims {
     }
 }
 
-/// Only `iss`, read without verification to choose the secret.
+/// `iss` and `application_id`, read without verification to choose the key.
 #[derive(Deserialize)]
 struct IssuerOnly {
     #[serde(default)]
     iss: Option<serde_json::Value>,
+    #[serde(default)]
+    application_id: Option<serde_json::Value>,
 }
+
+/// Claims only a client token carries (see the module docs).
+const CLIENT_ONLY_CLAIMS: [&str; 5] = [
+    "scope",
+    "session_id",
+    "role",
+    "connection_data",
+    "initial_layout_class_list",
+];
 
 /// The project JWT of a request, from `X-OPENTOK-AUTH` or
 /// `Authorization: Bearer`.
@@ -141,6 +174,9 @@ pub fn project_from_jwt<'c>(
     }
     let unverified = jsonwebtoken::dangerous::insecure_decode::<IssuerOnly>(token)
         .map_err(|_| ApiError::forbidden("project JWT is malformed"))?;
+    if let Some(app) = &unverified.claims.application_id {
+        return application_from_jwt(config, token, app, path_key);
+    }
     let issuer = unverified
         .claims
         .iss
@@ -157,6 +193,12 @@ pub fn project_from_jwt<'c>(
     let project = config
         .project(&issuer)
         .ok_or_else(|| ApiError::forbidden("unknown API key"))?;
+    let Some(secret) = project.secret() else {
+        return Err(ApiError::forbidden(format!(
+            "{issuer} is a Vonage application, which has no secret: sign an RS256 JWT with \
+             its private key, with the claim application_id = \"{issuer}\""
+        )));
+    };
 
     // The signature is checked here; `iss` was read above and `exp` is
     // read below, by hand: the SDKs write them in shapes (a numeric `iss`,
@@ -169,7 +211,7 @@ pub fn project_from_jwt<'c>(
     validation.required_spec_claims.clear();
     let data = jsonwebtoken::decode::<ProjectClaims>(
         token,
-        &DecodingKey::from_secret(project.api_secret.as_bytes()),
+        &DecodingKey::from_secret(secret.as_bytes()),
         &validation,
     )
     .map_err(|e| {
@@ -211,10 +253,107 @@ pub fn project_from_jwt<'c>(
     Ok(project)
 }
 
+/// Checks the RS256 JWT of a Vonage application (see the module docs);
+/// `app` is its unverified `application_id` claim.
+fn application_from_jwt<'c>(
+    config: &'c Config,
+    token: &str,
+    app: &serde_json::Value,
+    path_key: Option<&str>,
+) -> Result<&'c Project, ApiError> {
+    let app = app.as_str().ok_or_else(|| {
+        ApiError::forbidden("application JWT's application_id is not a string")
+    })?;
+    if let Some(key) = path_key {
+        if key != app {
+            return Err(ApiError::forbidden(
+                "application JWT was issued for another application than the one in the path",
+            ));
+        }
+    }
+    let project = config
+        .project(app)
+        .ok_or_else(|| ApiError::forbidden("unknown application id"))?;
+    let key = project.application_key().ok_or_else(|| {
+        ApiError::forbidden(
+            "application_id names an OpenTok project, not a Vonage application: a project's \
+             JWT is HS256 with iss = its API key and no application_id",
+        )
+    })?;
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.leeway = 0;
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
+        token,
+        key.decoding_key(),
+        &validation,
+    )
+    .map_err(|e| {
+        use jsonwebtoken::errors::ErrorKind;
+        match e.kind() {
+            ErrorKind::InvalidSignature => ApiError::forbidden(
+                "application JWT signature does not match the application's public key",
+            ),
+            ErrorKind::InvalidAlgorithm => ApiError::forbidden(
+                "application JWT must be RS256, signed with the application's private key",
+            ),
+            _ => ApiError::forbidden("application JWT is not valid"),
+        }
+    })?;
+    let c = data.claims;
+    if let Some(iss) = c.get("iss") {
+        if claims::key_text(iss).as_deref() != Some(app) {
+            return Err(ApiError::forbidden(
+                "application JWT's iss, when present, must be the application id",
+            ));
+        }
+    }
+    if let Some(ist) = c.get("ist") {
+        if ist.as_str() != Some(ISSUER_TYPE_PROJECT) {
+            return Err(ApiError::forbidden(
+                "application JWT's ist, when present, must be \"project\"",
+            ));
+        }
+    }
+    let exp = c
+        .get("exp")
+        .ok_or_else(|| ApiError::forbidden("application JWT has no exp claim"))?;
+    let exp = claims::numeric_date(exp)
+        .ok_or_else(|| ApiError::forbidden("application JWT's exp is not a date"))?;
+    let now = jsonwebtoken::get_current_timestamp();
+    if exp <= now {
+        return Err(ApiError::forbidden("application JWT has expired"));
+    }
+    if let Some(nbf) = c.get("nbf") {
+        match claims::numeric_date(nbf) {
+            Some(nbf) if nbf <= now + claims::CLOCK_SKEW_SECS => {}
+            Some(_) => return Err(ApiError::forbidden("application JWT is not valid yet (nbf)")),
+            None => return Err(ApiError::forbidden("application JWT's nbf is not a date")),
+        }
+    }
+    if let Some(claim) = CLIENT_ONLY_CLAIMS.into_iter().find(|k| c.contains_key(*k)) {
+        return Err(ApiError::forbidden(format!(
+            "a client token (it carries {claim:?}) cannot call the REST API: \
+             sign an application JWT (application_id, iat, exp, jti) with the private key"
+        )));
+    }
+    Ok(project)
+}
+
 /// Mints a project JWT for the REST API, as the official SDKs do: `iss`,
 /// `ist = "project"`, `iat`, `exp`, a random `jti`. For `curl` users
 /// (`otc-server rest-token`) and tests.
 pub fn mint_rest_token(project: &Project, lifetime: Duration) -> Result<String, ApiError> {
+    let Some(secret) = project.secret() else {
+        return Err(ApiError::bad_request(format!(
+            "{} is a Vonage application: its REST JWTs are signed with its private key, which \
+             this server does not hold",
+            project.api_key
+        )));
+    };
     if lifetime.is_zero() || lifetime > MAX_REST_TOKEN_LIFETIME {
         return Err(ApiError::bad_request(
             "REST token lifetime must be between 1 second and 24 hours",
@@ -236,7 +375,7 @@ pub fn mint_rest_token(project: &Project, lifetime: Duration) -> Result<String, 
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &claims,
-        &EncodingKey::from_secret(project.api_secret.as_bytes()),
+        &EncodingKey::from_secret(secret.as_bytes()),
     )
     .map_err(ApiError::internal)
 }
@@ -269,9 +408,12 @@ pub fn project_from_basic<'c>(
     // Look at every project, without stopping at a match, so the time taken
     // does not tell which (or whether an early) project matched.
     let mut found = None;
+    // An application has no secret, so Basic can never name one.
     for p in &config.projects {
-        if bool::from(p.api_secret.as_bytes().ct_eq(secret.as_bytes())) {
-            found = Some(p);
+        if let Some(s) = p.secret() {
+            if bool::from(s.as_bytes().ct_eq(secret.as_bytes())) {
+                found = Some(p);
+            }
         }
     }
     if user != OPENVIDU_USER {
@@ -328,5 +470,150 @@ mod tests {
         let p = Project::dev();
         assert!(mint_rest_token(&p, Duration::ZERO).is_err());
         assert!(mint_rest_token(&p, Duration::from_secs(2 * 24 * 3600)).is_err());
+    }
+
+    mod applications {
+        use super::*;
+        use crate::auth::test_keys::*;
+        use serde_json::json;
+
+        fn bearer(token: &str) -> HeaderMap {
+            headers("authorization", &format!("Bearer {token}"))
+        }
+
+        /// The refusal's message (it must be a 403).
+        fn refused(config: &Config, token: &str, path: Option<&str>) -> String {
+            let e = project_from_jwt(config, &bearer(token), path).expect_err("refused");
+            assert_eq!(e.status, axum::http::StatusCode::FORBIDDEN, "{}", e.message);
+            e.message.into_owned()
+        }
+
+        #[test]
+        fn the_sdks_application_jwts_are_accepted() {
+            let c = config();
+            let vonage = rs256(&rest_claims(APP_ID), A_PRIVATE);
+            for path in [None, Some(APP_ID)] {
+                let p = project_from_jwt(&c, &bearer(&vonage), path).expect("@vonage/video");
+                assert_eq!(p.api_key, APP_ID);
+            }
+            let p = project_from_jwt(&c, &headers("x-opentok-auth", &vonage), None)
+                .expect("in X-OPENTOK-AUTH too");
+            assert_eq!(p.api_key, APP_ID);
+            // opentok's Vonage mode adds iss and ist.
+            let mut opentok = rest_claims(APP_ID);
+            opentok["iss"] = json!(APP_ID);
+            opentok["ist"] = json!("project");
+            let t = rs256(&opentok, A_PRIVATE);
+            assert!(project_from_jwt(&c, &bearer(&t), Some(APP_ID)).is_ok());
+            // The other application, with its own key.
+            let t = rs256(&rest_claims(OTHER_APP_ID), B_PRIVATE);
+            let p = project_from_jwt(&c, &bearer(&t), Some(OTHER_APP_ID)).expect("B");
+            assert_eq!(p.api_key, OTHER_APP_ID);
+        }
+
+        #[test]
+        fn project_jwts_still_work_beside_applications() {
+            let c = config();
+            let t = mint_rest_token(&Project::dev(), Duration::from_secs(60)).expect("mint");
+            let p = project_from_jwt(&c, &bearer(&t), Some(crate::DEV_API_KEY)).expect("HS256");
+            assert_eq!(p.api_key, crate::DEV_API_KEY);
+            let m = refused(&c, &t, Some(APP_ID));
+            assert!(m.contains("another project"), "{m}");
+        }
+
+        #[test]
+        fn wrong_key_is_refused() {
+            let t = rs256(&rest_claims(APP_ID), B_PRIVATE);
+            let m = refused(&config(), &t, Some(APP_ID));
+            assert!(m.contains("signature does not match"), "{m}");
+        }
+
+        /// The PEM is public: an HS256 token keyed by it must never pass.
+        #[test]
+        fn hs256_signed_with_the_public_pem_is_refused() {
+            let c = config();
+            for pem in [A_PUBLIC, A_PUBLIC.trim()] {
+                let t = hs256(&rest_claims(APP_ID), pem.as_bytes());
+                let m = refused(&c, &t, Some(APP_ID));
+                assert!(m.contains("must be RS256"), "{m}");
+                // The OpenTok shape (iss, ist), no application_id.
+                let claims = json!({"iss": APP_ID, "ist": "project", "iat": now(), "exp": now() + 60});
+                let t = hs256(&claims, pem.as_bytes());
+                let m = refused(&c, &t, Some(APP_ID));
+                assert!(m.contains("is a Vonage application"), "{m}");
+            }
+            // And an RS256 token for the HS256 project is no project JWT.
+            let claims = json!({"iss": crate::DEV_API_KEY, "ist": "project", "exp": now() + 60});
+            let m = refused(&c, &rs256(&claims, A_PRIVATE), None);
+            assert!(m.contains("HS256"), "{m}");
+        }
+
+        #[test]
+        fn client_tokens_cannot_call_rest() {
+            let c = config();
+            let sid = crate::auth::create_session_id(&app());
+            let t = rs256(&client_claims(APP_ID, &sid), A_PRIVATE);
+            let m = refused(&c, &t, Some(APP_ID));
+            assert!(m.contains("a client token"), "{m}");
+            // Any one of the client claims is enough.
+            for claim in CLIENT_ONLY_CLAIMS {
+                let mut claims = rest_claims(APP_ID);
+                claims[claim] = json!("");
+                let m = refused(&c, &rs256(&claims, A_PRIVATE), None);
+                assert!(m.contains(claim), "{claim}: {m}");
+            }
+        }
+
+        #[test]
+        fn dates_are_checked() {
+            let c = config();
+            let mut expired = rest_claims(APP_ID);
+            expired["exp"] = json!(now() - 1);
+            assert!(refused(&c, &rs256(&expired, A_PRIVATE), None).contains("expired"));
+            let mut no_exp = rest_claims(APP_ID);
+            no_exp.as_object_mut().expect("object").remove("exp");
+            assert!(refused(&c, &rs256(&no_exp, A_PRIVATE), None).contains("no exp"));
+            let mut later = rest_claims(APP_ID);
+            later["nbf"] = json!(now() + 3600);
+            assert!(refused(&c, &rs256(&later, A_PRIVATE), None).contains("nbf"));
+            let mut float_exp = rest_claims(APP_ID);
+            float_exp["exp"] = json!(now() as f64 + 60.5);
+            assert!(project_from_jwt(&c, &bearer(&rs256(&float_exp, A_PRIVATE)), None).is_ok());
+        }
+
+        #[test]
+        fn the_application_must_be_the_one_in_the_path_and_configured() {
+            let c = config();
+            let t = rs256(&rest_claims(APP_ID), A_PRIVATE);
+            for other in [OTHER_APP_ID, crate::DEV_API_KEY] {
+                let m = refused(&c, &t, Some(other));
+                assert!(m.contains("another application"), "{m}");
+            }
+            let unknown = "11111111-2222-3333-4444-555555555555";
+            let m = refused(&c, &rs256(&rest_claims(unknown), A_PRIVATE), None);
+            assert!(m.contains("unknown application"), "{m}");
+            let m = refused(&c, &rs256(&rest_claims(crate::DEV_API_KEY), A_PRIVATE), None);
+            assert!(m.contains("names an OpenTok project"), "{m}");
+            let mut numeric = rest_claims(APP_ID);
+            numeric["application_id"] = json!(5);
+            assert!(refused(&c, &rs256(&numeric, A_PRIVATE), None).contains("not a string"));
+            let mut iss = rest_claims(APP_ID);
+            iss["iss"] = json!(OTHER_APP_ID);
+            assert!(refused(&c, &rs256(&iss, A_PRIVATE), None).contains("iss"));
+            let mut ist = rest_claims(APP_ID);
+            ist["ist"] = json!("account");
+            assert!(refused(&c, &rs256(&ist, A_PRIVATE), None).contains("ist"));
+        }
+
+        #[test]
+        fn applications_have_no_secret_to_mint_or_to_match() {
+            assert!(mint_rest_token(&app(), Duration::from_secs(60)).is_err());
+            let c = config();
+            let enc = |s: &str| format!("Basic {}", STANDARD.encode(s));
+            let pem = format!("{OPENVIDU_USER}:{A_PUBLIC}");
+            assert!(project_from_basic(&c, &headers("authorization", &enc(&pem))).is_err());
+            let dev = format!("{OPENVIDU_USER}:{}", crate::DEV_API_SECRET);
+            assert!(project_from_basic(&c, &headers("authorization", &enc(&dev))).is_ok());
+        }
     }
 }

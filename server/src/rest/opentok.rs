@@ -110,15 +110,52 @@ fn create_dt(now: std::time::SystemTime) -> String {
     }
 }
 
-/// Checks the form body of `POST /session/create` (400 on a bad value).
-/// Public so that the fuzz targets (`fuzz/`) run exactly the route's check.
+/// The fields of a `POST /session/create` body, whatever it is labelled:
+/// a form (what every SDK sends; Python `vonage` labels it
+/// `application/json` once its client has sent one JSON request), or a
+/// JSON object. The body decides, not `Content-Type`: one starting with `{`
+/// is JSON. JSON values are read as the form would write them (`true`,
+/// `null`, numbers as text).
+fn create_fields(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+    if body.trim_ascii_start().starts_with(b"{") {
+        let map: serde_json::Map<String, serde_json::Value> =
+            super::json_object(body, "of session options, or a form")?;
+        return map
+            .into_iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Null => "null".into(),
+                    serde_json::Value::Bool(b) => b.to_string(),
+                    serde_json::Value::Number(n) => n.to_string(),
+                    _ => return Err(ApiError::bad_request(format!("invalid value for {k}"))),
+                };
+                Ok((k, text))
+            })
+            .collect();
+    }
+    Ok(url::form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect())
+}
+
+/// Checks the body of `POST /session/create` (400 on a bad value). What
+/// the SDKs send is accepted: `location` an IPv4 address, or `null` or
+/// empty (`@vonage/video` sends `location=null` when none is given);
+/// `p2p.preference` `enabled`, `disabled` or `always` (Python `vonage`'s
+/// relayed mode); `archiveMode` `manual` or `always`; `e2ee` `true` or
+/// `false` in any case (Python writes `True`); `media_mode`/`mediaMode`
+/// `routed` or `relayed`. Other fields are ignored. Public so that the fuzz
+/// targets (`fuzz/`) run exactly the route's check.
 pub fn check_create_form(body: &[u8]) -> Result<(), ApiError> {
-    for (k, v) in url::form_urlencoded::parse(body) {
-        let ok = match k.as_ref() {
-            "location" => v.parse::<std::net::Ipv4Addr>().is_ok(),
-            "p2p.preference" => matches!(v.as_ref(), "enabled" | "disabled"),
-            "archiveMode" => matches!(v.as_ref(), "manual" | "always"),
-            "e2ee" => matches!(v.as_ref(), "true" | "false"),
+    for (k, v) in create_fields(body)? {
+        let any = |words: &[&str]| words.iter().any(|w| v.eq_ignore_ascii_case(w));
+        let ok = match k.as_str() {
+            "location" => v.is_empty() || v == "null" || v.parse::<std::net::Ipv4Addr>().is_ok(),
+            "p2p.preference" => any(&["enabled", "disabled", "always"]),
+            "archiveMode" | "archive_mode" => any(&["manual", "always"]),
+            "e2ee" => any(&["true", "false"]),
+            "media_mode" | "mediaMode" => any(&["routed", "relayed"]),
             _ => true,
         };
         if !ok {
@@ -140,10 +177,11 @@ pub fn parse_signal_body(body: &[u8]) -> Result<(String, String), ApiError> {
     ))
 }
 
-/// `POST /session/create`. The form fields the SDKs send (`location`,
-/// `p2p.preference`, `archiveMode`, `e2ee`, ...) are checked for valid
-/// values; they choose media features this signaling server does not have,
-/// so they change nothing else.
+/// `POST /session/create`. The fields the SDKs send (`location`,
+/// `p2p.preference`, `archiveMode`, `e2ee`, ...; see [`check_create_form`])
+/// are checked for valid values; they choose media features this signaling
+/// server does not have, so they change nothing else. The project JWT may
+/// be an OpenTok project's or a Vonage application's.
 pub async fn create_session(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -291,5 +329,34 @@ mod tests {
         assert!(check_create_form(b"location=10.0.0.1&e2ee=true&other=x").is_ok());
         let e = check_create_form(b"archiveMode=sometimes").expect_err("refused");
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
+    }
+
+    /// What `@vonage/video`, Python `vonage` and opentok send, in either
+    /// label.
+    #[test]
+    fn create_bodies_of_the_vonage_sdks() {
+        for ok in [
+            &b"archiveMode=manual&location=null&p2p.preference=disabled"[..],
+            b"e2ee=True&media_mode=routed&p2p.preference=disabled",
+            b"e2ee=FALSE&media_mode=relayed&p2p.preference=always&archiveMode=always",
+            b"location=&mediaMode=routed",
+            b"",
+            br#"{"archiveMode":"manual","location":null,"e2ee":true,"p2p.preference":"enabled"}"#,
+            br#"  {"location":"10.1.2.3","x":5}"#,
+        ] {
+            assert!(check_create_form(ok).is_ok(), "{}", String::from_utf8_lossy(ok));
+        }
+        for bad in [
+            &b"e2ee=yes"[..],
+            b"location=nowhere",
+            b"media_mode=direct",
+            b"p2p.preference=sometimes",
+            br#"{"e2ee":"maybe"}"#,
+            br#"{"location":[1]}"#,
+            b"{not json",
+        ] {
+            let e = check_create_form(bad).expect_err("refused");
+            assert_eq!(e.status, StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(bad));
+        }
     }
 }

@@ -102,7 +102,7 @@ async fn sdk_built_tokens_are_accepted() {
     for (i, token) in [
         sdk_jwt(
             &p.api_key,
-            &p.api_secret,
+            p.secret().expect("a project secret"),
             &sid,
             "publisher",
             exp,
@@ -110,13 +110,13 @@ async fn sdk_built_tokens_are_accepted() {
         ),
         sdk_t1(
             &p.api_key,
-            &p.api_secret,
+            p.secret().expect("a project secret"),
             &sid,
             "moderator",
             exp,
             Some("user=t1 & co"),
         ),
-        sdk_jwt(&p.api_key, &p.api_secret, &sid, "subscriber", exp, None),
+        sdk_jwt(&p.api_key, p.secret().expect("a project secret"), &sid, "subscriber", exp, None),
     ]
     .into_iter()
     .enumerate()
@@ -132,7 +132,7 @@ async fn sdk_built_tokens_are_accepted() {
         c.acked(seq).await;
     }
     // The Python SDK spells the publisher-only role "publisheronly".
-    let t = sdk_t1(&p.api_key, &p.api_secret, &sid, "publisheronly", exp, None);
+    let t = sdk_t1(&p.api_key, p.secret().expect("a project secret"), &sid, "publisheronly", exp, None);
     let mut c = Client::join_with(&server, &sid, &t, false).await;
     let seq = c.signal("t", "d", None).await;
     c.refused(seq, ErrorCode::PermissionDenied).await;
@@ -141,10 +141,7 @@ async fn sdk_built_tokens_are_accepted() {
 
 #[tokio::test]
 async fn altered_expired_and_foreign_tokens_are_refused() {
-    let other = Project {
-        api_key: "200000".into(),
-        api_secret: "another-secret-0123456789abcdef0123".into(),
-    };
+    let other = Project::new("200000", "another-secret-0123456789abcdef0123");
     let mut config = Config::dev();
     config.projects.push(other.clone());
     let server = start(config).await;
@@ -152,8 +149,8 @@ async fn altered_expired_and_foreign_tokens_are_refused() {
     let sid = create_session_id(&p);
     let other_sid = create_session_id(&dev());
     let exp = now() + 3600;
-    let good_jwt = sdk_jwt(&p.api_key, &p.api_secret, &sid, "publisher", exp, None);
-    let good_t1 = sdk_t1(&p.api_key, &p.api_secret, &sid, "publisher", exp, None);
+    let good_jwt = sdk_jwt(&p.api_key, p.secret().expect("a project secret"), &sid, "publisher", exp, None);
+    let good_t1 = sdk_t1(&p.api_key, p.secret().expect("a project secret"), &sid, "publisher", exp, None);
 
     // Flip one character of the signature / of the signed data.
     let mut altered_jwt = good_jwt.clone();
@@ -172,7 +169,7 @@ async fn altered_expired_and_foreign_tokens_are_refused() {
             "expired jwt",
             sdk_jwt(
                 &p.api_key,
-                &p.api_secret,
+                p.secret().expect("a project secret"),
                 &sid,
                 "publisher",
                 now() - 10,
@@ -183,7 +180,7 @@ async fn altered_expired_and_foreign_tokens_are_refused() {
             "expired t1",
             sdk_t1(
                 &p.api_key,
-                &p.api_secret,
+                p.secret().expect("a project secret"),
                 &sid,
                 "publisher",
                 now() - 10,
@@ -198,7 +195,7 @@ async fn altered_expired_and_foreign_tokens_are_refused() {
             "other project's jwt",
             sdk_jwt(
                 &other.api_key,
-                &other.api_secret,
+                other.secret().expect("a project secret"),
                 &sid,
                 "publisher",
                 exp,
@@ -209,7 +206,7 @@ async fn altered_expired_and_foreign_tokens_are_refused() {
             "other project's t1",
             sdk_t1(
                 &other.api_key,
-                &other.api_secret,
+                other.secret().expect("a project secret"),
                 &sid,
                 "publisher",
                 exp,
@@ -220,7 +217,7 @@ async fn altered_expired_and_foreign_tokens_are_refused() {
             "token of another session",
             sdk_jwt(
                 &p.api_key,
-                &p.api_secret,
+                p.secret().expect("a project secret"),
                 &other_sid,
                 "publisher",
                 exp,
@@ -229,13 +226,13 @@ async fn altered_expired_and_foreign_tokens_are_refused() {
         ),
         (
             "unknown role",
-            sdk_jwt(&p.api_key, &p.api_secret, &sid, "admin", exp, None),
+            sdk_jwt(&p.api_key, p.secret().expect("a project secret"), &sid, "admin", exp, None),
         ),
         (
             "data too long",
             sdk_jwt(
                 &p.api_key,
-                &p.api_secret,
+                p.secret().expect("a project secret"),
                 &sid,
                 "publisher",
                 exp,
@@ -260,10 +257,7 @@ async fn altered_expired_and_foreign_tokens_are_refused() {
 
 #[tokio::test]
 async fn bad_sessions_keys_and_versions_are_refused() {
-    let other = Project {
-        api_key: "200000".into(),
-        api_secret: "another-secret-0123456789abcdef0123".into(),
-    };
+    let other = Project::new("200000", "another-secret-0123456789abcdef0123");
     let mut config = Config::dev();
     config.projects.push(other.clone());
     let server = start(config).await;
@@ -382,7 +376,7 @@ async fn tokens_as_every_official_sdk_writes_them_are_accepted() {
     use serde_json::json;
     let server = start_dev().await;
     let p = dev();
-    let (key, secret) = (p.api_key.as_str(), p.api_secret.as_str());
+    let (key, secret) = (p.api_key.as_str(), p.secret().expect("a project secret"));
     let sid = create_session_id(&p);
     let t = now();
     let cases: Vec<(&str, String, &str)> = vec![
@@ -490,7 +484,7 @@ async fn token_dates_and_refusal_messages() {
     use serde_json::json;
     let server = start_dev().await;
     let p = dev();
-    let (key, secret) = (p.api_key.as_str(), p.api_secret.as_str());
+    let (key, secret) = (p.api_key.as_str(), p.secret().expect("a project secret"));
     let sid = create_session_id(&p);
     let other_sid = create_session_id(&p);
     let t = now();

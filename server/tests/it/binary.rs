@@ -68,10 +68,7 @@ fn cli_mints_session_ids_and_tokens_the_server_accepts() {
         "--api-secret",
         SECRET_42,
     ]);
-    let p = Project {
-        api_key: "42".into(),
-        api_secret: SECRET_42.into(),
-    };
+    let p = Project::new("42", SECRET_42);
     verify_token(&p, &sid, &t).expect("token of flag project");
     // A session of an unconfigured project is refused with a message.
     let out = Command::new(BIN)
