@@ -174,16 +174,17 @@ function exited(child, ms) {
 }
 
 /**
- * otc-server on a free loopback port with one project of our own. stop()
- * sends SIGTERM (a graceful shutdown) and resolves with the exit code.
+ * otc-server on a free loopback port with one project of our own (and
+ * whatever more `args` configure, such as an application). stop() sends
+ * SIGTERM (a graceful shutdown) and resolves with the exit code.
  */
 export class Server {
-  static async start({ apiKey, apiSecret }) {
+  static async start({ apiKey, apiSecret, args = [] }) {
     // The server reads OTC_* variables as settings; ours are not for it.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("OTC_")));
     const child = spawn(
       binary("OTC_SERVER_BIN"),
-      ["serve", "--listen", "127.0.0.1:0", "--api-key", apiKey, "--api-secret", apiSecret],
+      ["serve", "--listen", "127.0.0.1:0", "--api-key", apiKey, "--api-secret", apiSecret, ...args],
       { env, stdio: ["ignore", "pipe", "pipe"] },
     );
     const server = new Server(child);

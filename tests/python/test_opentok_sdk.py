@@ -20,8 +20,6 @@ test makes (the `cryptography` package, already there for PyJWT), and points
 the SDK at it through REQUESTS_CA_BUNDLE, as a deployment would.
 """
 
-import datetime
-import ipaddress
 import re
 import secrets
 
@@ -30,7 +28,7 @@ import pytest
 import requests
 from opentok.exceptions import ForceDisconnectError, RequestError
 
-from harness import API_KEY, API_SECRET, WAIT, running_server
+from harness import API_KEY, API_SECRET, WAIT, make_tls_files, running_server
 
 
 def test_create_session_and_both_token_forms_connect(ot, chats):
@@ -144,79 +142,6 @@ def test_wrong_credentials_are_refused(server, chats):
     for use_jwt in (True, False):
         c = chats(sid, bad.generate_token(sid, use_jwt=use_jwt), f"forged-{use_jwt}", connect=False)
         c.expect(r"^! error 1004: ")
-
-
-def make_tls_files(d):
-    """A private CA and a server certificate it signs for 127.0.0.1 and
-    localhost; returns the paths of (CA certificate, server certificate,
-    server key), PEM."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    now = datetime.datetime.now(datetime.timezone.utc)
-    start, end = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=1)
-
-    def name(cn):
-        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(name("otc-server python test CA"))
-        .issuer_name(name("otc-server python test CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name("localhost"))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    paths = (d / "ca.pem", d / "cert.pem", d / "key.pem")
-    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return paths
 
 
 def test_the_sdk_over_https_with_a_private_ca(tmp_path, monkeypatch):
