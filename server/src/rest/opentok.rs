@@ -142,8 +142,9 @@ fn create_fields(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
 /// Checks the body of `POST /session/create` (400 on a bad value). What
 /// the SDKs send is accepted: `location` an IPv4 address, or `null` or
 /// empty (`@vonage/video` sends `location=null` when none is given);
-/// `p2p.preference` `enabled`, `disabled` or `always` (Python `vonage`'s
-/// relayed mode); `archiveMode` `manual` or `always`; `e2ee` `true` or
+/// `p2p.preference` `enabled`, `disabled`, `always` (Python `vonage`'s
+/// relayed mode), or `routed` or `relayed` (`@vonage/video` 1.28 puts its
+/// media mode there); `archiveMode` `manual` or `always`; `e2ee` `true` or
 /// `false` in any case (Python writes `True`); `media_mode`/`mediaMode`
 /// `routed` or `relayed`. Other fields are ignored. Public so that the fuzz
 /// targets (`fuzz/`) run exactly the route's check.
@@ -152,7 +153,7 @@ pub fn check_create_form(body: &[u8]) -> Result<(), ApiError> {
         let any = |words: &[&str]| words.iter().any(|w| v.eq_ignore_ascii_case(w));
         let ok = match k.as_str() {
             "location" => v.is_empty() || v == "null" || v.parse::<std::net::Ipv4Addr>().is_ok(),
-            "p2p.preference" => any(&["enabled", "disabled", "always"]),
+            "p2p.preference" => any(&["enabled", "disabled", "always", "routed", "relayed"]),
             "archiveMode" | "archive_mode" => any(&["manual", "always"]),
             "e2ee" => any(&["true", "false"]),
             "media_mode" | "mediaMode" => any(&["routed", "relayed"]),
@@ -336,7 +337,8 @@ mod tests {
     #[test]
     fn create_bodies_of_the_vonage_sdks() {
         for ok in [
-            &b"archiveMode=manual&location=null&p2p.preference=disabled"[..],
+            &b"archiveMode=manual&location=null&p2p.preference=routed"[..],
+            b"archiveMode=always&location=10.0.0.1&p2p.preference=relayed",
             b"e2ee=True&media_mode=routed&p2p.preference=disabled",
             b"e2ee=FALSE&media_mode=relayed&p2p.preference=always&archiveMode=always",
             b"location=&mediaMode=routed",
