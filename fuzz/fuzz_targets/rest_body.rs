@@ -112,7 +112,10 @@ fuzz_target!(|data: &[u8]| {
         }
         4 => {
             let text = String::from_utf8_lossy(body);
-            let value = format!("Bearer {}", jwt(project.secret().expect("a project secret"), &text));
+            let value = format!(
+                "Bearer {}",
+                jwt(project.secret().expect("a project secret"), &text)
+            );
             if let Some(h) = headers("authorization", value.as_bytes()) {
                 let key = Some(project.api_key.as_str());
                 check_credential(project_from_jwt(config(), &h, key), StatusCode::FORBIDDEN);

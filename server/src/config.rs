@@ -502,7 +502,10 @@ impl Config {
     pub fn dev_project_exposed(&self) -> bool {
         !self.allow_dev_project
             && !self.listen.ip().to_canonical().is_loopback()
-            && self.projects.iter().any(|p| p.secret() == Some(DEV_API_SECRET))
+            && self
+                .projects
+                .iter()
+                .any(|p| p.secret() == Some(DEV_API_SECRET))
     }
 
     /// Checks projects (at least one, valid, keys unique) and limits.
@@ -993,7 +996,10 @@ mod tests {
                 (A_PRIVATE, "private key"),
                 (SMALL_PUBLIC, "1024 bits"),
                 ("hello", "not a PEM"),
-                ("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "not an RSA"),
+                (
+                    "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+                    "not an RSA",
+                ),
             ] {
                 let e = ApplicationKey::from_pem(bad).expect_err(why);
                 assert!(e.contains(why), "{why}: {e}");
@@ -1015,7 +1021,11 @@ mod tests {
                 file.display().to_string()
             );
             let f = FileConfig::parse(&text).expect("parse");
-            let apps: Vec<Project> = f.applications.iter().map(|a| a.load().expect("load")).collect();
+            let apps: Vec<Project> = f
+                .applications
+                .iter()
+                .map(|a| a.load().expect("load"))
+                .collect();
             std::fs::remove_dir_all(&dir).ok();
             assert_eq!(apps[0].api_key, APP_ID);
             assert_eq!(apps[0].application_key(), app().application_key());
@@ -1046,14 +1056,21 @@ mod tests {
                 public_key_file: Some(dir.join("nope.pem")),
                 ..Default::default()
             };
-            assert!(missing.load().is_err_and(|e| e.to_string().contains("cannot read")));
+            assert!(missing
+                .load()
+                .is_err_and(|e| e.to_string().contains("cannot read")));
             let bad_id = ApplicationEntry {
                 application_id: "a~b".into(),
                 public_key: Some(A_PUBLIC.into()),
                 ..Default::default()
             };
-            assert!(bad_id.load().expect("loads").validate().is_err(), "~ in the id");
-            assert!(FileConfig::parse("[[applications]]\napplication_id = \"x\"\nkey = 1").is_err());
+            assert!(
+                bad_id.load().expect("loads").validate().is_err(),
+                "~ in the id"
+            );
+            assert!(
+                FileConfig::parse("[[applications]]\napplication_id = \"x\"\nkey = 1").is_err()
+            );
         }
     }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Node suite: the official OpenTok Node server SDK (the `opentok` package
-# from npm, unmodified, pinned exactly in package.json and package-lock.json)
-# against otc-server, with the C chat example as the client. Does everything
+# from npm) and the current Vonage one (`@vonage/video`, with a Vonage
+# application), unmodified, pinned exactly in package.json and
+# package-lock.json, against otc-server, with the C chat example as the client. Does everything
 # itself:
 #
 #   1. checks for node (20 or newer) and npm; when they are missing and we
@@ -83,5 +84,6 @@ export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 # A TAP copy of the results, to count what ran (the spec report is for people).
 mkdir -p "$ROOT/build"
 tap=$ROOT/build/node-tests.tap
-say "running the official OpenTok Node SDK $(node -p 'require(process.argv[1]).version' "$MODULES/opentok/package.json") against $OTC_SERVER_BIN"
+version_of() { node -p 'require(process.argv[1]).version' "$MODULES/$1/package.json"; }
+say "running opentok $(version_of opentok) and @vonage/video $(version_of @vonage/video) against $OTC_SERVER_BIN"
 run_node_tests "$HERE" "$tap" 600 "$@" "${files[@]}"

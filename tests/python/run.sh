@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The Python suite: the official OpenTok server SDK (the `opentok` package
-# from PyPI, unmodified, pinned in requirements.txt) against otc-server, with
+# from PyPI) and the current Vonage one (`vonage` 4.x, with a Vonage
+# application, over TLS), unmodified, pinned in requirements.txt, against
+# otc-server, with
 # the C chat example as the client. Does everything itself:
 #
 #   1. a virtual environment in build/python-venv (python3 -m venv; when the
@@ -88,7 +90,7 @@ fi
 # --- 4. the tests --------------------------------------------------------------
 export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 export PYTHONDONTWRITEBYTECODE=1
-say "running the official OpenTok SDK against $OTC_SERVER_BIN"
+say "running the official OpenTok SDK and the Vonage SDK against $OTC_SERVER_BIN"
 set +e
 timeout 600 "$VENV/bin/python" -m pytest -p no:cacheprovider -q "$HERE" "$@"
 rc=$?

@@ -62,7 +62,9 @@ pub fn create_session_id(project: &Project) -> String {
         project.api_key,
         hex::encode(random)
     );
-    let tag = mac_over(project.session_id_key(), &body).finalize().into_bytes();
+    let tag = mac_over(project.session_id_key(), &body)
+        .finalize()
+        .into_bytes();
     let full = format!("{body}~{}", hex::encode(&tag[..MAC_BYTES]));
     format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(full))
 }

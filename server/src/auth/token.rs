@@ -380,33 +380,33 @@ fn verify_jwt(
     v.validate_exp = false;
     v.validate_nbf = false;
     v.required_spec_claims.clear();
-    let data = jsonwebtoken::decode::<Claims>(
-        token,
-        &DecodingKey::from_secret(secret.as_bytes()),
-        &v,
-    )
-    .map_err(|e| {
-        use jsonwebtoken::errors::ErrorKind;
-        match e.kind() {
-            ErrorKind::InvalidSignature => TokenError::BadSignature,
-            _ => TokenError::Malformed(e.to_string()),
-        }
-    })?;
+    let data =
+        jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(secret.as_bytes()), &v)
+            .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                match e.kind() {
+                    ErrorKind::InvalidSignature => TokenError::BadSignature,
+                    _ => TokenError::Malformed(e.to_string()),
+                }
+            })?;
     let c = data.claims;
     let iss = claims::key_text(&c.iss)
         .ok_or_else(|| TokenError::BadClaim("iss is not an API key".into()))?;
     if !bool::from(iss.as_bytes().ct_eq(project.api_key.as_bytes())) {
         return Err(TokenError::ForeignProject);
     }
-    connect_grant(ConnectClaims {
-        scope: c.scope,
-        session_id: c.session_id,
-        role: c.role,
-        iat: c.iat,
-        exp: c.exp,
-        nbf: c.nbf,
-        connection_data: c.connection_data,
-    }, session_id)
+    connect_grant(
+        ConnectClaims {
+            scope: c.scope,
+            session_id: c.session_id,
+            role: c.role,
+            iat: c.iat,
+            exp: c.exp,
+            nbf: c.nbf,
+            connection_data: c.connection_data,
+        },
+        session_id,
+    )
 }
 
 /// The claims of a client JWT that grant the connection, in either kind.
@@ -482,8 +482,8 @@ fn verify_application_jwt(
     v.validate_exp = false;
     v.validate_nbf = false;
     v.required_spec_claims.clear();
-    let data = jsonwebtoken::decode::<ApplicationClaims>(token, key.decoding_key(), &v).map_err(
-        |e| {
+    let data =
+        jsonwebtoken::decode::<ApplicationClaims>(token, key.decoding_key(), &v).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
             match e.kind() {
                 ErrorKind::InvalidSignature => TokenError::BadSignature,
@@ -493,8 +493,7 @@ fn verify_application_jwt(
                 )),
                 _ => TokenError::Malformed(e.to_string()),
             }
-        },
-    )?;
+        })?;
     let c = data.claims;
     match c.application_id.as_ref() {
         Some(Value::String(id)) if *id == project.api_key => {}
@@ -745,7 +744,10 @@ mod tests {
                 Err(TokenError::ForeignProject)
             );
             let mut anonymous = claims.clone();
-            anonymous.as_object_mut().expect("object").remove("application_id");
+            anonymous
+                .as_object_mut()
+                .expect("object")
+                .remove("application_id");
             assert!(matches!(
                 verify_token(&p, &sid, &rs256(&anonymous, A_PRIVATE)),
                 Err(TokenError::BadClaim(_))

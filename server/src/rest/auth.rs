@@ -261,9 +261,9 @@ fn application_from_jwt<'c>(
     app: &serde_json::Value,
     path_key: Option<&str>,
 ) -> Result<&'c Project, ApiError> {
-    let app = app.as_str().ok_or_else(|| {
-        ApiError::forbidden("application JWT's application_id is not a string")
-    })?;
+    let app = app
+        .as_str()
+        .ok_or_else(|| ApiError::forbidden("application JWT's application_id is not a string"))?;
     if let Some(key) = path_key {
         if key != app {
             return Err(ApiError::forbidden(
@@ -330,7 +330,11 @@ fn application_from_jwt<'c>(
     if let Some(nbf) = c.get("nbf") {
         match claims::numeric_date(nbf) {
             Some(nbf) if nbf <= now + claims::CLOCK_SKEW_SECS => {}
-            Some(_) => return Err(ApiError::forbidden("application JWT is not valid yet (nbf)")),
+            Some(_) => {
+                return Err(ApiError::forbidden(
+                    "application JWT is not valid yet (nbf)",
+                ))
+            }
             None => return Err(ApiError::forbidden("application JWT's nbf is not a date")),
         }
     }
@@ -537,7 +541,8 @@ mod tests {
                 let m = refused(&c, &t, Some(APP_ID));
                 assert!(m.contains("must be RS256"), "{m}");
                 // The OpenTok shape (iss, ist), no application_id.
-                let claims = json!({"iss": APP_ID, "ist": "project", "iat": now(), "exp": now() + 60});
+                let claims =
+                    json!({"iss": APP_ID, "ist": "project", "iat": now(), "exp": now() + 60});
                 let t = hs256(&claims, pem.as_bytes());
                 let m = refused(&c, &t, Some(APP_ID));
                 assert!(m.contains("is a Vonage application"), "{m}");
@@ -592,7 +597,11 @@ mod tests {
             let unknown = "11111111-2222-3333-4444-555555555555";
             let m = refused(&c, &rs256(&rest_claims(unknown), A_PRIVATE), None);
             assert!(m.contains("unknown application"), "{m}");
-            let m = refused(&c, &rs256(&rest_claims(crate::DEV_API_KEY), A_PRIVATE), None);
+            let m = refused(
+                &c,
+                &rs256(&rest_claims(crate::DEV_API_KEY), A_PRIVATE),
+                None,
+            );
             assert!(m.contains("names an OpenTok project"), "{m}");
             let mut numeric = rest_claims(APP_ID);
             numeric["application_id"] = json!(5);

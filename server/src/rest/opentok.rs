@@ -346,7 +346,11 @@ mod tests {
             br#"{"archiveMode":"manual","location":null,"e2ee":true,"p2p.preference":"enabled"}"#,
             br#"  {"location":"10.1.2.3","x":5}"#,
         ] {
-            assert!(check_create_form(ok).is_ok(), "{}", String::from_utf8_lossy(ok));
+            assert!(
+                check_create_form(ok).is_ok(),
+                "{}",
+                String::from_utf8_lossy(ok)
+            );
         }
         for bad in [
             &b"e2ee=yes"[..],
@@ -358,7 +362,12 @@ mod tests {
             b"{not json",
         ] {
             let e = check_create_form(bad).expect_err("refused");
-            assert_eq!(e.status, StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                e.status,
+                StatusCode::BAD_REQUEST,
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

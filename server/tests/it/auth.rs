@@ -116,7 +116,14 @@ async fn sdk_built_tokens_are_accepted() {
             exp,
             Some("user=t1 & co"),
         ),
-        sdk_jwt(&p.api_key, p.secret().expect("a project secret"), &sid, "subscriber", exp, None),
+        sdk_jwt(
+            &p.api_key,
+            p.secret().expect("a project secret"),
+            &sid,
+            "subscriber",
+            exp,
+            None,
+        ),
     ]
     .into_iter()
     .enumerate()
@@ -132,7 +139,14 @@ async fn sdk_built_tokens_are_accepted() {
         c.acked(seq).await;
     }
     // The Python SDK spells the publisher-only role "publisheronly".
-    let t = sdk_t1(&p.api_key, p.secret().expect("a project secret"), &sid, "publisheronly", exp, None);
+    let t = sdk_t1(
+        &p.api_key,
+        p.secret().expect("a project secret"),
+        &sid,
+        "publisheronly",
+        exp,
+        None,
+    );
     let mut c = Client::join_with(&server, &sid, &t, false).await;
     let seq = c.signal("t", "d", None).await;
     c.refused(seq, ErrorCode::PermissionDenied).await;
@@ -149,8 +163,22 @@ async fn altered_expired_and_foreign_tokens_are_refused() {
     let sid = create_session_id(&p);
     let other_sid = create_session_id(&dev());
     let exp = now() + 3600;
-    let good_jwt = sdk_jwt(&p.api_key, p.secret().expect("a project secret"), &sid, "publisher", exp, None);
-    let good_t1 = sdk_t1(&p.api_key, p.secret().expect("a project secret"), &sid, "publisher", exp, None);
+    let good_jwt = sdk_jwt(
+        &p.api_key,
+        p.secret().expect("a project secret"),
+        &sid,
+        "publisher",
+        exp,
+        None,
+    );
+    let good_t1 = sdk_t1(
+        &p.api_key,
+        p.secret().expect("a project secret"),
+        &sid,
+        "publisher",
+        exp,
+        None,
+    );
 
     // Flip one character of the signature / of the signed data.
     let mut altered_jwt = good_jwt.clone();
@@ -226,7 +254,14 @@ async fn altered_expired_and_foreign_tokens_are_refused() {
         ),
         (
             "unknown role",
-            sdk_jwt(&p.api_key, p.secret().expect("a project secret"), &sid, "admin", exp, None),
+            sdk_jwt(
+                &p.api_key,
+                p.secret().expect("a project secret"),
+                &sid,
+                "admin",
+                exp,
+                None,
+            ),
         ),
         (
             "data too long",
