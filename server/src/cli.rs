@@ -852,4 +852,82 @@ mod tests {
         let top = command().render_help().to_string();
         assert!(top.contains("[default: 10000]"), "{top}");
     }
+
+    #[test]
+    fn an_application_from_the_command_line() {
+        use crate::auth::test_keys::{APP_ID, A_PUBLIC};
+        let dir = std::env::temp_dir().join(format!("otc-cli-app-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("app.pub.pem");
+        std::fs::write(&file, A_PUBLIC).expect("write");
+        let path = file.to_str().expect("utf-8 path").to_string();
+        let cli = parse_from(["otc-server", "--application-id", APP_ID, "--public-key-file", &path])
+            .expect("parse");
+        let r = resolve(&cli.common, &cli.serve).expect("resolve");
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(!r.using_dev_project, "an application is a project of our own");
+        let app = r.config.project(APP_ID).expect("configured");
+        assert!(app.application_key().is_some() && app.secret().is_none());
+        let summary = check_config_summary(&r);
+        assert!(
+            summary.contains(&format!("applications: {APP_ID} (RSA-2048 sha256:")),
+            "{summary}"
+        );
+        assert!(!summary.contains("projects:"), "{summary}");
+
+        // It can have session ids; its tokens need its private key.
+        let sid = create_session(&cli.common).expect("session");
+        assert_eq!(api_key_of(&sid).as_deref(), Ok(APP_ID));
+        let args = TokenArgs {
+            session_id: sid,
+            role: Role::Publisher,
+            data: None,
+            expire: 60,
+            legacy: false,
+        };
+        let e = token(&cli.common, &args).expect_err("no private key");
+        assert!(e.to_string().contains("Vonage application"), "{e}");
+        assert!(rest_token(&cli.common, &RestTokenArgs { expire: 60 }).is_err());
+
+        // The PEM itself, escaped as an environment variable would hold it.
+        let inline = CommonArgs {
+            application_id: Some(APP_ID.into()),
+            public_key: Some(A_PUBLIC.trim().replace('\n', "\\n")),
+            ..Default::default()
+        };
+        let r = resolve(&inline, &ServeArgs::default()).expect("inline PEM");
+        assert_eq!(
+            r.config.project(APP_ID).and_then(Project::application_key),
+            app.application_key()
+        );
+        // An id alone must be configured, a key alone has no id, two keys
+        // are one too many.
+        for (common, why) in [
+            (
+                CommonArgs {
+                    application_id: Some(APP_ID.into()),
+                    ..Default::default()
+                },
+                "not a configured application",
+            ),
+            (
+                CommonArgs {
+                    public_key: Some(A_PUBLIC.into()),
+                    ..Default::default()
+                },
+                "need --application-id",
+            ),
+            (
+                CommonArgs {
+                    public_key_file: Some(file.clone()),
+                    ..inline.clone()
+                },
+                "once",
+            ),
+        ] {
+            let e = resolve(&common, &ServeArgs::default()).expect_err(why);
+            assert!(e.to_string().contains(why), "{why}: {e}");
+        }
+    }
 }
+
