@@ -861,11 +861,19 @@ mod tests {
         let file = dir.join("app.pub.pem");
         std::fs::write(&file, A_PUBLIC).expect("write");
         let path = file.to_str().expect("utf-8 path").to_string();
-        let cli = parse_from(["otc-server", "--application-id", APP_ID, "--public-key-file", &path])
-            .expect("parse");
+        let cli = parse_from([
+            "otc-server",
+            "--application-id",
+            APP_ID,
+            "--public-key-file",
+            &path,
+        ])
+        .expect("parse");
         let r = resolve(&cli.common, &cli.serve).expect("resolve");
-        std::fs::remove_dir_all(&dir).ok();
-        assert!(!r.using_dev_project, "an application is a project of our own");
+        assert!(
+            !r.using_dev_project,
+            "an application is a project of our own"
+        );
         let app = r.config.project(APP_ID).expect("configured");
         assert!(app.application_key().is_some() && app.secret().is_none());
         let summary = check_config_summary(&r);
@@ -928,6 +936,6 @@ mod tests {
             let e = resolve(&common, &ServeArgs::default()).expect_err(why);
             assert!(e.to_string().contains(why), "{why}: {e}");
         }
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
-
