@@ -1190,3 +1190,150 @@ async fn openvidu_refusals() {
     assert_eq!(next_signal(&mut a).await.2, "fine");
     server.shutdown().await;
 }
+
+/// A Vonage application over real HTTP and WebSocket: RS256 JWTs made the
+/// way `@vonage/video` and Python `vonage` make them, with the test keys of
+/// the unit tests (`server/src/auth/testdata`).
+mod application {
+    use super::*;
+    use otc_server::config::ApplicationKey;
+
+    const APP: &str = "0b5e8d2c-3f3a-4a4e-9c21-6f1f2b7d9a10";
+    const PRIVATE: &str = include_str!("../src/auth/testdata/app_a.key");
+    const PUBLIC: &str = include_str!("../src/auth/testdata/app_a.pub.pem");
+
+    fn rs256(claims: &Value) -> String {
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        use rsa::pkcs8::DecodePrivateKey;
+        let key = rsa::RsaPrivateKey::from_pkcs8_pem(PRIVATE).expect("private key");
+        let der = key.to_pkcs1_der().expect("der");
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+            claims,
+            &jsonwebtoken::EncodingKey::from_rsa_der(der.as_bytes()),
+        )
+        .expect("sign")
+    }
+
+    fn rest_jwt() -> String {
+        rs256(&json!({"application_id": APP, "iat": now(), "exp": now() + 900, "jti": "x"}))
+    }
+
+    async fn start() -> ServerHandle {
+        let mut config = Config::dev();
+        let key = ApplicationKey::from_pem(PUBLIC).expect("public key");
+        config.projects.push(Project::application(APP, key));
+        client::start(config).await
+    }
+
+    async fn create(server: &ServerHandle, content_type: &str, body: &str) -> reqwest::Response {
+        http()
+            .post(url(server, "/session/create"))
+            .header("Authorization", format!("Bearer {}", rest_jwt()))
+            .header("Content-Type", content_type)
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request")
+    }
+
+    #[tokio::test]
+    async fn sessions_tokens_and_signals_of_an_application() {
+        let server = start().await;
+        // @vonage/video's form, Python vonage's form labelled JSON, and a
+        // JSON body labelled a form.
+        let mut sids = Vec::new();
+        for (ct, body) in [
+            (
+                "application/x-www-form-urlencoded",
+                "archiveMode=manual&location=null&p2p.preference=routed",
+            ),
+            (
+                "application/json",
+                "e2ee=True&media_mode=routed&p2p.preference=disabled",
+            ),
+            (
+                "application/x-www-form-urlencoded",
+                r#"{"archiveMode":"manual","location":null}"#,
+            ),
+        ] {
+            let resp = create(&server, ct, body).await;
+            assert_eq!(resp.status(), StatusCode::OK, "{ct}: {body}");
+            let answer: Value = resp.json().await.expect("json");
+            assert_eq!(answer[0]["project_id"], json!(APP));
+            sids.push(
+                answer[0]["session_id"]
+                    .as_str()
+                    .expect("session_id")
+                    .to_string(),
+            );
+        }
+        let sid = &sids[0];
+
+        // A client joins with the application id as its API key.
+        let token = rs256(&json!({
+            "application_id": APP, "scope": "session.connect", "session_id": sid,
+            "role": "publisher", "connection_data": "name=ann", "initial_layout_class_list": "",
+            "sub": "video", "acl": {"paths": {"/session/**": {}}},
+            "iat": now(), "exp": now() + 600, "jti": "y",
+        }));
+        let mut c = Client::join_as(client::open(&server).await, APP, sid, &token, false).await;
+        assert_eq!(c.data, "name=ann");
+
+        let resp = http()
+            .post(url(
+                &server,
+                &format!("/v2/project/{APP}/session/{sid}/signal"),
+            ))
+            .header("Authorization", format!("Bearer {}", rest_jwt()))
+            .json(&json!({"type": "news", "data": "from the application"}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+        assert_eq!(
+            next_signal(&mut c).await,
+            (None, "news".into(), "from the application".into())
+        );
+
+        // The participant's token never administers; neither does an
+        // HS256 token keyed by the public PEM; nor the application's JWT
+        // for the development project's path.
+        let hs = jwt_with(json!({"application_id": APP, "exp": now() + 60}), PUBLIC);
+        for (bearer, path, why) in [
+            (
+                token.clone(),
+                format!("/v2/project/{APP}/session/{sid}/signal"),
+                "client token",
+            ),
+            (
+                hs,
+                format!("/v2/project/{APP}/session/{sid}/signal"),
+                "RS256",
+            ),
+            (rest_jwt(), signal_path(sid, None), "another application"),
+        ] {
+            let resp = http()
+                .post(url(&server, &path))
+                .header("Authorization", format!("Bearer {bearer}"))
+                .json(&json!({"type": "t", "data": "x"}))
+                .send()
+                .await
+                .expect("request");
+            let msg = expect_error(resp, StatusCode::FORBIDDEN).await;
+            assert!(msg.contains(why), "{why}: {msg}");
+        }
+
+        // Force disconnect, as the SDKs' disconnectClient does.
+        let resp = http()
+            .delete(url(
+                &server,
+                &format!("/v2/project/{APP}/session/{sid}/connection/{}", c.id),
+            ))
+            .header("Authorization", format!("Bearer {}", rest_jwt()))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    }
+}

@@ -87,9 +87,14 @@ pub async fn open(server: &ServerHandle) -> Ws {
 }
 
 pub fn connect_msg(session: &str, token: &str, suppress: bool) -> ClientMessage {
+    connect_msg_as(otc_server::DEV_API_KEY, session, token, suppress)
+}
+
+/// A `connect` with another API key (or a Vonage application's id).
+pub fn connect_msg_as(api_key: &str, session: &str, token: &str, suppress: bool) -> ClientMessage {
     ClientMessage::Connect {
         version: PROTOCOL_VERSION,
-        api_key: otc_server::DEV_API_KEY.into(),
+        api_key: api_key.into(),
         session_id: session.into(),
         token: token.into(),
         suppress_connection_events: suppress,
@@ -198,8 +203,19 @@ impl Client {
     }
 
     /// Joins over a WebSocket opened elsewhere (over TLS, say).
-    pub async fn join_on(mut ws: Ws, session: &str, token: &str, suppress: bool) -> Client {
-        send(&mut ws, &connect_msg(session, token, suppress)).await;
+    pub async fn join_on(ws: Ws, session: &str, token: &str, suppress: bool) -> Client {
+        Self::join_as(ws, otc_server::DEV_API_KEY, session, token, suppress).await
+    }
+
+    /// Joins with another API key (or a Vonage application's id).
+    pub async fn join_as(
+        mut ws: Ws,
+        api_key: &str,
+        session: &str,
+        token: &str,
+        suppress: bool,
+    ) -> Client {
+        send(&mut ws, &connect_msg_as(api_key, session, token, suppress)).await;
         match next_msg(&mut ws).await {
             ServerMessage::Connected {
                 version,
