@@ -152,6 +152,15 @@ pub struct ServeArgs {
     /// then /console/ is 404.
     #[arg(long, env = "OTC_CONSOLE", value_parser = clap::builder::BoolishValueParser::new())]
     pub console: bool,
+    /// Session monitoring: POST the connection events of the --api-key
+    /// project (the only or first one when not given) to this URL, signed
+    /// with its API secret (or --callback-secret).
+    #[arg(long, env = "OTC_CALLBACK_URL", value_name = "URL")]
+    pub callback_url: Option<String>,
+    /// Key of the JWT that signs the --callback-url callbacks (default: the
+    /// project's API secret).
+    #[arg(long, env = "OTC_CALLBACK_SECRET", hide_env_values = true)]
+    pub callback_secret: Option<String>,
     /// Limits (the same fields as the config file's `[limits]` table).
     #[command(flatten)]
     pub limits: LimitOverrides,
@@ -326,6 +335,27 @@ pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> Result<Resolved, CliEr
             ))
         }
     };
+    let mut callbacks = file.callbacks;
+    match (&serve.callback_url, &serve.callback_secret) {
+        (Some(url), secret) => {
+            let key = match &common.api_key {
+                Some(k) => k.clone(),
+                None => projects.first().map(|p| p.api_key.clone()).unwrap_or_default(),
+            };
+            callbacks.retain(|c| c.api_key != key);
+            callbacks.push(crate::config::Callback {
+                api_key: key,
+                url: url.clone(),
+                secret: secret.clone(),
+            });
+        }
+        (None, Some(_)) => {
+            return Err(CliError::Usage(
+                "--callback-secret needs --callback-url (OTC_CALLBACK_URL): it signs the callbacks sent there".into(),
+            ))
+        }
+        (None, None) => {}
+    }
     let config = Config {
         listen,
         cluster,
@@ -335,6 +365,7 @@ pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> Result<Resolved, CliEr
         tls,
         allow_dev_project,
         console,
+        callbacks,
     };
     config.validate()?;
     Ok(Resolved {

@@ -223,6 +223,49 @@ impl ServerLimits {
     }
 }
 
+/// Where a project's session-monitoring events are POSTed (see
+/// [`crate::monitor`]): OpenTok's "callback URL" of a project.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Callback {
+    /// The project whose events go there.
+    pub api_key: String,
+    /// `http://` or `https://` URL the events are POSTed to.
+    pub url: String,
+    /// Key of the HS256 JWT that signs each callback (the `Authorization`
+    /// header). Default: the project's API secret, which its application
+    /// server already holds.
+    #[serde(default)]
+    pub secret: Option<String>,
+}
+
+impl Callback {
+    /// Checks the URL (http or https, with a host) and the secret's length.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |why: &str| {
+            ConfigError::Invalid(format!(
+                "callback URL {:?} of project {}: {why}",
+                self.url, self.api_key
+            ))
+        };
+        let url = url::Url::parse(&self.url).map_err(|e| bad(&e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(bad("must be an http:// or https:// URL with a host"));
+        }
+        if let Some(s) = &self.secret {
+            if s.len() < MIN_API_SECRET_BYTES {
+                return Err(ConfigError::Invalid(format!(
+                    "the callback secret of project {} is {} bytes long; it must be at least \
+                     {MIN_API_SECRET_BYTES}",
+                    self.api_key,
+                    s.len()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Everything [`crate::start`] needs.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -243,6 +286,8 @@ pub struct Config {
     /// Serve the developer's console at `/console/` (see [`crate::console`]);
     /// off by default, when `/console/` is 404.
     pub console: bool,
+    /// Session-monitoring callback URLs, at most one per project.
+    pub callbacks: Vec<Callback>,
 }
 
 impl Config {
@@ -258,6 +303,7 @@ impl Config {
             tls: None,
             allow_dev_project: false,
             console: false,
+            callbacks: Vec::new(),
         }
     }
 
@@ -282,6 +328,21 @@ impl Config {
                 return Err(ConfigError::Invalid(format!(
                     "API key {} is configured twice",
                     p.api_key
+                )));
+            }
+        }
+        for (i, c) in self.callbacks.iter().enumerate() {
+            c.validate()?;
+            if self.project(&c.api_key).is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "a callback URL is configured for {}, which is not a configured project",
+                    c.api_key
+                )));
+            }
+            if self.callbacks[..i].iter().any(|d| d.api_key == c.api_key) {
+                return Err(ConfigError::Invalid(format!(
+                    "project {} has two callback URLs; it may have one",
+                    c.api_key
                 )));
             }
         }
@@ -330,6 +391,10 @@ pub enum ConfigError {
 /// api_key = "123456"
 /// api_secret = "at-least-32-bytes-for-example-openssl-rand-hex-20"
 ///
+/// [[callbacks]]                        # optional: session monitoring
+/// api_key = "123456"
+/// url = "https://app.example.com/opentok/events"
+///
 /// [limits]
 /// max_connections_per_session = 500
 /// signal_rate_per_sec = 100
@@ -367,6 +432,9 @@ pub struct FileConfig {
     pub console: Option<bool>,
     #[serde(default)]
     pub projects: Vec<Project>,
+    /// Session-monitoring callback URLs (`[[callbacks]]`).
+    #[serde(default)]
+    pub callbacks: Vec<Callback>,
     #[serde(default)]
     pub limits: LimitOverrides,
 }

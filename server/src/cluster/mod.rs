@@ -24,12 +24,13 @@ mod entry;
 mod feed;
 mod keys;
 mod liveness;
+mod monitor_relay;
 mod scripts;
 mod store;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use protocol::messages::DisconnectReason;
 use protocol::{ConnectionInfo, ErrorCode, ServerMessage, PROTOCOL_VERSION};
@@ -43,9 +44,11 @@ use crate::client_seq::ClientSeqs;
 use crate::config::ServerLimits;
 use crate::hub::node::{Arrival, AttachError};
 use crate::hub::session::pages;
-use crate::hub::{HubError, JoinRequest, LocalHub, Membership, Recipients, SessionHub};
+use crate::hub::{now_ms, HubError, JoinRequest, LocalHub, Membership, Recipients, SessionHub};
 use crate::link::{frame, Closing, Link};
 use crate::metrics::{Metrics, Source};
+use crate::monitor::{Monitor, MonitorEvent};
+use protocol::limits::EVENT_STREAM_BUFFER;
 
 use entry::Template;
 use feed::{Feed, Pins};
@@ -137,13 +140,6 @@ fn random_hex(bytes: usize) -> String {
     hex::encode(b)
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
@@ -171,6 +167,8 @@ impl ClusterHub {
     pub async fn start(
         limits: ServerLimits,
         config: &ClusterConfig,
+        metrics: Arc<Metrics>,
+        monitor: Monitor,
     ) -> Result<Arc<ClusterHub>, ClusterError> {
         let err = |reason: String| ClusterError {
             url: redacted(&config.redis_url),
@@ -178,15 +176,25 @@ impl ClusterHub {
         };
         let client =
             redis::Client::open(config.redis_url.as_str()).map_err(|e| err(e.to_string()))?;
-        let store = Store::connect(client.clone()).map_err(|e| err(e.to_string()))?;
+        let stop = CancellationToken::new();
+        // Event streams hear every node's events: through Redis.
+        let (relay_tx, relay_rx) = tokio::sync::mpsc::channel(EVENT_STREAM_BUFFER);
+        let monitor = monitor.with_relay(relay_tx);
+        tokio::spawn(monitor_relay::run(
+            client.clone(),
+            relay_rx,
+            monitor.clone(),
+            stop.clone(),
+        ));
+        let store =
+            Store::connect(client.clone(), monitor.clone()).map_err(|e| err(e.to_string()))?;
         let node = config
             .node_id
             .clone()
             .unwrap_or_else(|| format!("node-{}", random_hex(6)));
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let local = LocalHub::for_cluster(limits.clone(), tx);
+        let local = LocalHub::for_cluster(limits.clone(), metrics, monitor, tx);
         let pins = Arc::new(Pins::default());
-        let stop = CancellationToken::new();
         let feed = Feed::spawn(
             client,
             Arc::clone(&local),
@@ -352,6 +360,10 @@ impl SessionHub for ClusterHub {
         self.local.metrics()
     }
 
+    fn monitor(&self) -> &Monitor {
+        SessionHub::monitor(&*self.local)
+    }
+
     fn limits(&self) -> &ServerLimits {
         &self.limits
     }
@@ -411,6 +423,12 @@ impl SessionHub for ClusterHub {
                 ))
             }
         };
+        // The join script ran once, here: this node reports it.
+        self.local.monitor().emit(MonitorEvent::created(
+            &req.project_key,
+            &req.session_id,
+            &info,
+        ));
         let mut pages = pages(Self::infos_in_join_order(others)).into_iter();
         let connected = ServerMessage::Connected {
             version: PROTOCOL_VERSION,

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use protocol::messages::DisconnectReason;
 use protocol::{ConnectionInfo, ErrorCode, ServerMessage, PROTOCOL_VERSION};
@@ -21,19 +21,13 @@ use tokio::sync::Notify;
 use super::node::{Departures, RecentEvents};
 use super::policy::{self, RateGate};
 use super::session::{pages, Eviction, Member, SessionState};
-use super::{HubError, JoinRequest, Membership, Recipients, SessionHub};
+use super::{now_ms, HubError, JoinRequest, Membership, Recipients, SessionHub};
 use crate::client_seq::{ClientSeqs, Verdict};
 use crate::config::ServerLimits;
 use crate::link::{close_code, frame, Closing, Link, PushError};
 use crate::metrics::{Metrics, Source};
+use crate::monitor::{Monitor, MonitorEvent};
 use crate::replay::ReplayBuffer;
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
 
 fn random_hex(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
@@ -62,6 +56,8 @@ pub struct LocalHub {
     pub(super) next_generation: AtomicU64,
     pub(super) shutting_down: AtomicBool,
     pub(super) metrics: Arc<Metrics>,
+    /// Given to every session (see `SessionState::monitor`).
+    pub(super) monitor: Monitor,
     /// In a cluster, given to every session (see `SessionState::departures`).
     pub(super) departures: Option<Departures>,
 }
@@ -91,25 +87,36 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl LocalHub {
-    pub fn new(limits: ServerLimits) -> Arc<Self> {
-        Self::with_departures(limits, None)
+    pub fn new(limits: ServerLimits, metrics: Arc<Metrics>, monitor: Monitor) -> Arc<Self> {
+        Self::with_departures(limits, metrics, monitor, None)
     }
 
     /// The local delivery of a cluster node: members leaving are sent to
     /// `departures` (to be written to the shared log) instead of being
     /// announced here.
-    pub(crate) fn for_cluster(limits: ServerLimits, departures: Departures) -> Arc<Self> {
-        Self::with_departures(limits, Some(departures))
+    pub(crate) fn for_cluster(
+        limits: ServerLimits,
+        metrics: Arc<Metrics>,
+        monitor: Monitor,
+        departures: Departures,
+    ) -> Arc<Self> {
+        Self::with_departures(limits, metrics, monitor, Some(departures))
     }
 
-    fn with_departures(limits: ServerLimits, departures: Option<Departures>) -> Arc<Self> {
+    fn with_departures(
+        limits: ServerLimits,
+        metrics: Arc<Metrics>,
+        monitor: Monitor,
+        departures: Option<Departures>,
+    ) -> Arc<Self> {
         Arc::new_cyclic(|me| LocalHub {
             me: me.clone(),
             limits,
             sessions: Mutex::new(HashMap::new()),
             next_generation: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
-            metrics: Arc::new(Metrics::new()),
+            metrics,
+            monitor,
             departures,
         })
     }
@@ -150,6 +157,7 @@ impl LocalHub {
                     room: Arc::new(Notify::new()),
                     closed: false,
                     metrics: Arc::clone(&self.metrics),
+                    monitor: self.monitor.clone(),
                     departures: self.departures.clone(),
                     recent: RecentEvents::starting_at(next_seq),
                 }))
@@ -276,6 +284,7 @@ impl LocalHub {
                 .map_err(gone)?;
         }
         let created = info.clone();
+        let created_info = info.clone();
         let evicted = s.deliver(
             limits,
             |seq| ServerMessage::ConnectionCreated {
@@ -306,6 +315,8 @@ impl LocalHub {
             },
         );
         self.metrics.joined();
+        self.monitor
+            .emit(MonitorEvent::created(&s.project_key, &s.id, &created_info));
         tracing::info!(session = %s.id, connection = %id, members = s.members.len(), "connection joined");
         s.handle_evictions(limits, evicted);
         Ok(Membership {
@@ -853,6 +864,10 @@ impl LocalHub {
 impl SessionHub for LocalHub {
     fn metrics(&self) -> &Arc<Metrics> {
         LocalHub::metrics(self)
+    }
+
+    fn monitor(&self) -> &Monitor {
+        &self.monitor
     }
 
     fn limits(&self) -> &ServerLimits {

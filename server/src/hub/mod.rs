@@ -48,6 +48,15 @@ use crate::config::ServerLimits;
 use crate::link::{Closing, Link};
 use crate::metrics::Metrics;
 
+/// Milliseconds since the Unix epoch (0 before it): the time stamps of
+/// connections and of monitoring events.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 /// A request to join a session (after the token was verified).
 #[derive(Debug, Clone)]
 pub struct JoinRequest {
@@ -165,6 +174,10 @@ pub trait SessionHub: Send + Sync {
 
     /// The limits the hub enforces.
     fn limits(&self) -> &ServerLimits;
+
+    /// Where joins and departures are reported for the application server
+    /// (callbacks and event streams).
+    fn monitor(&self) -> &crate::monitor::Monitor;
 
     /// A fresh link generation number (unique in this process).
     fn next_generation(&self) -> u64;
