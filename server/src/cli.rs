@@ -661,6 +661,47 @@ mod tests {
     }
 
     #[test]
+    fn a_callback_url_goes_to_the_project_of_api_key_and_is_checked() {
+        let parse = |args: &[&str]| {
+            let cli = Cli::try_parse_from([&["otc-server"], args].concat()).expect("parse");
+            resolve(&cli.common, &cli.serve)
+        };
+        let secret = "a-project-secret-of-32-bytes-or-more";
+        let r = parse(&[
+            "--api-key",
+            "777",
+            "--api-secret",
+            secret,
+            "--callback-url",
+            "https://app.example.com/cb",
+        ])
+        .expect("resolves");
+        assert_eq!(r.config.callbacks.len(), 1);
+        assert_eq!(r.config.callbacks[0].api_key, "777");
+        assert_eq!(r.config.callbacks[0].url, "https://app.example.com/cb");
+        assert_eq!(r.config.callbacks[0].secret, None);
+        // With no project given, the development project's.
+        let r = parse(&["--callback-url", "http://127.0.0.1:9/cb"]).expect("dev project");
+        assert_eq!(r.config.callbacks[0].api_key, crate::config::DEV_API_KEY);
+        for bad in ["ftp://x/cb", "not a url", "http://", "mailto:a@b.c"] {
+            let e = parse(&["--callback-url", bad]).expect_err(bad);
+            assert!(e.to_string().contains("callback URL"), "{bad}: {e}");
+        }
+        let e = parse(&[
+            "--callback-url",
+            "http://127.0.0.1:9/",
+            "--callback-secret",
+            "short",
+        ])
+        .expect_err("short secret");
+        assert!(e.to_string().contains("at least 32"), "{e}");
+        assert!(
+            parse(&["--callback-secret", secret]).is_err(),
+            "a secret without a URL"
+        );
+    }
+
+    #[test]
     fn tls_needs_both_files_and_dev_project_flag_parses() {
         let parse = |args: &[&str]| {
             let cli = Cli::try_parse_from([&["otc-server"], args].concat()).expect("parse");

@@ -746,6 +746,35 @@ mod tests {
     }
 
     #[test]
+    fn callbacks_are_per_configured_project() {
+        let f = FileConfig::parse(
+            r#"
+            [[projects]]
+            api_key = "1"
+            api_secret = "a-project-secret-of-32-bytes-or-more"
+
+            [[callbacks]]
+            api_key = "1"
+            url = "https://app.example.com/cb"
+            "#,
+        )
+        .expect("parses");
+        let mut c = Config {
+            projects: f.projects,
+            callbacks: f.callbacks,
+            ..Config::dev()
+        };
+        c.validate().expect("valid");
+        c.callbacks.push(c.callbacks[0].clone());
+        let e = c.validate().expect_err("two for one project");
+        assert!(e.to_string().contains("two callback URLs"), "{e}");
+        c.callbacks.pop();
+        c.callbacks[0].api_key = "2".into();
+        let e = c.validate().expect_err("unknown project");
+        assert!(e.to_string().contains("not a configured project"), "{e}");
+    }
+
+    #[test]
     fn unknown_keys_and_bad_projects_are_refused() {
         assert!(FileConfig::parse("lisen = \"x\"").is_err());
         let e = FileConfig::parse("[[projects]]\napi_key = \"k\"\napi_secret = \"s\"\nnote = 1")
