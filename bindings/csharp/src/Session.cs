@@ -203,41 +203,50 @@ namespace OpenTok
         }
 
         /// <summary>
-        /// This binding's addition: sends a signal to a list of connections
-        /// (all or nothing), or to everyone when connections is null, and
-        /// completes once the server has routed it, with the signal's id. The
-        /// task fails with OpenTokException when the server refuses it (e.g.
-        /// ErrorCode.SignalTargetNotConnected: nobody got it) or the session
-        /// ends first. Bad input throws at once, as SendSignal.
+        /// This binding's addition: sends a signal to everyone (this client
+        /// included) and completes once the server has routed it, with the
+        /// signal's id. The task fails with OpenTokException when the server
+        /// refuses it or the session ends first. Bad input throws at once, as
+        /// SendSignal.
         /// </summary>
-        public Task<ulong> SendSignalAsync(string type, string data, IEnumerable<Connection> connections = null,
+        public Task<ulong> SendSignalAsync(string type, string data, bool retryAfterReconnect = true)
+        {
+            return SendAsync(type, data, null, retryAfterReconnect);
+        }
+
+        /// <summary>
+        /// This binding's addition: sends a signal to a list of connections,
+        /// all or nothing, and completes once the server has routed it, with
+        /// the signal's id. The task fails with OpenTokException when the
+        /// server refuses it (ErrorCode.SignalTargetNotConnected: one of them
+        /// is not in the session, and nobody got it) or the session ends first.
+        /// </summary>
+        public Task<ulong> SendSignalAsync(string type, string data, IEnumerable<Connection> connections,
             bool retryAfterReconnect = true)
         {
-            List<string> ids = null;
-            if (connections != null)
+            if (connections == null) throw new ArgumentNullException("connections", "no targets: for a broadcast, pass none");
+            var ids = new List<string>();
+            foreach (Connection c in connections)
             {
-                ids = new List<string>();
-                foreach (Connection c in connections)
-                {
-                    if (c == null) throw new ArgumentNullException("connections", "a target connection is null");
-                    ids.Add(c.Id);
-                }
+                if (c == null) throw new ArgumentNullException("connections", "a target connection is null");
+                ids.Add(c.Id);
             }
-            return SendSignalAsync(type, data, ids, retryAfterReconnect);
+            return SendAsync(type, data, ids.ToArray(), retryAfterReconnect);
         }
 
         /// <summary>As the other SendSignalAsync, with the targets given by connection id.</summary>
         public Task<ulong> SendSignalAsync(string type, string data, IEnumerable<string> connectionIds,
             bool retryAfterReconnect = true)
         {
-            string[] ids = null;
-            if (connectionIds != null)
-            {
-                ids = new List<string>(connectionIds).ToArray();
-                if (ids.Length == 0)
-                    throw new ArgumentException("an empty list of targets would mean everyone; pass null for a broadcast",
-                        "connectionIds");
-            }
+            if (connectionIds == null) throw new ArgumentNullException("connectionIds", "no targets: for a broadcast, pass none");
+            return SendAsync(type, data, new List<string>(connectionIds).ToArray(), retryAfterReconnect);
+        }
+
+        private Task<ulong> SendAsync(string type, string data, string[] ids, bool retryAfterReconnect)
+        {
+            if (ids != null && ids.Length == 0)
+                throw new ArgumentException("an empty list of targets would mean everyone; pass none for a broadcast",
+                    "connectionIds");
             var opts = new Native.SignalOptions { retry_after_reconnect = retryAfterReconnect ? 1 : 0 };
             var done = new TaskCompletionSource<ulong>(TaskCreationOptions.RunContinuationsAsynchronously);
             ulong id;

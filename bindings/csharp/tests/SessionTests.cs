@@ -46,6 +46,9 @@ namespace OpenTokTests
                 T("refused token raises Error then Disconnected", RefusedToken),
                 T("a throwing handler is logged, events go on", ThrowingHandler),
                 T("reconnection through a cut proxy", Reconnection),
+                T("reconnection gives up after the ReconnectionWindow", ReconnectionGivesUp),
+                T("Dispose from a handler; pending SendSignalAsync fails", DisposeFromHandler),
+                T("a connected session nobody references keeps its events", UnreferencedConnectedSession),
                 T("Session.Builder and handlers in the SDK's style", BuilderAndSdkStyleHandlers),
                 T("README.md's C# snippet (doc-test: readme-csharp)", ReadmeSnippet),
                 T("the C# chat example with the C chat client", ChatExample),
@@ -437,6 +440,129 @@ namespace OpenTokTests
                 // Signals from C after the resume arrive.
                 c.Send("after the resume");
                 a.R.Expect("Signal", e => e.Data == "after the resume");
+            }
+        }
+
+        private static void ReconnectionGivesUp()
+        {
+            string sid = _server.CreateSession();
+            using (var proxy = new FaultProxy(_server.Url))
+            using (Chat c = StartChat(sid))
+            using (Session s = new Session.Builder(Server.ApiKey, sid)
+            {
+                ServerUrl = proxy.Url,
+                ReconnectionWindow = TimeSpan.FromMilliseconds(300),
+            }.Build())
+            {
+                var r = new Recorder(s);
+                s.Connect(_server.Token(sid));
+                r.Expect("Connected");
+                proxy.Refusing = true;
+                proxy.Cut();
+                r.Expect("ReconnectionStart");
+                Task<ulong> queued = s.SendSignalAsync("chat", "lost", true);
+                Ev err = r.Expect("Error", e => e.Code == ErrorCode.ConnectionDropped);
+                True(err.Message.Length > 0, "the error says why");
+                r.Expect("Disconnected");
+                Equal(0, r.Count(e => e.Kind == "ReconnectionSuccess"), "ReconnectionSuccess events");
+                try
+                {
+                    queued.Wait(Wait);
+                    throw new TestFailure("a signal queued in a session that never came back completed");
+                }
+                catch (AggregateException e)
+                {
+                    True(e.InnerException is OpenTokException, "it fails with OpenTokException: " + e.InnerException);
+                }
+                True(s.Connection == null, "no own connection after Disconnected");
+                Throws(ErrorCode.NotConnected, () => s.SendSignal("chat", "x"), "SendSignal after giving up");
+                // The others see the connection go once the server's grace is over,
+                // not at once: the C client has not seen it drop yet, nor the signal.
+                Equal(0, c.Out.Count("lost"), "the lost signal at C");
+            }
+        }
+
+        private static void DisposeFromHandler()
+        {
+            string sid = _server.CreateSession();
+            using (var proxy = new FaultProxy(_server.Url))
+            using (Joined a = Join(sid, null, proxy.Url))
+            {
+                // A signal that cannot complete: queued while the link is down.
+                proxy.Refusing = true;
+                proxy.Cut();
+                a.R.Expect("ReconnectionStart");
+                Task<ulong> pending = a.S.SendSignalAsync("t", "pending");
+                a.S.Dispose();
+                try
+                {
+                    pending.Wait(Wait);
+                    throw new TestFailure("a pending signal completed after Dispose");
+                }
+                catch (AggregateException e)
+                {
+                    True(e.InnerException is OpenTokException, "it fails with OpenTokException: " + e.InnerException);
+                }
+                Equal(0, a.R.Count(e => e.Kind == "ReconnectionSuccess"), "events after Dispose");
+            }
+            // Dispose inside a Signal handler: the handler finishes, nothing follows.
+            using (Joined b = Join(sid))
+            {
+                var done = new ManualResetEvent(false);
+                Exception inHandler = null;
+                b.S.Signal += (o, e) =>
+                {
+                    if (e.Data == "bye")
+                    {
+                        try { b.S.Dispose(); } catch (Exception x) { inHandler = x; }
+                        done.Set();
+                    }
+                };
+                b.S.SendSignal("t", "bye");
+                True(done.WaitOne(Wait), "the handler ran");
+                True(inHandler == null, "Dispose in a handler threw: " + inHandler);
+                try
+                {
+                    b.S.SendSignal("t", "later");
+                    throw new TestFailure("SendSignal after Dispose in a handler did not throw");
+                }
+                catch (ObjectDisposedException) { }
+            }
+        }
+
+        private static int _orphanSignals;
+        private static readonly ManualResetEvent OrphanGotOne = new ManualResetEvent(false);
+
+        private static void StartOrphan(string sid, ManualResetEvent connected)
+        {
+            var s = new Session(Server.ApiKey, sid, _server.Url);
+            s.Connected += (o, e) => connected.Set();
+            s.Signal += (o, e) => { if (e.Type == "orphan") { Interlocked.Increment(ref _orphanSignals); OrphanGotOne.Set(); } };
+            s.Connect(_server.Token(sid));
+        }
+
+        private static void UnreferencedConnectedSession()
+        {
+            string sid = _server.CreateSession();
+            using (Joined a = Join(sid))
+            {
+                var connected = new ManualResetEvent(false);
+                StartOrphan(sid, connected); // no reference kept
+                True(connected.WaitOne(Wait), "the unreferenced session connected");
+                Ev created = a.R.Expect("ConnectionCreated");
+                for (int i = 0; i < 3; i++)
+                {
+                    GC.Collect();
+                    GC.WaitForPendingFinalizers();
+                }
+                a.S.SendSignal("orphan", "still there?");
+                a.R.Expect("Signal", e => e.Type == "orphan");
+                a.S.SendSignal("marker", "m");
+                a.R.Expect("Signal", e => e.Type == "marker");
+                True(OrphanGotOne.WaitOne(Wait), "the unreferenced session got the signal");
+                Equal(1, Volatile.Read(ref _orphanSignals), "signals the collected-but-connected session got");
+                Equal(0, a.R.Count(e => e.Kind == "ConnectionDropped" && e.Connection.Id == created.Connection.Id),
+                    "the unreferenced session was not dropped");
             }
         }
 
