@@ -8,11 +8,13 @@
 //     [SENDER (own)] chat: TEXT      our own broadcast, back again
 //     [SENDER -> US] private: TEXT   a signal sent to us only
 // and what happens as "* ..." lines, errors as "! ..." lines. At the end of
-// input it leaves the session.
+// input (or "/quit") it leaves the session; when the session ends without
+// us (the server dropped us), the program ends at once.
 //
 // Usage: mono Chat.exe [--server URL] [--timeout SECONDS] API_KEY SESSION_ID TOKEN
 // Exit status: 0 when it connected and left by itself, 1 otherwise, 2 for usage.
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Threading;
 using OpenTok;
@@ -97,8 +99,18 @@ internal static class ChatExample
                 return 1;
             }
             bool ok = true;
-            string line;
-            while (!Left.WaitOne(0) && (line = Console.ReadLine()) != null)
+            // stdin is read on a thread of its own, so that a session ended by
+            // the server ends the program at once, without waiting for a line.
+            var lines = new BlockingCollection<string>();
+            var reader = new Thread(() =>
+            {
+                string l;
+                while ((l = Console.ReadLine()) != null) lines.Add(l);
+                lines.CompleteAdding();
+            }) { IsBackground = true };
+            reader.Start();
+            session.Disconnected += (s, e) => Ended.Cancel();
+            foreach (string line in Lines(lines))
             {
                 if (line == "/quit") break;
                 try
@@ -114,12 +126,36 @@ internal static class ChatExample
                     ok = false;
                 }
             }
-            if (!Left.WaitOne(0))
+            if (Left.WaitOne(0))
+            {
+                ok = false; // the session ended without us
+            }
+            else
             {
                 session.Disconnect();
                 if (!Left.WaitOne(TimeSpan.FromSeconds(timeout))) ok = false;
             }
             return ok ? 0 : 1;
+        }
+    }
+
+    private static readonly CancellationTokenSource Ended = new CancellationTokenSource();
+
+    // The lines read, until the end of input or the end of the session.
+    private static IEnumerable<string> Lines(BlockingCollection<string> lines)
+    {
+        while (true)
+        {
+            string line;
+            try
+            {
+                if (!lines.TryTake(out line, Timeout.Infinite, Ended.Token)) yield break;
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
+            yield return line;
         }
     }
 

@@ -250,6 +250,28 @@ namespace OpenTokTests
             }
         }
 
+        /// <summary>DELETEs a connection through the REST API (force
+        /// disconnect); returns the HTTP status.</summary>
+        public int RestForceDisconnect(string sessionId, string connectionId)
+        {
+            var req = (HttpWebRequest)WebRequest.Create(Url + "/v2/project/" + ApiKey + "/session/" + sessionId +
+                                                        "/connection/" + connectionId);
+            req.Method = "DELETE";
+            req.Proxy = null;
+            req.Timeout = (int)Harness.Wait.TotalMilliseconds;
+            req.Headers["X-OPENTOK-AUTH"] = Cli("rest-token");
+            try
+            {
+                using (var resp = (HttpWebResponse)req.GetResponse()) return (int)resp.StatusCode;
+            }
+            catch (WebException e)
+            {
+                var r = e.Response as HttpWebResponse;
+                if (r == null) throw;
+                return (int)r.StatusCode;
+            }
+        }
+
         public int ExitCode { get; private set; }
 
         public void Dispose()

@@ -688,6 +688,24 @@ namespace OpenTokTests
                 {
                     if (!p.HasExited) Stop(p);
                 }
+
+                // Dropped by the application server while waiting for input:
+                // it ends at once, with status 1, its stdin still open.
+                p = StartMono(_chatExe, "--server", _server.Url, Server.ApiKey, sid, _server.Token(sid));
+                output = new Lines("Chat.exe", p.StandardOutput);
+                try
+                {
+                    string me = output.Expect(@"^\* connected as (\S+)$").Groups[1].Value;
+                    int status = _server.RestForceDisconnect(sid, me);
+                    True(status >= 200 && status < 300, "REST force disconnect status " + status);
+                    output.Expect(@"^\* disconnected$");
+                    True(p.WaitForExit((int)Wait.TotalMilliseconds), "Chat.exe ended by itself");
+                    Equal(1, Stop(p, gently: false), "Chat.exe's exit status when dropped");
+                }
+                finally
+                {
+                    if (!p.HasExited) Stop(p);
+                }
             }
         }
     }
