@@ -90,6 +90,8 @@ namespace OpenTokTests
         [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
         private static extern int sys_kill(int pid, int sig);
 
+        public static void Signal(Process p, int sig) { sys_kill(p.Id, sig); }
+
         /// <summary>SIGTERM, then SIGKILL if it is still there after the bound.</summary>
         public static int Stop(Process p, bool gently = true)
         {
@@ -233,6 +235,9 @@ namespace OpenTokTests
             var req = (HttpWebRequest)WebRequest.Create(Url + path + "/signal");
             req.Method = "POST";
             req.Proxy = null;
+            // One connection per request: a kept-alive one the server has
+            // closed meanwhile would fail the next request.
+            req.KeepAlive = false;
             req.Timeout = (int)Harness.Wait.TotalMilliseconds;
             req.ContentType = "application/json";
             req.Headers["X-OPENTOK-AUTH"] = Cli("rest-token");
@@ -258,6 +263,9 @@ namespace OpenTokTests
                                                         "/connection/" + connectionId);
             req.Method = "DELETE";
             req.Proxy = null;
+            // One connection per request: a kept-alive one the server has
+            // closed meanwhile would fail the next request.
+            req.KeepAlive = false;
             req.Timeout = (int)Harness.Wait.TotalMilliseconds;
             req.Headers["X-OPENTOK-AUTH"] = Cli("rest-token");
             try

@@ -699,7 +699,12 @@ namespace OpenTokTests
                     int status = _server.RestForceDisconnect(sid, me);
                     True(status >= 200 && status < 300, "REST force disconnect status " + status);
                     output.Expect(@"^\* disconnected$");
-                    True(p.WaitForExit((int)Wait.TotalMilliseconds), "Chat.exe ended by itself");
+                    if (!p.WaitForExit((int)Wait.TotalMilliseconds))
+                    {
+                        Harness.Signal(p, 3); // SIGQUIT: Mono prints its threads
+                        p.WaitForExit(2000);
+                        throw new TestFailure("Chat.exe did not end by itself; it printed:\n" + string.Join("\n", output.All));
+                    }
                     Equal(1, Stop(p, gently: false), "Chat.exe's exit status when dropped");
                 }
                 finally
