@@ -70,6 +70,7 @@ internal static class ChatExample
             {
                 Say("* disconnected");
                 Left.Set();
+                Ended.Cancel();
                 Joined.Set();
             };
             session.ConnectionCreated += (s, e) =>
@@ -109,7 +110,6 @@ internal static class ChatExample
                 lines.CompleteAdding();
             }) { IsBackground = true };
             reader.Start();
-            session.Disconnected += (s, e) => Ended.Cancel();
             foreach (string line in Lines(lines))
             {
                 if (line == "/quit") break;
