@@ -37,7 +37,9 @@ OTC_CHAT_BIN=${OTC_CHAT_BIN:-$ROOT/c-examples/bin/chat}
 LIB=$(abs "$LIB")
 case $LIB in *[\&\<\>\"]*) die "the library path $LIB has a character that cannot go into the dllmap" ;; esac
 export OTC_LIBOPENTOK=$LIB
-export OTC_SERVER_BIN=$(abs "$OTC_SERVER_BIN") OTC_CHAT_BIN=$(abs "$OTC_CHAT_BIN")
+OTC_SERVER_BIN=$(abs "$OTC_SERVER_BIN")
+OTC_CHAT_BIN=$(abs "$OTC_CHAT_BIN")
+export OTC_SERVER_BIN OTC_CHAT_BIN
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
