@@ -43,7 +43,7 @@ namespace OpenTokTests
                 T("connection created and dropped", ConnectionCreatedAndDropped),
                 T("bad input throws OpenTokException with the SDK's code", BadInput),
                 T("not connected, bad arguments, disposed", NotConnectedAndArguments),
-                T("refused token raises Error then Disconnected", RefusedToken),
+                T("refused token, unreachable server: Error then Disconnected", RefusedToken),
                 T("a throwing handler is logged, events go on", ThrowingHandler),
                 T("reconnection through a cut proxy", Reconnection),
                 T("reconnection gives up after the ReconnectionWindow", ReconnectionGivesUp),
@@ -359,6 +359,19 @@ namespace OpenTokTests
                 True(err2.Code == ErrorCode.AuthorizationFailure || err2.Code == ErrorCode.InvalidSession,
                     "a token of another session: " + err2);
                 r.Expect("Disconnected");
+            }
+            // Nobody listening: ConnectionFailed (1006), then Disconnected.
+            var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            closed.Start();
+            int port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+            closed.Stop();
+            string sid = _server.CreateSession();
+            using (var s2 = new Session(Server.ApiKey, sid, "http://127.0.0.1:" + port))
+            {
+                var r2 = new Recorder(s2);
+                s2.Connect(_server.Token(sid));
+                Equal(ErrorCode.ConnectionFailed, r2.Expect("Error").Code, "connecting to a closed port");
+                r2.Expect("Disconnected");
             }
         }
 
