@@ -61,7 +61,28 @@ namespace OpenTok
         internal static string Describe(ErrorCode code, string what)
         {
             string name = Enum.IsDefined(typeof(ErrorCode), code) ? code.ToString() : "code";
-            return string.Format("{0} ({1}): {2}", name, (int)code, what);
+            string why = Why(code);
+            return why == null
+                ? string.Format("{0} ({1}): {2}", name, (int)code, what)
+                : string.Format("{0} ({1}): {2}: {3}", name, (int)code, what, why);
+        }
+
+        private static string Why(ErrorCode code)
+        {
+            switch (code)
+            {
+                case ErrorCode.SignalDataTooLong: return "the data is longer than 8192 bytes of UTF-8";
+                case ErrorCode.SignalTypeTooLong: return "the type is longer than 128 characters";
+                case ErrorCode.InvalidSignalType: return "the type may only have letters, digits, '-', '_' and '~'";
+                case ErrorCode.NotConnected: return "the session is not connected (or is reconnecting, and retryAfterReconnect is false)";
+                case ErrorCode.NullOrInvalidParameter: return "an argument is null, empty or invalid";
+                case ErrorCode.IllegalState: return "not possible in the session's current state";
+                case ErrorCode.SignalTargetNotConnected: return "a target connection is not in the session; nobody got the signal";
+                case ErrorCode.SignalPermissionDenied: return "this connection's role may not signal";
+                case ErrorCode.SignalRateLimited: return "too many signals in too short a time";
+                case ErrorCode.SignalBufferFull: return "too many signals wait for the server's answer";
+                default: return null;
+            }
         }
 
         /// <summary>Throws for a status other than OTC_SUCCESS.</summary>

@@ -170,14 +170,14 @@ namespace OpenTok
                 // Already connecting or connected: the hold stays for that
                 // connection; otherwise nothing is under way.
                 if (st != (int)ErrorCode.IllegalState) Library.Release(this);
-                OpenTokException.Check(st, "Connect: the session cannot connect with this token now (empty token, or already connecting)");
+                OpenTokException.Check(st, "Connect");
             }
         }
 
         /// <summary>Leaves the session; Disconnected follows.</summary>
         public void Disconnect()
         {
-            OpenTokException.Check(Native.otc_session_disconnect(Handle), "Disconnect: the session is not connected");
+            OpenTokException.Check(Native.otc_session_disconnect(Handle), "Disconnect");
         }
 
         /// <summary>

@@ -301,10 +301,12 @@ namespace OpenTokTests
                 foreach (Connection to in new[] { null, target })
                 {
                     string how = to == null ? "broadcast" : "targeted";
-                    Throws(ErrorCode.SignalDataTooLong, () => a.S.SendSignal("ok", new string('x', 8193), to), how + ", 8193 bytes of data");
+                    OpenTokException big = Throws(ErrorCode.SignalDataTooLong, () => a.S.SendSignal("ok", new string('x', 8193), to), how + ", 8193 bytes of data");
+                    True(big.Message.Contains("8192 bytes"), "the message says the limit: " + big.Message);
                     Throws(ErrorCode.SignalDataTooLong, () => a.S.SendSignal("ok", new string('\u00e9', 4097), to), how + ", 8194 bytes of UTF-8");
                     Throws(ErrorCode.SignalTypeTooLong, () => a.S.SendSignal(new string('t', 129), "x", to), how + ", a type of 129 characters");
-                    Throws(ErrorCode.InvalidSignalType, () => a.S.SendSignal("bad type!", "x", to), how + ", a type with a space and '!'");
+                    OpenTokException chars = Throws(ErrorCode.InvalidSignalType, () => a.S.SendSignal("bad type!", "x", to), how + ", a type with a space and '!'");
+                    True(chars.Message.Contains("letters, digits"), "the message says what is allowed: " + chars.Message);
                 }
                 // The limits themselves are fine; C gets exactly those.
                 a.S.SendSignal(new string('t', 128), new string('x', 8192));
