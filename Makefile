@@ -174,7 +174,7 @@ test-build:
 	@$(MAKE) --no-print-directory lib server PROFILE=$(TEST_PROFILE)
 
 # pkg-config and valgrind (and python3-venv for the Python suite, tinyproxy
-# for the library's proxy tests) are installed when missing and possible; the C suite explains what is absent.
+# for the library's proxy tests, mono-mcs and mono-runtime for the C# binding) are installed when missing and possible; the C suite explains what is absent.
 test-tools:
 	@scripts/ensure-tools.sh
 
