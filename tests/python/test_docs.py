@@ -53,6 +53,13 @@ TESTED = {
     "rest-callback-verify",
 }
 
+# Markers whose snippet another suite runs (not Python, or needing tools this
+# suite does not have): marker -> the file, relative to the repository root,
+# that extracts and runs it. That file must name the marker.
+TESTED_ELSEWHERE = {
+    "readme-csharp": "bindings/csharp/run-tests.sh",
+}
+
 
 def blocks():
     """(doc, marker name or None, language, text) of every fenced block."""
@@ -95,9 +102,15 @@ def test_every_python_snippet_is_run_and_every_marker_is_known():
         if lang == "python":
             assert mark is not None, f"a Python snippet of {doc} is not marked for a test:\n{text}"
         if mark is not None:
-            assert mark in TESTED, f"{doc}: marker doc-test: {mark} has no test in {__file__}"
+            assert mark in TESTED or mark in TESTED_ELSEWHERE, f"{doc}: marker doc-test: {mark} has no test in {__file__}"
     marks = {mark for _, mark, _, _ in blocks()}
     assert TESTED <= marks, f"markers no document has any more: {TESTED - marks}"
+    assert set(TESTED_ELSEWHERE) <= marks, f"markers no document has any more: {set(TESTED_ELSEWHERE) - marks}"
+    assert not TESTED & set(TESTED_ELSEWHERE), "a marker is tested here and elsewhere"
+    for mark, runner in TESTED_ELSEWHERE.items():
+        path = ROOT / runner
+        assert path.is_file(), f"doc-test: {mark} is said to be run by {runner}, which does not exist"
+        assert f"doc-test: {mark}" in path.read_text(), f"{runner} does not mention doc-test: {mark}"
 
 
 @pytest.fixture(scope="module")
