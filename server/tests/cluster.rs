@@ -746,3 +746,55 @@ async fn each_join_and_departure_is_posted_once_and_streamed_from_every_node() {
     }
     rx.stop();
 }
+
+#[tokio::test]
+async fn a_signal_to_the_server_from_any_node_is_posted_once_and_reported_to_its_sender() {
+    let redis = redis_server::Redis::start();
+    let mut rx = receiver::Receiver::start().await;
+    let mut n = Vec::new();
+    for name in ["s1", "s2"] {
+        let mut config = receiver::config_with_callback(&rx.url, None);
+        config.limits = quick();
+        config.cluster = Some(ClusterConfig {
+            redis_url: redis.url(),
+            node_id: Some(name.into()),
+        });
+        let server = start(config).await;
+        for _ in 0..500 {
+            if server.hub().is_ready() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        n.push(server);
+    }
+    let sid = session();
+    let mut a = Client::join(&n[0], &sid).await;
+    let mut b = Client::join(&n[1], &sid).await;
+    let _ = a.event().await; // b's connection_created
+    for _ in 0..2 {
+        let _ = rx.next().await; // the two connectionCreated
+    }
+    let seq = b.signal_to_server("vote", "yes").await;
+    b.acked(seq).await;
+    let e = rx.next().await.event();
+    assert_eq!(
+        (e.event.as_str(), e.connection.id.as_str()),
+        ("signal", b.id.as_str())
+    );
+    match b.event().await {
+        ServerMessage::SignalDelivered { signal_seq, .. } => assert_eq!(signal_seq, seq),
+        other => panic!("expected the delivery report, got {other:?}"),
+    }
+    // Nobody else hears it, and it is posted once.
+    a.signal("t", "after", None).await;
+    match a.event().await {
+        ServerMessage::Signal { data, .. } => assert_eq!(data, "after"),
+        other => panic!("a got {other:?}"),
+    }
+    assert!(rx.quiet_for(Duration::from_millis(500)).await);
+    for s in n {
+        s.shutdown().await;
+    }
+    rx.stop();
+}

@@ -350,3 +350,118 @@ async fn event_streams_per_project_are_bounded() {
     drop(open);
     server.shutdown().await;
 }
+
+/// The next delivery report of a signal to the application server:
+/// (signal seq, `None` when delivered, else the code).
+async fn delivery(c: &mut Client) -> (u64, Option<protocol::ErrorCode>) {
+    match c.event().await {
+        protocol::ServerMessage::SignalDelivered { signal_seq, .. } => (signal_seq, None),
+        protocol::ServerMessage::SignalUndelivered {
+            signal_seq, code, ..
+        } => (signal_seq, Some(code)),
+        other => panic!("expected a delivery report, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_signal_to_the_server_reaches_its_callback_url_and_its_sender_hears_how_it_went() {
+    let mut rx = Receiver::start().await;
+    let server = client::start(config_with_callback(&rx.url, None)).await;
+    let sid = client::session();
+    let mut a = Client::join(&server, &sid).await;
+    let _ = rx.next().await; // a's connectionCreated
+    let mut b = Client::join(&server, &sid).await;
+    let _ = rx.next().await;
+    let _ = a.event().await; // b's connection_created
+
+    let seq = a.signal_to_server("order", "{\"pizza\":2}").await;
+    a.acked(seq).await;
+    let got = rx.next().await;
+    got.check_signature(DEV_API_SECRET, DEV_API_KEY);
+    let e = got.event();
+    assert_eq!(
+        (e.event.as_str(), e.session_id.as_str()),
+        ("signal", sid.as_str())
+    );
+    assert_eq!(e.connection.id, a.id, "the sender");
+    let s = e.signal.expect("the signal");
+    assert_eq!(
+        (s.signal_type.as_str(), s.data.as_str()),
+        ("order", "{\"pizza\":2}")
+    );
+    assert_eq!(delivery(&mut a).await, (seq, None));
+
+    // The application server refuses the next one (a 4xx): 1601.
+    rx.answer_next(&[StatusCode::FORBIDDEN]);
+    let seq = a.signal_to_server("order", "too many").await;
+    a.acked(seq).await;
+    let _ = rx.next().await;
+    assert_eq!(
+        delivery(&mut a).await,
+        (seq, Some(protocol::ErrorCode::PermissionDenied))
+    );
+    // Bad input is refused like any signal's, before anything is sent.
+    let seq = a.signal_to_server("bad type!", "x").await;
+    a.refused(seq, protocol::ErrorCode::InvalidSignalType).await;
+    // Nobody else in the session heard any of it.
+    a.signal("marker", "end", None).await;
+    match b.event().await {
+        protocol::ServerMessage::Signal { signal_type, .. } => assert_eq!(signal_type, "marker"),
+        other => panic!("b got {other:?}"),
+    }
+    assert!(rx.quiet_for(Duration::from_millis(300)).await);
+    server.shutdown().await;
+    rx.stop();
+}
+
+#[tokio::test]
+async fn without_a_callback_url_a_signal_to_the_server_needs_an_event_stream() {
+    let server = client::start_dev().await;
+    let sid = client::session();
+    let mut a = Client::join(&server, &sid).await;
+    // Nobody listening: undelivered, 1600.
+    let seq = a.signal_to_server("help", "anyone?").await;
+    a.acked(seq).await;
+    assert_eq!(
+        delivery(&mut a).await,
+        (seq, Some(protocol::ErrorCode::SignalTargetNotConnected))
+    );
+    // With a stream open, the stream has it.
+    let mut stream = Sse::ready(&server).await;
+    let seq = a.signal_to_server("help", "now?").await;
+    let (name, data) = stream.next().await;
+    assert_eq!(name, "signal");
+    let e: MonitorEvent = serde_json::from_str(&data).expect("json");
+    assert_eq!(e.connection.id, a.id);
+    assert_eq!(e.signal.map(|s| s.data), Some("now?".to_string()));
+    a.acked(seq).await;
+    assert_eq!(delivery(&mut a).await, (seq, None));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_signal_to_the_server_sent_again_after_a_resume_is_posted_once() {
+    let mut rx = Receiver::start().await;
+    let server = client::start(config_with_callback(&rx.url, None)).await;
+    let sid = client::session();
+    let mut a = Client::join(&server, &sid).await;
+    let _ = rx.next().await;
+    let seq = a.signal_to_server("once", "only").await;
+    a.acked(seq).await;
+    let _ = rx.next().await;
+    // The same seq again (as after a resume): answered, not posted again.
+    let m = protocol::ClientMessage::SignalToServer {
+        seq,
+        signal_type: "once".into(),
+        data: "only".into(),
+    };
+    client::send(&mut a.ws, &m).await;
+    a.acked(seq).await;
+    assert_eq!(delivery(&mut a).await, (seq, None));
+    assert!(
+        rx.quiet_for(Duration::from_millis(500)).await,
+        "posted once"
+    );
+    server.shutdown().await;
+    rx.stop();
+}

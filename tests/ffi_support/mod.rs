@@ -448,6 +448,26 @@ impl Client {
         (st, id)
     }
 
+    /// `otc_session_send_signal_to_server`; (status, signal id).
+    pub fn send_to_server(&self, t: &str, d: &str, done: &Recorder) -> (otc_status, u64) {
+        let (t, d) = (cs(t), cs(d));
+        let mut id = 0u64;
+        let st = unsafe {
+            otc_session_send_signal_to_server(
+                self.session,
+                t.as_ptr(),
+                d.as_ptr(),
+                otc_signal_options {
+                    retry_after_reconnect: OTC_TRUE,
+                },
+                Some(on_complete),
+                done as *const Recorder as *mut c_void,
+                &mut id,
+            )
+        };
+        (st, id)
+    }
+
     pub fn delete(&mut self) -> otc_status {
         self.deleted = true;
         otc_session_delete(self.session)

@@ -627,6 +627,78 @@ impl SessionHub for ClusterHub {
             .finish_signal(who, seq, result, appended, received);
     }
 
+    async fn signal_to_server(
+        &self,
+        who: &Membership,
+        seq: u64,
+        signal_type: &str,
+        data: &str,
+        received: Instant,
+    ) {
+        let Some((pending, event)) =
+            self.local
+                .begin_server_signal(who, seq, (signal_type, data, None, received))
+        else {
+            return;
+        };
+        // Its client seq goes to the shared state (a resume on another node
+        // must know it was processed); it has no event in the log.
+        let owner = Store::owner(&self.node, pending.owner_gen);
+        let counted = self
+            .store
+            .count_client_seq(
+                &who.session_id,
+                &who.connection_id,
+                &owner,
+                seq,
+                &pending.client_seqs,
+            )
+            .await;
+        let result = match counted {
+            Ok(Signalled::Appended(_)) => {
+                // Counted here, once: this node hands it to the application
+                // server and appends the outcome for the sender.
+                let delivery = self.local.monitor().emit_signal(event);
+                let store = self.store.clone();
+                let (sid, cid) = (who.session_id.clone(), who.connection_id.clone());
+                tokio::spawn(async move {
+                    let result = delivery.await.unwrap_or_else(|_| {
+                        Err((
+                            ErrorCode::InternalError,
+                            "the delivery was abandoned".into(),
+                        ))
+                    });
+                    let template =
+                        Template::of(|s| crate::hub::local::delivery_message(s, seq, result));
+                    let call = SignalCall {
+                        session_id: &sid,
+                        from: None,
+                        client_seq: 0,
+                        client_seqs: "",
+                        to: &Recipients::List(vec![cid.clone()]),
+                        template: &template,
+                        project: None,
+                    };
+                    if let Err(e) = store.signal(&call).await {
+                        tracing::warn!(session = %sid, connection = %cid, "cluster: the delivery report of a signal to the application server was lost: {e}");
+                    }
+                });
+                Ok(())
+            }
+            Ok(Signalled::Repeat) => Ok(()),
+            Ok(Signalled::NotOwner) => Err(HubError::new(
+                ErrorCode::NotConnected,
+                "this connection was resumed on another link",
+            )),
+            Ok(other) => Err(HubError::new(
+                ErrorCode::InternalError,
+                format!("unexpected answer from the cluster: {other:?}"),
+            )),
+            Err(e) => Err(unavailable(e)),
+        };
+        self.local.finish_server_signal(who, seq, result, received);
+    }
+
     fn refuse_signal(&self, who: &Membership, seq: u64, why: HubError) {
         self.local.refuse_signal(who, seq, why)
     }

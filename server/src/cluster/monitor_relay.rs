@@ -63,7 +63,9 @@ pub async fn run(
                 continue;
             };
             match serde_json::from_str::<MonitorEvent>(&payload) {
-                Ok(ev) => monitor.to_streams(Arc::new(ev)),
+                Ok(ev) => {
+                    monitor.to_streams(Arc::new(ev));
+                }
                 Err(e) => tracing::debug!("cluster: unreadable monitoring event: {e}"),
             }
         }

@@ -123,6 +123,18 @@ if ARGV[2] ~= '' then redis.call('HSET', KEYS[7], ARGV[2], ARGV[5]) end
 return {'0', tostring(seq)}
 "#;
 
+/// Client seq of a signal to the application server, which has no event
+/// in the log: ARGV chan, conn, owner, client seq, client seq state. Answers
+/// `0` (counted), `2` (not this node's connection any more), `3` (counted
+/// before: a repeat).
+const CLIENT_SEQ: &str = r#"
+if redis.call('HGET', KEYS[2], ARGV[2]) ~= ARGV[3] then return {'2'} end
+local cs = redis.call('HGET', KEYS[7], ARGV[2])
+if cs and tonumber(string.match(cs, '^%d+')) >= tonumber(ARGV[4]) then return {'3'} end
+redis.call('HSET', KEYS[7], ARGV[2], ARGV[5])
+return {'0'}
+"#;
+
 /// Leave: ARGV chan, conn, expected owner ('' = any), reason, pre, post,
 /// project ('' = not checked). Answers `0` seq, the member's info, the
 /// session's project (for the monitoring event of the one node that removed
@@ -201,6 +213,7 @@ pub struct Scripts {
     pub join: redis::Script,
     pub resume: redis::Script,
     pub signal: redis::Script,
+    pub client_seq: redis::Script,
     pub leave: redis::Script,
     pub ack: redis::Script,
     pub reap: redis::Script,
@@ -214,6 +227,7 @@ impl Scripts {
             join: s(JOIN),
             resume: s(RESUME),
             signal: s(SIGNAL),
+            client_seq: s(CLIENT_SEQ),
             leave: s(LEAVE),
             ack: s(ACK),
             reap: s(REAP),

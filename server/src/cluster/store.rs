@@ -286,6 +286,32 @@ impl Store {
         }
     }
 
+    /// Counts client seq `client_seq` of a signal to the application server
+    /// (which appends nothing to the log): see the client seq script.
+    pub async fn count_client_seq(
+        &self,
+        session_id: &str,
+        connection_id: &str,
+        owner: &str,
+        client_seq: u64,
+        client_seqs: &str,
+    ) -> Result<Signalled, StoreError> {
+        let seq = client_seq.to_string();
+        let out = self
+            .run(
+                &self.scripts.client_seq,
+                session_id,
+                &[connection_id, owner, &seq, client_seqs],
+            )
+            .await?;
+        match out[0].as_str() {
+            "0" => Ok(Signalled::Appended(0)),
+            "2" => Ok(Signalled::NotOwner),
+            "3" => Ok(Signalled::Repeat),
+            _ => Err(unexpected(&out)),
+        }
+    }
+
     /// Removes a member and appends its departure: see the leave script.
     pub async fn leave(
         &self,

@@ -43,6 +43,23 @@ pub(super) enum Routed {
     Pending,
 }
 
+/// The event that reports a signal to the application server's delivery.
+pub(crate) fn delivery_message(
+    seq: u64,
+    signal_seq: u64,
+    result: crate::monitor::Delivery,
+) -> ServerMessage {
+    match result {
+        Ok(()) => ServerMessage::SignalDelivered { seq, signal_seq },
+        Err((code, message)) => ServerMessage::SignalUndelivered {
+            seq,
+            signal_seq,
+            code,
+            message,
+        },
+    }
+}
+
 /// A client signal as the hub gets it: type, data, targets (`None`: everyone)
 /// and when its frame was read.
 pub(super) type SignalBody<'a> = (&'a str, &'a str, Option<&'a [String]>, Instant);
@@ -422,6 +439,69 @@ impl LocalHub {
         received: Instant,
     ) {
         self.answer_signal(who, seq, Ok((signal_type, data, to, received)));
+    }
+
+    /// A member's signal to the application server (see
+    /// [`SessionHub::signal_to_server`]): checked like a signal, handed to
+    /// the monitor, answered at once; its delivery is reported later as an
+    /// event for the sender.
+    pub fn signal_to_server(
+        &self,
+        who: &Membership,
+        seq: u64,
+        signal_type: &str,
+        data: &str,
+        received: Instant,
+    ) {
+        let me = self.me.clone();
+        let body = Ok((signal_type, data, None, received));
+        self.check_signal(who, seq, body, |s, signal_type, data, _| {
+            let Some(m) = s.members.get(&who.connection_id) else {
+                return Routed::Done(Err(HubError::not_connected(&who.connection_id)));
+            };
+            let ev = MonitorEvent::signal(&s.project_key, &s.id, &m.info, signal_type, data);
+            let delivery = s.monitor.emit_signal(ev);
+            s.metrics.signal_routed(Source::Client, 1);
+            let (sid, cid) = (who.session_id.clone(), who.connection_id.clone());
+            tokio::spawn(async move {
+                let result = delivery.await.unwrap_or_else(|_| {
+                    Err((
+                        ErrorCode::InternalError,
+                        "the delivery was abandoned".into(),
+                    ))
+                });
+                if let Some(hub) = me.upgrade() {
+                    hub.report_delivery(&sid, &cid, seq, result);
+                }
+            });
+            Routed::Done(Ok(()))
+        });
+    }
+
+    /// Tells a member how its signal to the application server number
+    /// `signal_seq` ended: an event for it alone (if it is still there).
+    fn report_delivery(
+        &self,
+        session_id: &str,
+        connection_id: &str,
+        signal_seq: u64,
+        result: crate::monitor::Delivery,
+    ) {
+        let Some(s) = self.session(session_id) else {
+            return;
+        };
+        let mut s = lock(&s);
+        if !s.members.contains_key(connection_id) {
+            return;
+        }
+        let limits = &self.limits;
+        let evicted = s.deliver(
+            limits,
+            |seq| delivery_message(seq, signal_seq, result),
+            &Recipients::List(vec![connection_id.to_string()]),
+            |_| false,
+        );
+        s.handle_evictions(limits, evicted);
     }
 
     /// Answers signal `seq` from a member with `why`, without routing it
@@ -912,6 +992,17 @@ impl SessionHub for LocalHub {
         received: Instant,
     ) {
         LocalHub::signal(self, who, seq, signal_type, data, to, received)
+    }
+
+    async fn signal_to_server(
+        &self,
+        who: &Membership,
+        seq: u64,
+        signal_type: &str,
+        data: &str,
+        received: Instant,
+    ) {
+        LocalHub::signal_to_server(self, who, seq, signal_type, data, received)
     }
 
     fn refuse_signal(&self, who: &Membership, seq: u64, why: HubError) {

@@ -219,6 +219,21 @@ pub trait SessionHub: Send + Sync {
         received: Instant,
     );
 
+    /// Handles `signal_to_server` `seq` from a member: the checks of a
+    /// signal (client seq, validation, role, rate), then to the project's
+    /// application server ([`crate::monitor`]). Answers `signal_ack` (or
+    /// `signal_error`) at once, like a signal, and reports the delivery
+    /// later with a `signal_delivered` / `signal_undelivered` event for the
+    /// sender alone (replayed after a resume like any event).
+    async fn signal_to_server(
+        &self,
+        who: &Membership,
+        seq: u64,
+        signal_type: &str,
+        data: &str,
+        received: Instant,
+    );
+
     /// Answers signal `seq` with `why`, without routing it (unless it was
     /// processed before: then as the first time).
     fn refuse_signal(&self, who: &Membership, seq: u64, why: HubError);

@@ -3,8 +3,10 @@
 //!
 //! Every connection that joins or leaves a session becomes a
 //! [`MonitorEvent`] in the JSON shape of OpenTok's session-monitoring
-//! callbacks (`connectionCreated`, `connectionDestroyed` with its reason).
-//! It goes two ways:
+//! callbacks (`connectionCreated`, `connectionDestroyed` with its reason),
+//! and so does every participant's signal to the application server
+//! (`signal`, our extension: [`Monitor::emit_signal`] also reports back
+//! whether the application server got it). Each goes two ways:
 //!
 //! * **callbacks** ([`webhook`]): POSTed to the project's callback URL,
 //!   signed, with a timeout and retries;
@@ -40,8 +42,9 @@ use std::time::Instant;
 use protocol::limits::{CALLBACK_QUEUE_EVENTS, EVENT_STREAM_BUFFER};
 use protocol::messages::DisconnectReason;
 use protocol::ConnectionInfo;
+use protocol::ErrorCode;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -63,7 +66,24 @@ pub struct MonitorEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub connection: MonitorConnection,
+    /// Of a `signal` (a participant's signal to the application server):
+    /// its type and data; `connection` is its sender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<MonitorSignal>,
 }
+
+/// The type and data of a signal to the application server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonitorSignal {
+    #[serde(rename = "type")]
+    pub signal_type: String,
+    pub data: String,
+}
+
+/// How a signal to the application server ended: `Ok` once it has it, else
+/// the code and message its sender is told (see
+/// [`protocol::ServerMessage::SignalUndelivered`]).
+pub type Delivery = Result<(), (protocol::ErrorCode, String)>;
 
 /// The connection an event is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +125,23 @@ impl MonitorEvent {
         )
     }
 
+    /// `signal`: participant `from` sent `signal_type` / `data` to the
+    /// application server.
+    pub fn signal(
+        project: &str,
+        session_id: &str,
+        from: &ConnectionInfo,
+        signal_type: &str,
+        data: &str,
+    ) -> Self {
+        let mut e = Self::of(project, session_id, "signal", None, from);
+        e.signal = Some(MonitorSignal {
+            signal_type: signal_type.to_string(),
+            data: data.to_string(),
+        });
+        e
+    }
+
     fn of(
         project: &str,
         session_id: &str,
@@ -123,14 +160,22 @@ impl MonitorEvent {
                 created_at: info.created_at_ms,
                 data: info.data.clone(),
             },
+            signal: None,
         }
     }
+}
+
+/// One event on its way to a callback URL, with whom to tell how it went
+/// (a signal's sender).
+pub struct Queued {
+    pub event: Arc<MonitorEvent>,
+    pub done: Option<oneshot::Sender<Delivery>>,
 }
 
 /// Where one project's events go.
 struct ProjectSinks {
     /// To its callback delivery task, if it has a callback URL.
-    callback: Option<mpsc::Sender<Arc<MonitorEvent>>>,
+    callback: Option<mpsc::Sender<Queued>>,
     /// To its event streams (nobody listening is fine).
     streams: broadcast::Sender<Arc<MonitorEvent>>,
     /// Open event streams of this project on this node.
@@ -235,30 +280,87 @@ impl Monitor {
     /// Reports `event`: queues it for the project's callback URL and its
     /// event streams. Never blocks (see the module docs).
     pub fn emit(&self, event: MonitorEvent) {
+        let _ = self.send(event, None);
+    }
+
+    /// Reports a participant's signal to the application server (a
+    /// [`MonitorEvent::signal`]); the receiver resolves once it is known
+    /// whether the application server has it: its callback URL's answer
+    /// when it has one, else whether an event stream took it. Never blocks.
+    pub fn emit_signal(&self, event: MonitorEvent) -> oneshot::Receiver<Delivery> {
+        let (tx, rx) = oneshot::channel();
+        if let Some(tx) = self.send(event, Some(tx)) {
+            let _ = tx.send(Err((
+                ErrorCode::SignalTargetNotConnected,
+                "the project is not configured on this server".into(),
+            )));
+        }
+        rx
+    }
+
+    /// Queues `event` for the callback URL and the streams. `done` is told
+    /// the outcome (by the delivery task, or here); it is handed back when
+    /// the project is unknown.
+    fn send(
+        &self,
+        event: MonitorEvent,
+        mut done: Option<oneshot::Sender<Delivery>>,
+    ) -> Option<oneshot::Sender<Delivery>> {
         let Some(sinks) = self.0.projects.get(&event.project_id) else {
-            return;
+            return done;
         };
         let event = Arc::new(event);
         if let Some(tx) = &sinks.callback {
-            match tx.try_send(Arc::clone(&event)) {
+            let queued = Queued {
+                event: Arc::clone(&event),
+                done: done.take(),
+            };
+            match tx.try_send(queued) {
                 Ok(()) => self.0.metrics.callback_queued(),
-                Err(_) => self.dropped(&event),
+                Err(e) => {
+                    self.dropped(&event);
+                    if let Some(d) = e.into_inner().done {
+                        let _ = d.send(Err((
+                            ErrorCode::BufferFull,
+                            format!(
+                                "the application server's callback queue is full \
+                                 ({CALLBACK_QUEUE_EVENTS} events)"
+                            ),
+                        )));
+                    }
+                }
             }
         }
-        match &self.0.relay {
-            Some(relay) => {
-                // The relay's queue is as long as a stream's buffer; if
-                // Redis is that far behind, the streams miss this one.
-                let _ = relay.try_send(event);
-            }
-            None => self.to_streams(event),
+        let streamed = match &self.0.relay {
+            // The relay's queue is as long as a stream's buffer; if Redis
+            // is that far behind, the streams miss this one. Whether any
+            // node has a stream open is not known here: published counts
+            // as delivered (docs/rest.md).
+            Some(relay) => relay.try_send(event).is_ok(),
+            None => self.to_streams(event) > 0,
+        };
+        if let Some(d) = done {
+            // No callback URL: the streams are the only way.
+            let _ = d.send(if streamed {
+                Ok(())
+            } else {
+                Err((
+                    ErrorCode::SignalTargetNotConnected,
+                    "the application server is not listening: the project has no callback \
+                     URL and no event stream open"
+                        .into(),
+                ))
+            });
         }
+        None
     }
 
-    /// Hands an event to this node's event streams of its project.
-    pub fn to_streams(&self, event: Arc<MonitorEvent>) {
-        if let Some(sinks) = self.0.projects.get(&event.project_id) {
-            let _ = sinks.streams.send(event);
+    /// Hands an event to this node's event streams of its project; how many
+    /// took it.
+    pub fn to_streams(&self, event: Arc<MonitorEvent>) -> usize {
+        match self.0.projects.get(&event.project_id) {
+            Some(sinks) => sinks.streams.send(event).unwrap_or(0),
+            None => 0,
         }
     }
 
@@ -304,7 +406,7 @@ mod tests {
     #[test]
     fn a_full_queue_drops_and_counts_instead_of_waiting() {
         let metrics = Arc::new(Metrics::new());
-        let (tx, mut rx) = mpsc::channel(2);
+        let (tx, mut rx) = mpsc::channel::<Queued>(2);
         let (streams, mut listening) = broadcast::channel(8);
         let mut projects = HashMap::new();
         projects.insert(
@@ -329,11 +431,11 @@ mod tests {
         // Another project's events, and unknown ones, go nowhere.
         m.emit(MonitorEvent::created("other", "s", &info()));
         assert_eq!(
-            rx.try_recv().map(|e| e.connection.id.clone()).ok(),
+            rx.try_recv().map(|q| q.event.connection.id.clone()).ok(),
             Some("c0".into())
         );
         assert_eq!(
-            rx.try_recv().map(|e| e.connection.id.clone()).ok(),
+            rx.try_recv().map(|q| q.event.connection.id.clone()).ok(),
             Some("c1".into())
         );
         assert!(rx.try_recv().is_err(), "the rest was dropped");

@@ -39,7 +39,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
-use super::MonitorEvent;
+use protocol::ErrorCode;
+
+use super::{MonitorEvent, Queued};
 use crate::metrics::Metrics;
 
 /// Where one project's callbacks go and how they are signed.
@@ -124,16 +126,39 @@ pub fn sign(target: &Target, body: &[u8]) -> Result<String, jsonwebtoken::errors
 /// Delivers the events of `rx` to `target`, one after the other, until the
 /// channel closes and is empty.
 pub async fn deliver(
-    mut rx: mpsc::Receiver<Arc<MonitorEvent>>,
+    mut rx: mpsc::Receiver<Queued>,
     target: Target,
     client: reqwest::Client,
     metrics: Arc<Metrics>,
 ) {
-    while let Some(event) = rx.recv().await {
+    while let Some(Queued { event, done }) = rx.recv().await {
         metrics.callback_dequeued();
-        let outcome = deliver_one(&client, &target, &event, &metrics).await;
-        metrics.callback_result(outcome);
+        let result = deliver_one(&client, &target, &event, &metrics).await;
+        metrics.callback_result(match result {
+            Ok(()) => Outcome::Delivered,
+            Err(_) => Outcome::Failed,
+        });
+        if let Some(done) = done {
+            let _ = done.send(result.map_err(|f| {
+                let code = if f.refused {
+                    ErrorCode::PermissionDenied
+                } else {
+                    ErrorCode::SignalTargetNotConnected
+                };
+                (
+                    code,
+                    format!("the application server's callback URL {}", f.why),
+                )
+            }));
+        }
     }
+}
+
+/// Why a callback was not delivered.
+struct Failure {
+    /// The receiver answered a 4xx that is not worth retrying.
+    refused: bool,
+    why: String,
 }
 
 async fn deliver_one(
@@ -141,14 +166,18 @@ async fn deliver_one(
     target: &Target,
     event: &MonitorEvent,
     metrics: &Metrics,
-) -> Outcome {
+) -> Result<(), Failure> {
     let body = match serde_json::to_vec(event) {
         Ok(b) => b,
         Err(e) => {
             tracing::error!("callback body: {e}");
-            return Outcome::Failed;
+            return Err(Failure {
+                refused: false,
+                why: format!("could not be written: {e}"),
+            });
         }
     };
+    let mut refused = false;
     let mut backoff = CALLBACK_FIRST_BACKOFF;
     let mut last = String::new();
     for attempt in 1..=CALLBACK_ATTEMPTS {
@@ -164,7 +193,10 @@ async fn deliver_one(
             Ok(a) => a,
             Err(e) => {
                 tracing::error!(project = %target.project, "cannot sign a callback: {e}");
-                return Outcome::Failed;
+                return Err(Failure {
+                    refused: false,
+                    why: format!("could not be signed: {e}"),
+                });
             }
         };
         let sent = client
@@ -177,7 +209,7 @@ async fn deliver_one(
         match sent {
             Ok(r) if r.status().is_success() => {
                 tracing::debug!(project = %target.project, event = %event.event, connection = %event.connection.id, attempt, "callback delivered");
-                return Outcome::Delivered;
+                return Ok(());
             }
             Ok(r) => {
                 let s = r.status();
@@ -186,6 +218,7 @@ async fn deliver_one(
                     || s == reqwest::StatusCode::REQUEST_TIMEOUT
                     || s == reqwest::StatusCode::TOO_MANY_REQUESTS;
                 if !retry {
+                    refused = true;
                     break;
                 }
             }
@@ -201,7 +234,14 @@ async fn deliver_one(
         connection = %event.connection.id,
         "session-monitoring callback not delivered: {last}"
     );
-    Outcome::Failed
+    Err(Failure {
+        refused,
+        why: if refused {
+            last
+        } else {
+            format!("failed {CALLBACK_ATTEMPTS} times, last: {last}")
+        },
+    })
 }
 
 /// A reqwest error with its causes (its own text alone says only "error
