@@ -668,24 +668,7 @@ async fn a_slow_consumer_is_evicted_by_its_own_node_and_slows_nobody() {
 async fn each_join_and_departure_is_posted_once_and_streamed_from_every_node() {
     let redis = redis_server::Redis::start();
     let mut rx = receiver::Receiver::start().await;
-    let mut n = Vec::new();
-    for name in ["m1", "m2"] {
-        // Every node has the same configuration, callback URL included.
-        let mut config = receiver::config_with_callback(&rx.url, None);
-        config.limits = quick();
-        config.cluster = Some(ClusterConfig {
-            redis_url: redis.url(),
-            node_id: Some(name.into()),
-        });
-        let server = start(config).await;
-        for _ in 0..500 {
-            if server.hub().is_ready() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        n.push(server);
-    }
+    let n = monitored_nodes(&redis, &rx.url, &["m1", "m2"]).await;
     // The application server holds a stream open on the second node only.
     let mut stream = receiver::Sse::ready(&n[1]).await;
     let sid = session();
@@ -751,23 +734,7 @@ async fn each_join_and_departure_is_posted_once_and_streamed_from_every_node() {
 async fn a_signal_to_the_server_from_any_node_is_posted_once_and_reported_to_its_sender() {
     let redis = redis_server::Redis::start();
     let mut rx = receiver::Receiver::start().await;
-    let mut n = Vec::new();
-    for name in ["s1", "s2"] {
-        let mut config = receiver::config_with_callback(&rx.url, None);
-        config.limits = quick();
-        config.cluster = Some(ClusterConfig {
-            redis_url: redis.url(),
-            node_id: Some(name.into()),
-        });
-        let server = start(config).await;
-        for _ in 0..500 {
-            if server.hub().is_ready() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        n.push(server);
-    }
+    let n = monitored_nodes(&redis, &rx.url, &["s1", "s2"]).await;
     let sid = session();
     let mut a = Client::join(&n[0], &sid).await;
     let mut b = Client::join(&n[1], &sid).await;
@@ -797,4 +764,31 @@ async fn a_signal_to_the_server_from_any_node_is_posted_once_and_reported_to_its
         s.shutdown().await;
     }
     rx.stop();
+}
+
+/// Nodes on `redis`, ready, each with the development project's callbacks
+/// going to `url` (every node has the same configuration).
+async fn monitored_nodes(
+    redis: &redis_server::Redis,
+    url: &str,
+    names: &[&str],
+) -> Vec<ServerHandle> {
+    let mut n = Vec::new();
+    for name in names {
+        let mut config = receiver::config_with_callback(url, None);
+        config.limits = quick();
+        config.cluster = Some(ClusterConfig {
+            redis_url: redis.url(),
+            node_id: Some((*name).into()),
+        });
+        let server = start(config).await;
+        for _ in 0..500 {
+            if server.hub().is_ready() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        n.push(server);
+    }
+    n
 }

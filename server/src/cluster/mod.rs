@@ -160,6 +160,24 @@ fn unavailable(e: StoreError) -> HubError {
     }
 }
 
+/// What the sender of a client signal is answered, from the cluster's
+/// answer to counting or appending it.
+fn signal_answer(outcome: Result<Signalled, StoreError>) -> Result<(), HubError> {
+    match outcome {
+        Ok(Signalled::Appended(_)) | Ok(Signalled::Repeat) => Ok(()),
+        Ok(Signalled::Missing(id)) => Err(HubError::not_connected(&id)),
+        Ok(Signalled::NotOwner) => Err(HubError::new(
+            ErrorCode::NotConnected,
+            "this connection was resumed on another link",
+        )),
+        Ok(other) => Err(HubError::new(
+            ErrorCode::InternalError,
+            format!("unexpected answer from the cluster: {other:?}"),
+        )),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
 impl ClusterHub {
     /// Starts a node: its Redis connections (made lazily: a node started
     /// while Redis is down is simply not ready until it is back), the feed
@@ -610,19 +628,7 @@ impl SessionHub for ClusterHub {
         };
         let outcome = self.append_signal(&call).await;
         let appended = matches!(outcome, Ok(Signalled::Appended(_)));
-        let result = match outcome {
-            Ok(Signalled::Appended(_)) | Ok(Signalled::Repeat) => Ok(()),
-            Ok(Signalled::Missing(id)) => Err(HubError::not_connected(&id)),
-            Ok(Signalled::NotOwner) => Err(HubError::new(
-                ErrorCode::NotConnected,
-                "this connection was resumed on another link",
-            )),
-            Ok(other) => Err(HubError::new(
-                ErrorCode::InternalError,
-                format!("unexpected answer from the cluster: {other:?}"),
-            )),
-            Err(e) => Err(unavailable(e)),
-        };
+        let result = signal_answer(outcome);
         self.local
             .finish_signal(who, seq, result, appended, received);
     }
@@ -685,16 +691,7 @@ impl SessionHub for ClusterHub {
                 });
                 Ok(())
             }
-            Ok(Signalled::Repeat) => Ok(()),
-            Ok(Signalled::NotOwner) => Err(HubError::new(
-                ErrorCode::NotConnected,
-                "this connection was resumed on another link",
-            )),
-            Ok(other) => Err(HubError::new(
-                ErrorCode::InternalError,
-                format!("unexpected answer from the cluster: {other:?}"),
-            )),
-            Err(e) => Err(unavailable(e)),
+            other => signal_answer(other),
         };
         self.local.finish_server_signal(who, seq, result, received);
     }
