@@ -118,6 +118,10 @@ namespace OpenTok
             OnSignalComplete onComplete, IntPtr completionData, out ulong signalIdOut);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int otc_session_send_signal_to_server(IntPtr session, byte[] type, byte[] signal,
+            SignalOptions options, OnSignalComplete onComplete, IntPtr completionData, out ulong signalIdOut);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr otc_session_get_connection(IntPtr session);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]

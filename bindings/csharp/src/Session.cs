@@ -242,6 +242,29 @@ namespace OpenTok
             return SendAsync(type, data, new List<string>(connectionIds).ToArray(), retryAfterReconnect);
         }
 
+        /// <summary>Our extension: sends a signal to the project's application
+        /// server instead of the session (its callback URL or event stream gets
+        /// it; no participant does). The task finishes with the signal id once
+        /// the application server has it, or fails with OpenTokException: 1600
+        /// (not listening), 1601 (it refused), 1603 (its queue was full), ...
+        /// Bad input throws at once, as SendSignal does.</summary>
+        public Task<ulong> SendSignalToServerAsync(string type, string data, bool retryAfterReconnect = true)
+        {
+            IntPtr p = Handle;
+            var opts = new Native.SignalOptions { retry_after_reconnect = retryAfterReconnect ? 1 : 0 };
+            var done = new TaskCompletionSource<ulong>(TaskCreationOptions.RunContinuationsAsynchronously);
+            long token = Trampolines.AddPending(this, done);
+            ulong id;
+            int st = Native.otc_session_send_signal_to_server(p, Native.Utf8(type), Native.Utf8(data), opts,
+                Trampolines.Complete, new IntPtr(token), out id);
+            if (st != 0)
+            {
+                Trampolines.TakePending(token);
+                OpenTokException.Check(st, "SendSignalToServer: the signal was not sent");
+            }
+            return done.Task;
+        }
+
         private Task<ulong> SendAsync(string type, string data, string[] ids, bool retryAfterReconnect)
         {
             if (ids != null && ids.Length == 0)

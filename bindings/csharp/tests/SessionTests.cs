@@ -39,6 +39,7 @@ namespace OpenTokTests
                 T("broadcast both ways with the C client", BroadcastBothWays),
                 T("targeted signals both ways, to the target only", TargetedSignals),
                 T("SendSignalAsync: completion, unknown target", SendSignalAsyncCompletion),
+                T("SendSignalToServerAsync: nobody listening is 1600", SendSignalToServer),
                 T("REST signal has Connection == null", RestSignalHasNoSender),
                 T("connection created and dropped", ConnectionCreatedAndDropped),
                 T("bad input throws OpenTokException with the SDK's code", BadInput),
@@ -195,6 +196,34 @@ namespace OpenTokTests
                 c.Send("marker from C");
                 b.R.Expect("Signal", e => e.Data == "marker from C");
                 Equal(0, b.R.Count(e => e.Kind == "Signal" && e.Type == "private"), "C's private signal reaching b");
+            }
+        }
+
+        private static void SendSignalToServer()
+        {
+            string sid = _server.CreateSession();
+            using (Joined a = Join(sid))
+            using (Chat c = StartChat(sid))
+            {
+                string me = a.S.Connection.Id;
+                // The test server has no callback URL and no event stream open.
+                Task<ulong> t = a.S.SendSignalToServerAsync("order", "nobody listens");
+                try
+                {
+                    t.Wait(Wait);
+                    throw new TestFailure("a signal to a server that is not listening was delivered");
+                }
+                catch (AggregateException e)
+                {
+                    var ot = e.InnerException as OpenTokException;
+                    True(ot != null, "the task fails with OpenTokException: " + e.InnerException);
+                    Equal(ErrorCode.SignalTargetNotConnected, ot.ErrorCode, "not listening");
+                }
+                Throws(ErrorCode.InvalidSignalType, () => a.S.SendSignalToServerAsync("bad type!", "x"), "bad type");
+                // No participant heard it.
+                a.S.SendSignal("marker", "m");
+                c.Expect(@"^\[" + me + @"\] marker: m$");
+                Equal(0, c.Out.Count("nobody listens"), "lines of the signal to the server at C");
             }
         }
 
