@@ -176,8 +176,12 @@ impl Recorder {
             let now = Instant::now();
             assert!(
                 now < deadline,
-                "timed out waiting for {what}; events: {:?}",
-                *evs
+                "timed out waiting for {what}; {} events, the last ones: {:?}",
+                evs.len(),
+                evs[evs.len().saturating_sub(8)..]
+                    .iter()
+                    .map(|e| clip(&format!("{e:?}")))
+                    .collect::<Vec<_>>()
             );
             evs = self.cond.wait_timeout(evs, deadline - now).unwrap().0;
         }
@@ -495,4 +499,12 @@ pub fn code(c: otc_session_error_code) -> otc_status {
 /// The `otc_status` value of one of our signal error codes.
 pub fn sig_code(c: otc_signal_error_code) -> otc_status {
     c as otc_status
+}
+
+/// At most 200 characters of `s` (a flood's events would fill a log).
+fn clip(s: &str) -> String {
+    match s.char_indices().nth(200) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_string(),
+    }
 }
