@@ -6,6 +6,8 @@
 #                        checks the header is fresh), C tests against an
 #                        installed copy, the SDK-style suite (layout against
 #                        the Vonage SDK 2.32, a CMake + clang + libc++ program)
+#   make test-csharp     the C# binding (bindings/csharp, Mono) against
+#                        otc-server and the C chat example
 #   make fuzz [FUZZ_SECONDS=300]  each fuzz target (fuzz/, cargo-fuzz) that
 #                        long; make test runs each for 10 s (test-fuzz)
 #   make demo [CLUSTER=1] [KEEP=1] two C chat clients talk through a local otc-server
@@ -62,7 +64,7 @@ STAGE      := $(BUILD_DIR)/stage-$(PROFILE_DIR)
 export CARGO_TERM_COLOR ?= never
 
 .PHONY: all lib server examples stage install install-lib install-server \
-        test test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-js test-browser test-pybind test-fuzz \
+        test test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-js test-browser test-pybind test-csharp test-fuzz \
         check-header header \
         lint demo bench fuzz clean help deb test-deb
 
@@ -162,7 +164,7 @@ install-server: $(INSTALL_SERVER_DEPS)
 # No incremental caches for a full test run: they are rebuilt from scratch
 # on a clean clone anyway and took ~600 MB of disk.
 test: export CARGO_INCREMENTAL = 0
-test: test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-js test-browser test-pybind test-fuzz test-deb
+test: test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-js test-browser test-pybind test-csharp test-fuzz test-deb
 	@echo "make test: all suites passed"
 
 # The debug library (libopentok.so, which tests/ffi_header.rs inspects; a
@@ -172,7 +174,7 @@ test-build:
 	@$(MAKE) --no-print-directory lib server PROFILE=$(TEST_PROFILE)
 
 # pkg-config and valgrind (and python3-venv for the Python suite, tinyproxy
-# for the library's proxy tests) are installed when missing and possible; the C suite explains what is absent.
+# for the library's proxy tests, mono-mcs and mono-runtime for the C# binding) are installed when missing and possible; the C suite explains what is absent.
 test-tools:
 	@scripts/ensure-tools.sh
 
@@ -240,6 +242,17 @@ test-pybind: test-tools test-build
 	OTC_CHAT_REQUIRED=1 LIBOPENTOK=$(TARGET_DIR)/$(if $(filter debug dev,$(TEST_PROFILE)),debug,$(TEST_PROFILE))/libopentok.so \
 		OTC_SERVER_BIN=$(TARGET_DIR)/$(if $(filter debug dev,$(TEST_PROFILE)),debug,$(TEST_PROFILE))/otc-server \
 		OTC_CHAT_BIN=$(CURDIR)/c-examples/bin/chat bash bindings/python/run-tests.sh
+
+# The C# binding (bindings/csharp: P/Invoke over libopentok.so, the Windows
+# SDK's signaling API), compiled with Mono's mcs and run with mono (Debian's
+# mono-mcs and mono-runtime, which test-tools installs) against the debug
+# otc-server, the debug library and the C chat example in the same sessions;
+# README.md's C# snippet is compiled and run too.
+test-csharp: test-tools test-build
+	@$(MAKE) --no-print-directory examples PROFILE=$(TEST_PROFILE)
+	LIBOPENTOK=$(TARGET_DIR)/$(if $(filter debug dev,$(TEST_PROFILE)),debug,$(TEST_PROFILE))/libopentok.so \
+		OTC_SERVER_BIN=$(TARGET_DIR)/$(if $(filter debug dev,$(TEST_PROFILE)),debug,$(TEST_PROFILE))/otc-server \
+		OTC_CHAT_BIN=$(CURDIR)/c-examples/bin/chat bash bindings/csharp/run-tests.sh
 
 # Fuzzing (cargo-fuzz with the nightly toolchain; scripts/fuzz.sh installs
 # cargo-fuzz when it is missing). Every target of fuzz/ runs on a temporary

@@ -2247,6 +2247,36 @@ otc_status otc_session_send_signal_to_connections(struct otc_session *session,
                                                   uint64_t *signal_id_out);
 
 /**
+ * Extension: not in the Vonage SDK. Sends a signal to the project's
+ * application server instead of to the session: it reaches the server's
+ * callback URL (a POST of a `signal` event with this client's connection)
+ * or its event stream (docs/rest.md), not the other participants. The
+ * application server answers, if it wants to, with a REST signal.
+ *
+ * Checked and numbered like `otc_session_send_signal_to_connections`
+ * (same limits and codes; `on_complete` is not called when the call
+ * returns an error). `on_complete` (if not NULL) is called once: with
+ * `OTC_SUCCESS` when the application server has the signal (its callback
+ * URL answered 2xx, or an event stream took it), or with
+ * `OTC_SIGNAL_TARGET_NOT_CONNECTED` (it is not listening, or its callback
+ * URL kept failing), `OTC_SIGNAL_PERMISSION_DENIED` (it answered a 4xx),
+ * `OTC_SIGNAL_RATE_LIMITED`, `OTC_SIGNAL_BUFFER_FULL` (its queue was full),
+ * `OTC_SESSION_CONNECTION_DROPPED` or `OTC_SESSION_NOT_CONNECTED` (the
+ * session ended first). Retried after a reconnection like any signal
+ * (per `signal_options`), and never delivered twice.
+ *
+ * # Safety
+ * Strings are NULL or NUL-terminated; `signal_id_out` is NULL or writable.
+ */
+otc_status otc_session_send_signal_to_server(struct otc_session *session,
+                                             const char *type,
+                                             const char *signal,
+                                             struct otc_signal_options signal_options,
+                                             otc_signal_completion_callback on_complete,
+                                             void *completion_data,
+                                             uint64_t *signal_id_out);
+
+/**
  * The session id (valid until the session is deleted; do not free), or
  * NULL for an invalid session.
  */

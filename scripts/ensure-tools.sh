@@ -18,6 +18,11 @@
 #                clients/js: the JavaScript client), when node is missing
 #   chromium     the browser suite (tests/browser/run.sh): Debian's headless
 #                chromium at /usr/bin/chromium, driven by puppeteer-core
+#   mono-mcs, mono-runtime
+#                the C# binding's suite (bindings/csharp/run-tests.sh)
+#                compiles with Mono's mcs and runs with mono; with
+#                --no-install-recommends they pull in just the class
+#                libraries it uses (System, System.Core ...), no NuGet
 # Uses apt-get when it is available and we may use it (root, or sudo without
 # a password); otherwise it says what is missing and leaves the decision to
 # the suites (the C suite fails clearly without pkg-config and skips, loudly,
@@ -39,6 +44,8 @@ command -v clang++ >/dev/null 2>&1 || missing+=(clang)
 { command -v node && command -v npm; } >/dev/null 2>&1 || missing+=(nodejs npm)
 # puppeteer-core is told exactly this path (tests/browser/harness.mjs).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v mcs >/dev/null 2>&1 || missing+=(mono-mcs)
+command -v mono >/dev/null 2>&1 || missing+=(mono-runtime)
 # libc++ is there when clang++ can compile and link a program against it.
 libcxx_works() {
     command -v clang++ >/dev/null 2>&1 || return 1

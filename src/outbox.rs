@@ -38,6 +38,9 @@ pub struct Pending {
     pub frame: Utf8Bytes,
     /// Whether the application allows a replay after reconnecting.
     pub retry_after_reconnect: bool,
+    /// A signal to the application server: acknowledged first, completed
+    /// only when the server reports its delivery.
+    pub to_server: bool,
     pub completion: Option<Completion>,
 }
 
@@ -45,8 +48,11 @@ pub struct Pending {
 pub struct Outgoing {
     pub signal_type: String,
     pub data: String,
-    /// `None` = the whole session.
+    /// `None` = the whole session (unless `to_server`).
     pub to: Option<Vec<String>>,
+    /// To the project's application server instead of the session (our
+    /// extension): `to` is ignored.
+    pub to_server: bool,
     pub retry_after_reconnect: bool,
     pub completion: Option<Completion>,
 }
@@ -55,6 +61,11 @@ pub struct Outbox {
     next_seq: u64,
     next_signal_id: u64,
     pending: BTreeMap<u64, Pending>,
+    /// Signals to the application server the server has acknowledged,
+    /// waiting for its delivery report (`signal_delivered` /
+    /// `signal_undelivered`, events, so replayed after a resume and
+    /// reported exactly once). Counted against the capacity too.
+    delivering: BTreeMap<u64, Pending>,
     capacity: usize,
 }
 
@@ -64,6 +75,7 @@ impl Outbox {
             next_seq: 1,
             next_signal_id: 1,
             pending: BTreeMap::new(),
+            delivering: BTreeMap::new(),
             capacity,
         }
     }
@@ -73,16 +85,17 @@ impl Outbox {
     pub fn restart(&mut self) {
         self.next_seq = 1;
         self.pending.clear();
+        self.delivering.clear();
     }
 
     /// Numbers a signal, remembers it and returns its id and the frame to send.
     pub fn push(&mut self, out: Outgoing) -> Result<(u64, Utf8Bytes)> {
-        if self.pending.len() >= self.capacity {
+        if self.pending.len() + self.delivering.len() >= self.capacity {
             return Err(Error::new(
                 ErrorCode::BufferFull,
                 format!(
-                    "{} signals are already queued or waiting for the server's acknowledgement",
-                    self.pending.len()
+                    "{} signals are already queued or waiting for the server's answer",
+                    self.pending.len() + self.delivering.len()
                 ),
             ));
         }
@@ -91,16 +104,25 @@ impl Outbox {
         let signal_id = self.next_signal_id;
         self.next_signal_id += 1;
         let data_len = out.data.len();
-        let msg = ClientMessage::Signal {
-            seq,
-            signal_type: out.signal_type,
-            data: out.data,
-            to: out.to,
+        let msg = if out.to_server {
+            ClientMessage::SignalToServer {
+                seq,
+                signal_type: out.signal_type,
+                data: out.data,
+            }
+        } else {
+            ClientMessage::Signal {
+                seq,
+                signal_type: out.signal_type,
+                data: out.data,
+                to: out.to,
+            }
         };
         let frame = Utf8Bytes::from(msg.encode());
         // Keep the (short) type for the log; the data lives on in the frame.
         let signal_type = match msg {
-            ClientMessage::Signal { signal_type, .. } => signal_type,
+            ClientMessage::Signal { signal_type, .. }
+            | ClientMessage::SignalToServer { signal_type, .. } => signal_type,
             _ => String::new(),
         };
         self.pending.insert(
@@ -112,20 +134,41 @@ impl Outbox {
                 data_len,
                 frame: frame.clone(),
                 retry_after_reconnect: out.retry_after_reconnect,
+                to_server: out.to_server,
                 completion: out.completion,
             },
         );
         Ok((signal_id, frame))
     }
 
-    /// The server answered the signal numbered `seq`.
+    /// The server refused the signal numbered `seq`: it is done.
     pub fn settle(&mut self, seq: u64) -> Option<Pending> {
         self.pending.remove(&seq)
     }
 
+    /// The server acknowledged the signal numbered `seq`: done (returned),
+    /// unless it goes to the application server: then it waits for
+    /// [`Outbox::delivered`].
+    pub fn acknowledged(&mut self, seq: u64) -> Option<Pending> {
+        let p = self.pending.remove(&seq)?;
+        if p.to_server {
+            self.delivering.insert(seq, p);
+            return None;
+        }
+        Some(p)
+    }
+
+    /// The server reported the delivery of signal to the application
+    /// server `seq` (`None` if it was not waiting: a report seen before).
+    pub fn delivered(&mut self, seq: u64) -> Option<Pending> {
+        self.delivering.remove(&seq)
+    }
+
     /// Removes every waiting signal, oldest first (to fail them).
     pub fn drain(&mut self) -> Vec<Pending> {
-        std::mem::take(&mut self.pending).into_values().collect()
+        let mut all = std::mem::take(&mut self.pending);
+        all.append(&mut std::mem::take(&mut self.delivering));
+        all.into_values().collect()
     }
 
     /// Every waiting signal, in client seq order: what a resume sends again.
@@ -150,7 +193,7 @@ impl Outbox {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.pending.is_empty()
+        self.pending.is_empty() && self.delivering.is_empty()
     }
 }
 
@@ -163,9 +206,37 @@ mod tests {
             signal_type: t.into(),
             data: String::new(),
             to: None,
+            to_server: false,
             retry_after_reconnect: true,
             completion: None,
         }
+    }
+
+    #[test]
+    fn a_signal_to_the_server_waits_for_its_delivery_after_the_ack() {
+        let mut o = Outbox::new(2);
+        let mut s = out("t");
+        s.to_server = true;
+        let (id, f) = o.push(s).unwrap();
+        assert!(matches!(
+            ClientMessage::decode(&f).unwrap(),
+            ClientMessage::SignalToServer { seq: 1, .. }
+        ));
+        assert!(o.acknowledged(1).is_none(), "not done at the ack");
+        assert_eq!(
+            o.all().count(),
+            0,
+            "acknowledged: not sent again on a resume"
+        );
+        o.push(out("u")).unwrap();
+        assert!(
+            o.push(out("v")).is_err(),
+            "a waiting delivery counts against the capacity"
+        );
+        assert_eq!(o.delivered(1).map(|p| p.signal_id), Some(id));
+        assert!(o.delivered(1).is_none(), "reported once");
+        assert_eq!(o.acknowledged(2).map(|p| p.signal_id), Some(2));
+        assert!(o.is_empty());
     }
 
     #[test]

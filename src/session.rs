@@ -507,7 +507,12 @@ impl Session {
     /// kept in the outbox until the connection is resumed; one that does not
     /// is refused with 1010 at once.
     pub fn send_signal(&self, out: Outgoing) -> Result<u64> {
-        protocol::validate::signal(&out.signal_type, &out.data, out.to.as_deref())?;
+        let to = if out.to_server {
+            None
+        } else {
+            out.to.as_deref()
+        };
+        protocol::validate::signal(&out.signal_type, &out.data, to)?;
         let mut inner = self.lock();
         match inner.state {
             State::Connected => {}
@@ -888,8 +893,43 @@ impl Session {
                 });
                 self.emit(Event::ConnectionDropped(c));
             }
+            ServerMessage::SignalDelivered { signal_seq, .. } => {
+                if let Some(p) = inner.outbox.delivered(signal_seq) {
+                    if let Some(complete) = p.completion {
+                        self.emit(Event::SignalComplete {
+                            signal_id: p.signal_id,
+                            result: 0,
+                            complete,
+                        });
+                    }
+                }
+            }
+            ServerMessage::SignalUndelivered {
+                signal_seq,
+                code,
+                message,
+                ..
+            } => {
+                notes.push(
+                    Level::Warn,
+                    format_args!(
+                        "session {}: signal #{signal_seq} did not reach the application server: \
+                         {message} ({code})",
+                        self.session_id
+                    ),
+                );
+                if let Some(p) = inner.outbox.delivered(signal_seq) {
+                    if let Some(complete) = p.completion {
+                        self.emit(Event::SignalComplete {
+                            signal_id: p.signal_id,
+                            result: code.as_i32(),
+                            complete,
+                        });
+                    }
+                }
+            }
             ServerMessage::SignalAck { seq } => {
-                if let Some(p) = inner.outbox.settle(seq) {
+                if let Some(p) = inner.outbox.acknowledged(seq) {
                     if let Some(complete) = p.completion {
                         self.emit(Event::SignalComplete {
                             signal_id: p.signal_id,

@@ -1,5 +1,6 @@
-//! The list-send extension `otc_session_send_signal_to_connections` and its
-//! completion callback.
+//! The list-send extension `otc_session_send_signal_to_connections`, the
+//! send to the application server `otc_session_send_signal_to_server`, and
+//! their completion callback.
 
 mod ffi_support;
 
@@ -176,4 +177,96 @@ fn not_connected_is_returned_and_the_completion_is_not_called() {
         },
     );
     assert_eq!(completions(&done), vec![(id, OTC_SUCCESS)]);
+}
+
+/// The application server's event stream of the development project, read
+/// on a thread of its own: its lines come out of the channel.
+fn event_stream() -> std::sync::mpsc::Receiver<String> {
+    use std::io::{BufRead, BufReader, Write};
+    let jwt = otc_server::rest::mint_rest_token(
+        &otc_server::Project::dev(),
+        std::time::Duration::from_secs(60),
+    )
+    .expect("jwt");
+    let addr = server().base_url.trim_start_matches("http://").to_string();
+    let mut tcp = std::net::TcpStream::connect(&addr).expect("connect");
+    write!(
+        tcp,
+        "GET /v2/project/{}/events HTTP/1.1\r\nHost: {addr}\r\nX-OPENTOK-AUTH: {jwt}\r\n\r\n",
+        otc_server::DEV_API_KEY
+    )
+    .expect("request");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(tcp).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits (boundedly) for a line of the stream that contains `what`.
+fn stream_line(rx: &std::sync::mpsc::Receiver<String>, what: &str) -> String {
+    let deadline = std::time::Instant::now() + WAIT;
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(line) if line.contains(what) => return line,
+            Ok(_) => continue,
+            Err(_) => break,
+        }
+    }
+    panic!("the event stream had no line with {what:?}");
+}
+
+#[test]
+fn a_signal_to_the_server_completes_once_the_application_server_has_it() {
+    let sid = server().new_session_id();
+    let a = Client::join(&sid, Opts::default());
+    let b = Client::join(&sid, Opts::default());
+    let done = Recorder::default();
+    // Bad input is returned at once, as for any signal.
+    let (st, _) = a.send_to_server("bad type!", "x", &done);
+    assert_eq!(st, OTC_SESSION_INVALID_SIGNAL_TYPE as i32);
+    // Nobody listening (no callback URL, no stream): 1600 to the completion.
+    let (st, id) = a.send_to_server("order", "nobody hears", &done);
+    assert_eq!(st, OTC_SUCCESS);
+    done.wait_for(
+        "undelivered",
+        &Ev::Complete {
+            id,
+            result: OTC_SIGNAL_TARGET_NOT_CONNECTED as i32,
+        },
+    );
+    // With the application server's stream open, it has it: success.
+    let stream = event_stream();
+    stream_line(&stream, "event: ready");
+    let (st, id) = a.send_to_server("order", "two pizzas", &done);
+    assert_eq!(st, OTC_SUCCESS);
+    let line = stream_line(&stream, "two pizzas");
+    assert!(line.contains(&a.id), "the sender is named: {line}");
+    done.wait_for(
+        "delivered",
+        &Ev::Complete {
+            id,
+            result: OTC_SUCCESS,
+        },
+    );
+    // The other participant heard none of it.
+    let (st, _) = a.send_to_ids("marker", "end", &[], &done);
+    assert_eq!(st, OTC_SUCCESS);
+    let marker = Ev::Signal {
+        t: "marker".into(),
+        d: "end".into(),
+        from: Some(a.id.clone()),
+    };
+    let seen = b.rec.wait_for("marker", &marker);
+    assert!(
+        !seen
+            .iter()
+            .any(|e| matches!(e, Ev::Signal { t, .. } if t == "order")),
+        "{seen:?}"
+    );
 }

@@ -193,3 +193,42 @@ pub const DEFAULT_MAX_PENDING_CONNECTIONS: usize = 4_096;
 /// a reverse proxy every client has the proxy's address: raise it to the
 /// total there.
 pub const DEFAULT_MAX_PENDING_PER_IP: usize = 512;
+
+/// Session-monitoring events (callbacks and the event stream, see the
+/// server's `monitor` module) waiting to be POSTed to one project's
+/// callback URL. Beyond it a new event is dropped, counted and logged:
+/// delivery never holds up routing, and a receiver that is down for long
+/// cannot make the server grow without bound. At a few hundred bytes per
+/// event this is a few MB per project.
+pub const CALLBACK_QUEUE_EVENTS: usize = 10_000;
+
+/// Longest wait for the answer of one callback POST (connect included).
+pub const CALLBACK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Attempts of one callback before it is given up (and counted as failed):
+/// the first and five retries.
+pub const CALLBACK_ATTEMPTS: u32 = 6;
+
+/// Delay before the first retry of a callback; each next retry waits twice
+/// as long (with jitter), at most [`CALLBACK_MAX_BACKOFF`]: 0.25 + 0.5 + 1 +
+/// 2 + 4 s, some 8 s of retrying in all, enough for a receiver to restart.
+pub const CALLBACK_FIRST_BACKOFF: Duration = Duration::from_millis(250);
+
+/// Longest delay between two attempts of one callback.
+pub const CALLBACK_MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Lifetime of the JWT that signs a callback (its `exp`): a receiver should
+/// refuse a replayed callback older than that.
+pub const CALLBACK_SIGNATURE_LIFETIME: Duration = Duration::from_secs(300);
+
+/// Event streams (`GET /v2/project/{key}/events`) one project may hold open
+/// on one node; one more is answered 429.
+pub const MAX_EVENT_STREAMS_PER_PROJECT: usize = 64;
+
+/// Events an event stream may fall behind before it skips ahead (and is
+/// told how many it missed, in a `lagged` event).
+pub const EVENT_STREAM_BUFFER: usize = 1_024;
+
+/// Interval of the keep-alive comments an idle event stream sends, so that
+/// proxies and load balancers do not close it.
+pub const EVENT_STREAM_KEEPALIVE: Duration = Duration::from_secs(15);

@@ -71,6 +71,19 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to: Option<Vec<String>>,
     },
+    /// A signal to the project's application server instead of to the
+    /// session (our extension). Numbered in the same client seq as
+    /// [`ClientMessage::Signal`] and answered the same way (`signal_ack`:
+    /// accepted, on its way); its delivery to the application server is
+    /// reported later by [`ServerMessage::SignalDelivered`] or
+    /// [`ServerMessage::SignalUndelivered`].
+    SignalToServer {
+        seq: u64,
+        #[serde(rename = "type", default)]
+        signal_type: String,
+        #[serde(default)]
+        data: String,
+    },
     /// Every event up to and including `seq` has been handled.
     Ack {
         seq: u64,
@@ -214,6 +227,25 @@ pub enum ServerMessage {
         #[serde(default)]
         data: String,
     },
+    /// The application server received this client's `signal_to_server`
+    /// number `signal_seq` (its callback URL answered 2xx, or an event
+    /// stream took it). An event for the sender only, so it is replayed
+    /// after a resume like any other: reported exactly once.
+    SignalDelivered {
+        seq: u64,
+        signal_seq: u64,
+    },
+    /// The application server did not receive `signal_to_server` number
+    /// `signal_seq`: 1600 (it is not listening, or its callback URL kept
+    /// failing), 1601 (it refused the callback with a 4xx) or 1603 (the
+    /// project's callback queue was full). An event, like
+    /// [`ServerMessage::SignalDelivered`].
+    SignalUndelivered {
+        seq: u64,
+        signal_seq: u64,
+        code: ErrorCode,
+        message: String,
+    },
     /// Another connection joined the session.
     ConnectionCreated {
         seq: u64,
@@ -254,6 +286,8 @@ impl ServerMessage {
     pub fn event_seq(&self) -> Option<u64> {
         match self {
             ServerMessage::Signal { seq, .. }
+            | ServerMessage::SignalDelivered { seq, .. }
+            | ServerMessage::SignalUndelivered { seq, .. }
             | ServerMessage::ConnectionCreated { seq, .. }
             | ServerMessage::ConnectionDestroyed { seq, .. } => Some(*seq),
             _ => None,

@@ -165,6 +165,15 @@ pub struct ServeArgs {
     /// then /console/ is 404.
     #[arg(long, env = "OTC_CONSOLE", value_parser = clap::builder::BoolishValueParser::new())]
     pub console: bool,
+    /// Session monitoring: POST the connection events of the --api-key
+    /// project (the only or first one when not given) to this URL, signed
+    /// with its API secret (or --callback-secret).
+    #[arg(long, env = "OTC_CALLBACK_URL", value_name = "URL")]
+    pub callback_url: Option<String>,
+    /// Key of the JWT that signs the --callback-url callbacks (default: the
+    /// project's API secret).
+    #[arg(long, env = "OTC_CALLBACK_SECRET", hide_env_values = true)]
+    pub callback_secret: Option<String>,
     /// Limits (the same fields as the config file's `[limits]` table).
     #[command(flatten)]
     pub limits: LimitOverrides,
@@ -343,6 +352,27 @@ pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> Result<Resolved, CliEr
             ))
         }
     };
+    let mut callbacks = file.callbacks;
+    match (&serve.callback_url, &serve.callback_secret) {
+        (Some(url), secret) => {
+            let key = match &common.api_key {
+                Some(k) => k.clone(),
+                None => projects.first().map(|p| p.api_key.clone()).unwrap_or_default(),
+            };
+            callbacks.retain(|c| c.api_key != key);
+            callbacks.push(crate::config::Callback {
+                api_key: key,
+                url: url.clone(),
+                secret: secret.clone(),
+            });
+        }
+        (None, Some(_)) => {
+            return Err(CliError::Usage(
+                "--callback-secret needs --callback-url (OTC_CALLBACK_URL): it signs the callbacks sent there".into(),
+            ))
+        }
+        (None, None) => {}
+    }
     let config = Config {
         listen,
         cluster,
@@ -352,6 +382,7 @@ pub fn resolve(common: &CommonArgs, serve: &ServeArgs) -> Result<Resolved, CliEr
         tls,
         allow_dev_project,
         console,
+        callbacks,
     };
     config.validate()?;
     Ok(Resolved {
@@ -703,6 +734,47 @@ mod tests {
             &ServeArgs::default()
         )
         .is_err());
+    }
+
+    #[test]
+    fn a_callback_url_goes_to_the_project_of_api_key_and_is_checked() {
+        let parse = |args: &[&str]| {
+            let cli = Cli::try_parse_from([&["otc-server"], args].concat()).expect("parse");
+            resolve(&cli.common, &cli.serve)
+        };
+        let secret = "a-project-secret-of-32-bytes-or-more";
+        let r = parse(&[
+            "--api-key",
+            "777",
+            "--api-secret",
+            secret,
+            "--callback-url",
+            "https://app.example.com/cb",
+        ])
+        .expect("resolves");
+        assert_eq!(r.config.callbacks.len(), 1);
+        assert_eq!(r.config.callbacks[0].api_key, "777");
+        assert_eq!(r.config.callbacks[0].url, "https://app.example.com/cb");
+        assert_eq!(r.config.callbacks[0].secret, None);
+        // With no project given, the development project's.
+        let r = parse(&["--callback-url", "http://127.0.0.1:9/cb"]).expect("dev project");
+        assert_eq!(r.config.callbacks[0].api_key, crate::config::DEV_API_KEY);
+        for bad in ["ftp://x/cb", "not a url", "http://", "mailto:a@b.c"] {
+            let e = parse(&["--callback-url", bad]).expect_err(bad);
+            assert!(e.to_string().contains("callback URL"), "{bad}: {e}");
+        }
+        let e = parse(&[
+            "--callback-url",
+            "http://127.0.0.1:9/",
+            "--callback-secret",
+            "short",
+        ])
+        .expect_err("short secret");
+        assert!(e.to_string().contains("at least 32"), "{e}");
+        assert!(
+            parse(&["--callback-secret", secret]).is_err(),
+            "a secret without a URL"
+        );
     }
 
     #[test]

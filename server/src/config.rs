@@ -457,6 +457,49 @@ impl ServerLimits {
     }
 }
 
+/// Where a project's session-monitoring events are POSTed (see
+/// [`crate::monitor`]): OpenTok's "callback URL" of a project.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Callback {
+    /// The project whose events go there.
+    pub api_key: String,
+    /// `http://` or `https://` URL the events are POSTed to.
+    pub url: String,
+    /// Key of the HS256 JWT that signs each callback (the `Authorization`
+    /// header). Default: the project's API secret, which its application
+    /// server already holds.
+    #[serde(default)]
+    pub secret: Option<String>,
+}
+
+impl Callback {
+    /// Checks the URL (http or https, with a host) and the secret's length.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |why: &str| {
+            ConfigError::Invalid(format!(
+                "callback URL {:?} of project {}: {why}",
+                self.url, self.api_key
+            ))
+        };
+        let url = url::Url::parse(&self.url).map_err(|e| bad(&e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(bad("must be an http:// or https:// URL with a host"));
+        }
+        if let Some(s) = &self.secret {
+            if s.len() < MIN_API_SECRET_BYTES {
+                return Err(ConfigError::Invalid(format!(
+                    "the callback secret of project {} is {} bytes long; it must be at least \
+                     {MIN_API_SECRET_BYTES}",
+                    self.api_key,
+                    s.len()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Everything [`crate::start`] needs.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -477,6 +520,8 @@ pub struct Config {
     /// Serve the developer's console at `/console/` (see [`crate::console`]);
     /// off by default, when `/console/` is 404.
     pub console: bool,
+    /// Session-monitoring callback URLs, at most one per project.
+    pub callbacks: Vec<Callback>,
 }
 
 impl Config {
@@ -492,6 +537,7 @@ impl Config {
             tls: None,
             allow_dev_project: false,
             console: false,
+            callbacks: Vec::new(),
         }
     }
 
@@ -519,6 +565,31 @@ impl Config {
                 return Err(ConfigError::Invalid(format!(
                     "API key (or application id) {} is configured twice",
                     p.api_key
+                )));
+            }
+        }
+        for (i, c) in self.callbacks.iter().enumerate() {
+            c.validate()?;
+            match self.project(&c.api_key) {
+                None => {
+                    return Err(ConfigError::Invalid(format!(
+                        "a callback URL is configured for {}, which is not a configured project",
+                        c.api_key
+                    )))
+                }
+                Some(p) if p.secret().is_none() && c.secret.is_none() => {
+                    return Err(ConfigError::Invalid(format!(
+                        "the callback URL of {} needs a secret: it is a Vonage application, \
+                         which has no API secret to sign callbacks with",
+                        c.api_key
+                    )))
+                }
+                Some(_) => {}
+            }
+            if self.callbacks[..i].iter().any(|d| d.api_key == c.api_key) {
+                return Err(ConfigError::Invalid(format!(
+                    "project {} has two callback URLs; it may have one",
+                    c.api_key
                 )));
             }
         }
@@ -571,6 +642,10 @@ pub enum ConfigError {
 /// application_id = "0c0f0a53-8f6b-4bd2-9b5e-0d4c8f7f1a2b"
 /// public_key_file = "/etc/otc-server/app.pub.pem"   # or public_key = "-----BEGIN PUBLIC KEY-----..."
 ///
+/// [[callbacks]]                        # optional: session monitoring
+/// api_key = "123456"
+/// url = "https://app.example.com/opentok/events"
+///
 /// [limits]
 /// max_connections_per_session = 500
 /// signal_rate_per_sec = 100
@@ -612,6 +687,9 @@ pub struct FileConfig {
     /// projects.
     #[serde(default)]
     pub applications: Vec<ApplicationEntry>,
+    /// Session-monitoring callback URLs (`[[callbacks]]`).
+    #[serde(default)]
+    pub callbacks: Vec<Callback>,
     #[serde(default)]
     pub limits: LimitOverrides,
 }
@@ -920,6 +998,35 @@ mod tests {
         assert_eq!(e[0], ("max_connections_per_session".into(), "10000".into()));
         assert!(e.contains(&("ping_interval_ms".into(), "5000".into())));
         assert!(LimitOverrides::default().entries().is_empty());
+    }
+
+    #[test]
+    fn callbacks_are_per_configured_project() {
+        let f = FileConfig::parse(
+            r#"
+            [[projects]]
+            api_key = "1"
+            api_secret = "a-project-secret-of-32-bytes-or-more"
+
+            [[callbacks]]
+            api_key = "1"
+            url = "https://app.example.com/cb"
+            "#,
+        )
+        .expect("parses");
+        let mut c = Config {
+            projects: f.projects,
+            callbacks: f.callbacks,
+            ..Config::dev()
+        };
+        c.validate().expect("valid");
+        c.callbacks.push(c.callbacks[0].clone());
+        let e = c.validate().expect_err("two for one project");
+        assert!(e.to_string().contains("two callback URLs"), "{e}");
+        c.callbacks.pop();
+        c.callbacks[0].api_key = "2".into();
+        let e = c.validate().expect_err("unknown project");
+        assert!(e.to_string().contains("not a configured project"), "{e}");
     }
 
     #[test]

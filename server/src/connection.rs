@@ -388,6 +388,7 @@ fn kind_of(m: &ClientMessage) -> &'static str {
         ClientMessage::Connect { .. } => "connect",
         ClientMessage::Resume { .. } => "resume",
         ClientMessage::Signal { .. } => "signal",
+        ClientMessage::SignalToServer { .. } => "signal_to_server",
         ClientMessage::Ack { .. } => "ack",
         ClientMessage::Ping { .. } => "ping",
         ClientMessage::Pong { .. } => "pong",
@@ -511,6 +512,21 @@ async fn session_loop(
                     signal_type,
                     data,
                     to,
+                    Instant::now(),
+                )
+                .await
+            }
+            ClientMessage::SignalToServer {
+                seq,
+                signal_type,
+                data,
+            } => {
+                held.signal_to_server(
+                    app.hub.as_ref(),
+                    who,
+                    seq,
+                    signal_type,
+                    data,
                     Instant::now(),
                 )
                 .await

@@ -60,6 +60,9 @@ struct Body {
     signal_type: String,
     data: String,
     to: Option<Vec<String>>,
+    /// A `signal_to_server`: no recipient in the session, so nothing to
+    /// wait for itself; held only to keep its place in the order.
+    to_server: bool,
 }
 
 impl HeldSignal {
@@ -115,11 +118,46 @@ impl Held {
                 Some(room) => self.room = Some(room),
             }
         }
+        self.hold(seq, signal_type, data, to, false, hub, received);
+    }
+
+    /// Hands a signal to the application server to the hub now, or, when
+    /// signals are held, queues it behind them (client seqs are handled in
+    /// order).
+    pub async fn signal_to_server(
+        &mut self,
+        hub: &dyn SessionHub,
+        who: &Membership,
+        seq: u64,
+        signal_type: String,
+        data: String,
+        received: std::time::Instant,
+    ) {
+        if self.queue.is_empty() {
+            return hub
+                .signal_to_server(who, seq, &signal_type, &data, received)
+                .await;
+        }
+        self.hold(seq, signal_type, data, None, true, hub, received);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn hold(
+        &mut self,
+        seq: u64,
+        signal_type: String,
+        data: String,
+        to: Option<Vec<String>>,
+        to_server: bool,
+        hub: &dyn SessionHub,
+        received: std::time::Instant,
+    ) {
         // Past the byte bound only its place in the order is kept.
         let body = (self.bytes + signal_type.len() + data.len() <= HELD_BYTES).then_some(Body {
             signal_type,
             data,
             to,
+            to_server,
         });
         let held = HeldSignal {
             seq,
@@ -136,7 +174,11 @@ impl Held {
     pub async fn release(&mut self, hub: &dyn SessionHub, who: &Membership, force: bool) {
         let now = Instant::now();
         while let Some(front) = self.queue.front() {
-            if let (false, true, Some(b)) = (force, now < front.until, &front.body) {
+            if let (false, true, Some(b)) = (
+                force,
+                now < front.until,
+                front.body.as_ref().filter(|b| !b.to_server),
+            ) {
                 if let Some(room) = hub.share_wait(who, b.to.as_deref(), b.data.len()) {
                     self.room = Some(room);
                     return;
@@ -147,6 +189,10 @@ impl Held {
             };
             self.bytes -= s.weight();
             match s.body {
+                Some(b) if b.to_server => {
+                    hub.signal_to_server(who, s.seq, &b.signal_type, &b.data, s.received)
+                        .await
+                }
                 Some(b) => {
                     hub.signal(
                         who,

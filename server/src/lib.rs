@@ -53,6 +53,7 @@ pub mod linger;
 pub mod link;
 pub mod logging;
 pub mod metrics;
+pub mod monitor;
 mod ops;
 pub mod rate;
 pub mod replay;

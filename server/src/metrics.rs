@@ -231,6 +231,9 @@ pub struct Metrics {
     replay_frames: Gauge,
     routing: LatencyHistogram,
     http: Family<HttpLabels, Counter>,
+    callbacks: [Counter; 3],
+    callback_attempts: Counter,
+    callback_queue: Gauge,
 }
 
 impl Default for Metrics {
@@ -379,7 +382,30 @@ impl Metrics {
             "HTTP requests (REST, WebSocket upgrades, health, metrics) by route template and status",
             http.clone(),
         );
+        let callback_family = Family::<ResultLabel, Counter>::default();
+        r.register(
+            "callbacks",
+            "Session-monitoring events for callback URLs: delivered (2xx), failed (refused, or every attempt failed) or dropped (the project's queue was full)",
+            callback_family.clone(),
+        );
+        let callbacks = crate::monitor::webhook::Outcome::ALL
+            .map(|o| callback_family.get_or_create_owned(&ResultLabel { result: o.as_str() }));
+        let callback_attempts = Counter::default();
+        r.register(
+            "callback_attempts",
+            "POSTs to callback URLs, retries included",
+            callback_attempts.clone(),
+        );
+        let callback_queue = Gauge::default();
+        r.register(
+            "callback_queued_events",
+            "Session-monitoring events waiting to be POSTed, all projects together",
+            callback_queue.clone(),
+        );
         Metrics {
+            callbacks,
+            callback_attempts,
+            callback_queue,
             registry: r,
             connections,
             links,
@@ -400,6 +426,30 @@ impl Metrics {
             routing,
             http,
         }
+    }
+
+    /// An event was queued for a callback URL.
+    pub fn callback_queued(&self) {
+        self.callback_queue.inc();
+    }
+
+    /// A delivery task took an event from its queue.
+    pub fn callback_dequeued(&self) {
+        self.callback_queue.dec();
+    }
+
+    /// A POST to a callback URL is about to be made.
+    pub fn callback_attempt(&self) {
+        self.callback_attempts.inc();
+    }
+
+    /// How one event's callback ended.
+    pub fn callback_result(&self, o: crate::monitor::webhook::Outcome) {
+        let i = crate::monitor::webhook::Outcome::ALL
+            .iter()
+            .position(|x| *x == o)
+            .unwrap_or(0);
+        self.callbacks[i].inc();
     }
 
     /// A signal reached the hub.

@@ -183,9 +183,13 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServerError> {
         }
         None => None,
     };
+    let metrics = Arc::new(crate::metrics::Metrics::new());
+    let monitor = crate::monitor::Monitor::start(&config, Arc::clone(&metrics));
     let hub: SharedHub = match &config.cluster {
-        None => LocalHub::new(config.limits.clone()),
-        Some(c) => crate::cluster::ClusterHub::start(config.limits.clone(), c).await?,
+        None => LocalHub::new(config.limits.clone(), metrics, monitor),
+        Some(c) => {
+            crate::cluster::ClusterHub::start(config.limits.clone(), c, metrics, monitor).await?
+        }
     };
     let app = Arc::new(App {
         hub,

@@ -11,6 +11,10 @@ mod redis_server;
 #[path = "it/client.rs"]
 mod client;
 
+#[allow(dead_code)]
+#[path = "support/receiver.rs"]
+mod receiver;
+
 use std::time::Duration;
 
 use client::*;
@@ -658,4 +662,133 @@ async fn a_slow_consumer_is_evicted_by_its_own_node_and_slows_nobody() {
             other => panic!("{other:?}"),
         }
     }
+}
+
+#[tokio::test]
+async fn each_join_and_departure_is_posted_once_and_streamed_from_every_node() {
+    let redis = redis_server::Redis::start();
+    let mut rx = receiver::Receiver::start().await;
+    let n = monitored_nodes(&redis, &rx.url, &["m1", "m2"]).await;
+    // The application server holds a stream open on the second node only.
+    let mut stream = receiver::Sse::ready(&n[1]).await;
+    let sid = session();
+    let mut a = Client::join(&n[0], &sid).await;
+    let b = Client::join(&n[1], &sid).await;
+    assert_eq!(created(&a.event().await).id, b.id);
+    let b_id = b.id.clone();
+    b.disconnect().await;
+    assert_eq!(destroyed(&a.event().await).0, b_id);
+    // a is removed by the application server, through the other node.
+    n[1].hub()
+        .force_disconnect(otc_server::DEV_API_KEY, &sid, &a.id)
+        .await
+        .expect("force disconnect");
+    let want = [
+        ("connectionCreated", a.id.clone(), None),
+        ("connectionCreated", b_id.clone(), None),
+        (
+            "connectionDestroyed",
+            b_id.clone(),
+            Some("clientDisconnected".to_string()),
+        ),
+        (
+            "connectionDestroyed",
+            a.id.clone(),
+            Some("forceDisconnected".to_string()),
+        ),
+    ];
+    let mut posted = Vec::new();
+    for _ in 0..want.len() {
+        let got = rx.next().await;
+        got.check_signature(otc_server::DEV_API_SECRET, otc_server::DEV_API_KEY);
+        let e = got.event();
+        posted.push((e.event.clone(), e.connection.id.clone(), e.reason.clone()));
+    }
+    let mut streamed = Vec::new();
+    for _ in 0..want.len() {
+        let (name, data) = stream.next().await;
+        let e: otc_server::monitor::MonitorEvent = serde_json::from_str(&data).expect("json");
+        assert_eq!(name, e.event);
+        streamed.push((e.event, e.connection.id, e.reason));
+    }
+    for (event, id, reason) in &want {
+        let one = |v: &Vec<(String, String, Option<String>)>| {
+            v.iter()
+                .filter(|(e, i, r)| e == event && i == id && r == reason)
+                .count()
+        };
+        assert_eq!(one(&posted), 1, "{event} {id}: posted {posted:?}");
+        assert_eq!(one(&streamed), 1, "{event} {id}: streamed {streamed:?}");
+    }
+    assert!(
+        rx.quiet_for(Duration::from_millis(500)).await,
+        "no node POSTs an event twice"
+    );
+    for s in n {
+        s.shutdown().await;
+    }
+    rx.stop();
+}
+
+#[tokio::test]
+async fn a_signal_to_the_server_from_any_node_is_posted_once_and_reported_to_its_sender() {
+    let redis = redis_server::Redis::start();
+    let mut rx = receiver::Receiver::start().await;
+    let n = monitored_nodes(&redis, &rx.url, &["s1", "s2"]).await;
+    let sid = session();
+    let mut a = Client::join(&n[0], &sid).await;
+    let mut b = Client::join(&n[1], &sid).await;
+    let _ = a.event().await; // b's connection_created
+    for _ in 0..2 {
+        let _ = rx.next().await; // the two connectionCreated
+    }
+    let seq = b.signal_to_server("vote", "yes").await;
+    b.acked(seq).await;
+    let e = rx.next().await.event();
+    assert_eq!(
+        (e.event.as_str(), e.connection.id.as_str()),
+        ("signal", b.id.as_str())
+    );
+    match b.event().await {
+        ServerMessage::SignalDelivered { signal_seq, .. } => assert_eq!(signal_seq, seq),
+        other => panic!("expected the delivery report, got {other:?}"),
+    }
+    // Nobody else hears it, and it is posted once.
+    a.signal("t", "after", None).await;
+    match a.event().await {
+        ServerMessage::Signal { data, .. } => assert_eq!(data, "after"),
+        other => panic!("a got {other:?}"),
+    }
+    assert!(rx.quiet_for(Duration::from_millis(500)).await);
+    for s in n {
+        s.shutdown().await;
+    }
+    rx.stop();
+}
+
+/// Nodes on `redis`, ready, each with the development project's callbacks
+/// going to `url` (every node has the same configuration).
+async fn monitored_nodes(
+    redis: &redis_server::Redis,
+    url: &str,
+    names: &[&str],
+) -> Vec<ServerHandle> {
+    let mut n = Vec::new();
+    for name in names {
+        let mut config = receiver::config_with_callback(url, None);
+        config.limits = quick();
+        config.cluster = Some(ClusterConfig {
+            redis_url: redis.url(),
+            node_id: Some((*name).into()),
+        });
+        let server = start(config).await;
+        for _ in 0..500 {
+            if server.hub().is_ready() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        n.push(server);
+    }
+    n
 }

@@ -256,6 +256,14 @@ impl SignalArgs {
     /// # Safety
     /// The strings are NULL or NUL-terminated.
     unsafe fn send(self, to: Option<Vec<String>>) -> Result<u64> {
+        unsafe { self.send_to(Dest::Session(to)) }
+    }
+
+    /// Checks the arguments and sends to `to`.
+    ///
+    /// # Safety
+    /// The strings are NULL or NUL-terminated.
+    unsafe fn send_to(self, to: Dest) -> Result<u64> {
         let s = try_session(self.session)?;
         let signal_type = unsafe { try_opt_str(self.r#type, "type") }?;
         let data = unsafe { try_opt_str(self.signal, "signal") }?;
@@ -263,7 +271,11 @@ impl SignalArgs {
         s.send_signal(Outgoing {
             signal_type: signal_type.to_string(),
             data: data.to_string(),
-            to,
+            to_server: matches!(to, Dest::Server),
+            to: match to {
+                Dest::Session(to) => to,
+                Dest::Server => None,
+            },
             retry_after_reconnect: self.options.retry_after_reconnect != OTC_FALSE,
             completion: completion(
                 self.session,
@@ -273,6 +285,14 @@ impl SignalArgs {
             ),
         })
     }
+}
+
+/// Where a signal goes.
+enum Dest {
+    /// The session's connections (`None`: all of them).
+    Session(Option<Vec<String>>),
+    /// The project's application server.
+    Server,
 }
 
 /// The one target of the `*_to_connection` functions.
@@ -435,6 +455,52 @@ pub unsafe extern "C" fn otc_session_send_signal_to_connections(
             ..SignalArgs::new(session, r#type, signal).with_options(signal_options)
         };
         let id = unsafe { args.send(to) }?;
+        // SAFETY: NULL or writable per the contract.
+        if let Some(out) = unsafe { signal_id_out.as_mut() } {
+            *out = id;
+        }
+        Ok(OTC_SUCCESS)
+    })
+}
+
+/// Extension: not in the Vonage SDK. Sends a signal to the project's
+/// application server instead of to the session: it reaches the server's
+/// callback URL (a POST of a `signal` event with this client's connection)
+/// or its event stream (docs/rest.md), not the other participants. The
+/// application server answers, if it wants to, with a REST signal.
+///
+/// Checked and numbered like `otc_session_send_signal_to_connections`
+/// (same limits and codes; `on_complete` is not called when the call
+/// returns an error). `on_complete` (if not NULL) is called once: with
+/// `OTC_SUCCESS` when the application server has the signal (its callback
+/// URL answered 2xx, or an event stream took it), or with
+/// `OTC_SIGNAL_TARGET_NOT_CONNECTED` (it is not listening, or its callback
+/// URL kept failing), `OTC_SIGNAL_PERMISSION_DENIED` (it answered a 4xx),
+/// `OTC_SIGNAL_RATE_LIMITED`, `OTC_SIGNAL_BUFFER_FULL` (its queue was full),
+/// `OTC_SESSION_CONNECTION_DROPPED` or `OTC_SESSION_NOT_CONNECTED` (the
+/// session ended first). Retried after a reconnection like any signal
+/// (per `signal_options`), and never delivered twice.
+///
+/// # Safety
+/// Strings are NULL or NUL-terminated; `signal_id_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn otc_session_send_signal_to_server(
+    session: *mut otc_session,
+    r#type: *const c_char,
+    signal: *const c_char,
+    signal_options: otc_signal_options,
+    on_complete: otc_signal_completion_callback,
+    completion_data: *mut c_void,
+    signal_id_out: *mut u64,
+) -> otc_status {
+    ffi!({
+        try_session(session)?;
+        let args = SignalArgs {
+            on_complete,
+            completion_data,
+            ..SignalArgs::new(session, r#type, signal).with_options(signal_options)
+        };
+        let id = unsafe { args.send_to(Dest::Server) }?;
         // SAFETY: NULL or writable per the contract.
         if let Some(out) = unsafe { signal_id_out.as_mut() } {
             *out = id;

@@ -176,8 +176,12 @@ impl Recorder {
             let now = Instant::now();
             assert!(
                 now < deadline,
-                "timed out waiting for {what}; events: {:?}",
-                *evs
+                "timed out waiting for {what}; {} events, the last ones: {:?}",
+                evs.len(),
+                evs[evs.len().saturating_sub(8)..]
+                    .iter()
+                    .map(|e| clip(&format!("{e:?}")))
+                    .collect::<Vec<_>>()
             );
             evs = self.cond.wait_timeout(evs, deadline - now).unwrap().0;
         }
@@ -448,6 +452,26 @@ impl Client {
         (st, id)
     }
 
+    /// `otc_session_send_signal_to_server`; (status, signal id).
+    pub fn send_to_server(&self, t: &str, d: &str, done: &Recorder) -> (otc_status, u64) {
+        let (t, d) = (cs(t), cs(d));
+        let mut id = 0u64;
+        let st = unsafe {
+            otc_session_send_signal_to_server(
+                self.session,
+                t.as_ptr(),
+                d.as_ptr(),
+                otc_signal_options {
+                    retry_after_reconnect: OTC_TRUE,
+                },
+                Some(on_complete),
+                done as *const Recorder as *mut c_void,
+                &mut id,
+            )
+        };
+        (st, id)
+    }
+
     pub fn delete(&mut self) -> otc_status {
         self.deleted = true;
         otc_session_delete(self.session)
@@ -475,4 +499,12 @@ pub fn code(c: otc_session_error_code) -> otc_status {
 /// The `otc_status` value of one of our signal error codes.
 pub fn sig_code(c: otc_signal_error_code) -> otc_status {
     c as otc_status
+}
+
+/// At most 200 characters of `s` (a flood's events would fill a log).
+fn clip(s: &str) -> String {
+    match s.char_indices().nth(200) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_string(),
+    }
 }

@@ -19,17 +19,21 @@ checkout. An install snippet runs in the repository with HOME in a scratch
 directory.
 """
 
+import hashlib
+import http.server
 import json
 import os
+import queue
 import re
 import subprocess
 import sys
+import threading
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from harness import DEV_API_KEY, WAIT, Lines, Server, binary, clean_env
+from harness import API_KEY, API_SECRET, WAIT, DEV_API_KEY, Lines, Server, binary, clean_env, running_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -46,6 +50,14 @@ TESTED = {
     "rest-curl",
     "rest-pyjwt",
     "rest-python",
+    "rest-callback-verify",
+}
+
+# Markers whose snippet another suite runs (not Python, or needing tools this
+# suite does not have): marker -> the file, relative to the repository root,
+# that extracts and runs it. That file must name the marker.
+TESTED_ELSEWHERE = {
+    "readme-csharp": "bindings/csharp/run-tests.sh",
 }
 
 
@@ -90,9 +102,15 @@ def test_every_python_snippet_is_run_and_every_marker_is_known():
         if lang == "python":
             assert mark is not None, f"a Python snippet of {doc} is not marked for a test:\n{text}"
         if mark is not None:
-            assert mark in TESTED, f"{doc}: marker doc-test: {mark} has no test in {__file__}"
+            assert mark in TESTED or mark in TESTED_ELSEWHERE, f"{doc}: marker doc-test: {mark} has no test in {__file__}"
     marks = {mark for _, mark, _, _ in blocks()}
     assert TESTED <= marks, f"markers no document has any more: {TESTED - marks}"
+    assert set(TESTED_ELSEWHERE) <= marks, f"markers no document has any more: {set(TESTED_ELSEWHERE) - marks}"
+    assert not TESTED & set(TESTED_ELSEWHERE), "a marker is tested here and elsewhere"
+    for mark, runner in TESTED_ELSEWHERE.items():
+        path = ROOT / runner
+        assert path.is_file(), f"doc-test: {mark} is said to be run by {runner}, which does not exist"
+        assert f"doc-test: {mark}" in path.read_text(), f"{runner} does not mention doc-test: {mark}"
 
 
 @pytest.fixture(scope="module")
@@ -328,4 +346,65 @@ def test_rest_curl_walkthrough(dev_server, workdir):
     log = (workdir / "chat.log").read_text()
     for line in ("[server] news: hello from the server", "[server] dm: just for you", "[server] chat: hi", "* disconnected"):
         assert line in log.splitlines(), f"the participant printed:\n{log}"
+
+
+def test_rest_callback_verify(tmp_path, workdir):
+    """The receiver's check of docs/rest.md, run on the callbacks a real
+    server sends (and on a tampered one, which it must refuse)."""
+    import jwt  # PyJWT, which the official SDK depends on
+
+    (text,) = snippets("rest-callback-verify")
+    outcomes = queue.Queue()
+
+    def check(auth, body):
+        scope = {"jwt": jwt, "hashlib": hashlib, "auth": auth, "body": body,
+                 "secret": API_SECRET, "api_key": API_KEY}
+        try:
+            exec(text, scope)  # noqa: S102 - the documented snippet itself
+            return None
+        except Exception as e:  # noqa: BLE001
+            return e
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            auth = self.headers.get("Authorization", "")
+            outcomes.put((check(auth, body), check(auth, body.replace(b"connection", b"connectiom")), body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        cb = f"http://127.0.0.1:{receiver.server_address[1]}/cb"
+        with running_server(tmp_path, ("--callback-url", cb)) as url:
+            sid = subprocess.run(
+                [binary("OTC_SERVER_BIN"), "create-session", "--api-key", API_KEY, "--api-secret", API_SECRET],
+                capture_output=True, text=True, timeout=WAIT, env=clean_env(), check=True,
+            ).stdout.strip()
+            token = subprocess.run(
+                [binary("OTC_SERVER_BIN"), "token", "--session-id", sid, "--api-key", API_KEY,
+                 "--api-secret", API_SECRET],
+                capture_output=True, text=True, timeout=WAIT, env=clean_env(), check=True,
+            ).stdout.strip()
+            chat = subprocess.Popen(
+                [binary("OTC_CHAT_BIN"), "--server", url, "--timeout", str(int(WAIT)), API_KEY, sid, token],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                env=clean_env(),
+            )
+            try:
+                Lines(chat.stdout, "chat").expect(r"^\* connected as ")
+                good, tampered, body = outcomes.get(timeout=WAIT)
+                assert good is None, f"the documented check refused a real callback: {good!r}"
+                assert tampered is not None, "the documented check accepted a tampered body"
+                event = json.loads(body)
+                assert (event["event"], event["sessionId"], event["projectId"]) == ("connectionCreated", sid, API_KEY)
+            finally:
+                chat.stdin.close()
+                chat.wait(timeout=WAIT)
+    finally:
+        receiver.shutdown()
 

@@ -3,10 +3,12 @@ and REST JWTs minted by the server binary itself, and the C chat example."""
 
 import json
 import os
+import queue
 import secrets
 import signal
 import subprocess
 import sys
+import threading
 import urllib.request
 from pathlib import Path
 
@@ -72,6 +74,26 @@ class Project:
 
     def token(self, session_id, data=None):
         return _cli("token", "--session-id", session_id, *(["--data", data] if data else []))
+
+    def event_stream(self):
+        """The project's event stream (GET /v2/project/{key}/events), read
+        on a thread: a queue of its lines, after the `ready` message."""
+        req = urllib.request.Request(
+            f"{self.url}/v2/project/{API_KEY}/events", headers={"X-OPENTOK-AUTH": _cli("rest-token")})
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        resp = opener.open(req, timeout=WAIT)
+        lines = queue.Queue()
+
+        def pump():
+            try:
+                for raw in resp:
+                    lines.put(raw.decode("utf-8").rstrip("\n"))
+            except (OSError, ValueError):
+                pass
+
+        threading.Thread(target=pump, daemon=True).start()
+        assert lines.get(timeout=WAIT) == "event: ready"
+        return lines
 
     def rest_signal(self, session_id, type_, data, connection_id=None):
         path = f"/v2/project/{API_KEY}/session/{session_id}"

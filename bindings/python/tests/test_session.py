@@ -300,3 +300,37 @@ def test_exit_with_a_session_open_leaves_cleanly(project, chat):
     assert "Traceback" not in out.stderr, out.stderr
     me = out.stdout.split("joined ", 1)[1].split()[0]
     c.expect(rf"^\* connection dropped: {me}$", timeout=10)  # the grace is 30 s
+
+
+def test_signal_to_the_application_server(project):
+    """A signal to the application server reaches its event stream (and no
+    participant); on_complete says whether it got there."""
+    sid = project.session_id()
+    s, rec = joined(project, sid)
+    try:
+        results = []
+        s.signal_to_server("order", "nobody listens", on_complete=results.append)
+        deadline = time.monotonic() + WAIT
+        while not results and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert results == [1600], "no callback URL and no event stream: not listening"
+        stream = project.event_stream()
+        done = []
+        sig_id = s.signal_to_server("order", "two pizzas", on_complete=done.append)
+        assert sig_id > 0
+        line = ""
+        deadline = time.monotonic() + WAIT
+        while "two pizzas" not in line and time.monotonic() < deadline:
+            line = stream.get(timeout=WAIT)
+        assert s.connection.id in line, line
+        while not done and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert done == [0]
+        with pytest.raises(OpenTokError) as e:
+            s.signal_to_server("bad type!", "x")
+        assert e.value.code == 1461
+        s.signal("marker", "end")
+        rec.expect("signal", lambda e: e.type == "marker")
+        assert not [ev for ev in rec.seen if ev.kind == "signal" and ev.type == "order"]
+    finally:
+        s.close()

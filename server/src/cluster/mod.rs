@@ -24,12 +24,13 @@ mod entry;
 mod feed;
 mod keys;
 mod liveness;
+mod monitor_relay;
 mod scripts;
 mod store;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use protocol::messages::DisconnectReason;
 use protocol::{ConnectionInfo, ErrorCode, ServerMessage, PROTOCOL_VERSION};
@@ -43,9 +44,11 @@ use crate::client_seq::ClientSeqs;
 use crate::config::ServerLimits;
 use crate::hub::node::{Arrival, AttachError};
 use crate::hub::session::pages;
-use crate::hub::{HubError, JoinRequest, LocalHub, Membership, Recipients, SessionHub};
+use crate::hub::{now_ms, HubError, JoinRequest, LocalHub, Membership, Recipients, SessionHub};
 use crate::link::{frame, Closing, Link};
 use crate::metrics::{Metrics, Source};
+use crate::monitor::{Monitor, MonitorEvent};
+use protocol::limits::EVENT_STREAM_BUFFER;
 
 use entry::Template;
 use feed::{Feed, Pins};
@@ -137,13 +140,6 @@ fn random_hex(bytes: usize) -> String {
     hex::encode(b)
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
@@ -164,6 +160,24 @@ fn unavailable(e: StoreError) -> HubError {
     }
 }
 
+/// What the sender of a client signal is answered, from the cluster's
+/// answer to counting or appending it.
+fn signal_answer(outcome: Result<Signalled, StoreError>) -> Result<(), HubError> {
+    match outcome {
+        Ok(Signalled::Appended(_)) | Ok(Signalled::Repeat) => Ok(()),
+        Ok(Signalled::Missing(id)) => Err(HubError::not_connected(&id)),
+        Ok(Signalled::NotOwner) => Err(HubError::new(
+            ErrorCode::NotConnected,
+            "this connection was resumed on another link",
+        )),
+        Ok(other) => Err(HubError::new(
+            ErrorCode::InternalError,
+            format!("unexpected answer from the cluster: {other:?}"),
+        )),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
 impl ClusterHub {
     /// Starts a node: its Redis connections (made lazily: a node started
     /// while Redis is down is simply not ready until it is back), the feed
@@ -171,6 +185,8 @@ impl ClusterHub {
     pub async fn start(
         limits: ServerLimits,
         config: &ClusterConfig,
+        metrics: Arc<Metrics>,
+        monitor: Monitor,
     ) -> Result<Arc<ClusterHub>, ClusterError> {
         let err = |reason: String| ClusterError {
             url: redacted(&config.redis_url),
@@ -178,15 +194,25 @@ impl ClusterHub {
         };
         let client =
             redis::Client::open(config.redis_url.as_str()).map_err(|e| err(e.to_string()))?;
-        let store = Store::connect(client.clone()).map_err(|e| err(e.to_string()))?;
+        let stop = CancellationToken::new();
+        // Event streams hear every node's events: through Redis.
+        let (relay_tx, relay_rx) = tokio::sync::mpsc::channel(EVENT_STREAM_BUFFER);
+        let monitor = monitor.with_relay(relay_tx);
+        tokio::spawn(monitor_relay::run(
+            client.clone(),
+            relay_rx,
+            monitor.clone(),
+            stop.clone(),
+        ));
+        let store =
+            Store::connect(client.clone(), monitor.clone()).map_err(|e| err(e.to_string()))?;
         let node = config
             .node_id
             .clone()
             .unwrap_or_else(|| format!("node-{}", random_hex(6)));
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let local = LocalHub::for_cluster(limits.clone(), tx);
+        let local = LocalHub::for_cluster(limits.clone(), metrics, monitor, tx);
         let pins = Arc::new(Pins::default());
-        let stop = CancellationToken::new();
         let feed = Feed::spawn(
             client,
             Arc::clone(&local),
@@ -352,6 +378,10 @@ impl SessionHub for ClusterHub {
         self.local.metrics()
     }
 
+    fn monitor(&self) -> &Monitor {
+        SessionHub::monitor(&*self.local)
+    }
+
     fn limits(&self) -> &ServerLimits {
         &self.limits
     }
@@ -411,6 +441,12 @@ impl SessionHub for ClusterHub {
                 ))
             }
         };
+        // The join script ran once, here: this node reports it.
+        self.local.monitor().emit(MonitorEvent::created(
+            &req.project_key,
+            &req.session_id,
+            &info,
+        ));
         let mut pages = pages(Self::infos_in_join_order(others)).into_iter();
         let connected = ServerMessage::Connected {
             version: PROTOCOL_VERSION,
@@ -592,21 +628,72 @@ impl SessionHub for ClusterHub {
         };
         let outcome = self.append_signal(&call).await;
         let appended = matches!(outcome, Ok(Signalled::Appended(_)));
-        let result = match outcome {
-            Ok(Signalled::Appended(_)) | Ok(Signalled::Repeat) => Ok(()),
-            Ok(Signalled::Missing(id)) => Err(HubError::not_connected(&id)),
-            Ok(Signalled::NotOwner) => Err(HubError::new(
-                ErrorCode::NotConnected,
-                "this connection was resumed on another link",
-            )),
-            Ok(other) => Err(HubError::new(
-                ErrorCode::InternalError,
-                format!("unexpected answer from the cluster: {other:?}"),
-            )),
-            Err(e) => Err(unavailable(e)),
-        };
+        let result = signal_answer(outcome);
         self.local
             .finish_signal(who, seq, result, appended, received);
+    }
+
+    async fn signal_to_server(
+        &self,
+        who: &Membership,
+        seq: u64,
+        signal_type: &str,
+        data: &str,
+        received: Instant,
+    ) {
+        let Some((pending, event)) =
+            self.local
+                .begin_server_signal(who, seq, (signal_type, data, None, received))
+        else {
+            return;
+        };
+        // Its client seq goes to the shared state (a resume on another node
+        // must know it was processed); it has no event in the log.
+        let owner = Store::owner(&self.node, pending.owner_gen);
+        let counted = self
+            .store
+            .count_client_seq(
+                &who.session_id,
+                &who.connection_id,
+                &owner,
+                seq,
+                &pending.client_seqs,
+            )
+            .await;
+        let result = match counted {
+            Ok(Signalled::Appended(_)) => {
+                // Counted here, once: this node hands it to the application
+                // server and appends the outcome for the sender.
+                let delivery = self.local.monitor().emit_signal(event);
+                let store = self.store.clone();
+                let (sid, cid) = (who.session_id.clone(), who.connection_id.clone());
+                tokio::spawn(async move {
+                    let result = delivery.await.unwrap_or_else(|_| {
+                        Err((
+                            ErrorCode::InternalError,
+                            "the delivery was abandoned".into(),
+                        ))
+                    });
+                    let template =
+                        Template::of(|s| crate::hub::local::delivery_message(s, seq, result));
+                    let call = SignalCall {
+                        session_id: &sid,
+                        from: None,
+                        client_seq: 0,
+                        client_seqs: "",
+                        to: &Recipients::List(vec![cid.clone()]),
+                        template: &template,
+                        project: None,
+                    };
+                    if let Err(e) = store.signal(&call).await {
+                        tracing::warn!(session = %sid, connection = %cid, "cluster: the delivery report of a signal to the application server was lost: {e}");
+                    }
+                });
+                Ok(())
+            }
+            other => signal_answer(other),
+        };
+        self.local.finish_server_signal(who, seq, result, received);
     }
 
     fn refuse_signal(&self, who: &Membership, seq: u64, why: HubError) {

@@ -123,18 +123,34 @@ if ARGV[2] ~= '' then redis.call('HSET', KEYS[7], ARGV[2], ARGV[5]) end
 return {'0', tostring(seq)}
 "#;
 
+/// Client seq of a signal to the application server, which has no event
+/// in the log: ARGV chan, conn, owner, client seq, client seq state. Answers
+/// `0` (counted), `2` (not this node's connection any more), `3` (counted
+/// before: a repeat).
+const CLIENT_SEQ: &str = r#"
+if redis.call('HGET', KEYS[2], ARGV[2]) ~= ARGV[3] then return {'2'} end
+local cs = redis.call('HGET', KEYS[7], ARGV[2])
+if cs and tonumber(string.match(cs, '^%d+')) >= tonumber(ARGV[4]) then return {'3'} end
+redis.call('HSET', KEYS[7], ARGV[2], ARGV[5])
+return {'0'}
+"#;
+
 /// Leave: ARGV chan, conn, expected owner ('' = any), reason, pre, post,
-/// project ('' = not checked). Answers `0` seq, `1` (not a member), `2`
-/// (owned by someone else now), `5` (another project, or no session).
+/// project ('' = not checked). Answers `0` seq, the member's info, the
+/// session's project (for the monitoring event of the one node that removed
+/// it); `1` (not a member), `2` (owned by someone else now), `5` (another
+/// project, or no session).
 const LEAVE: &str = r#"
-if ARGV[7] ~= '' and redis.call('GET', KEYS[8]) ~= ARGV[7] then return {'5'} end
+local project = redis.call('GET', KEYS[8])
+if ARGV[7] ~= '' and project ~= ARGV[7] then return {'5'} end
 local o = redis.call('HGET', KEYS[2], ARGV[2])
 if not o then return {'1'} end
 if ARGV[3] ~= '' and o ~= ARGV[3] then return {'2'} end
+local info = redis.call('HGET', KEYS[1], ARGV[2]) or ''
 forget(ARGV[2])
 local seq = append(ARGV[1], 'c', '', 'w:' .. ARGV[2], ARGV[2], ARGV[4], ARGV[5], ARGV[6])
 settle()
-return {'0', tostring(seq)}
+return {'0', tostring(seq), info, project or ''}
 "#;
 
 /// Acks and trimming: ARGV chan, then pairs of conn, seq (each raised, never
@@ -197,6 +213,7 @@ pub struct Scripts {
     pub join: redis::Script,
     pub resume: redis::Script,
     pub signal: redis::Script,
+    pub client_seq: redis::Script,
     pub leave: redis::Script,
     pub ack: redis::Script,
     pub reap: redis::Script,
@@ -210,6 +227,7 @@ impl Scripts {
             join: s(JOIN),
             resume: s(RESUME),
             signal: s(SIGNAL),
+            client_seq: s(CLIENT_SEQ),
             leave: s(LEAVE),
             ack: s(ACK),
             reap: s(REAP),

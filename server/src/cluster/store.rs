@@ -112,6 +112,9 @@ pub struct SignalCall<'a> {
 pub struct Store {
     conn: ConnectionManager,
     scripts: std::sync::Arc<Scripts>,
+    /// Told of every departure this store's leave script made: the script
+    /// runs once per departure, so the cluster reports each one once.
+    monitor: crate::monitor::Monitor,
 }
 
 fn owner_string(node: &str, owner_gen: u64) -> String {
@@ -121,7 +124,10 @@ fn owner_string(node: &str, owner_gen: u64) -> String {
 impl Store {
     /// A store over `client`. The connection is made on first use and
     /// repaired after a loss, in the background.
-    pub fn connect(client: redis::Client) -> Result<Store, StoreError> {
+    pub fn connect(
+        client: redis::Client,
+        monitor: crate::monitor::Monitor,
+    ) -> Result<Store, StoreError> {
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CALL_TIMEOUT))
             .set_response_timeout(Some(CALL_TIMEOUT))
@@ -132,6 +138,7 @@ impl Store {
         Ok(Store {
             conn,
             scripts: std::sync::Arc::new(Scripts::new()),
+            monitor,
         })
     }
 
@@ -279,6 +286,32 @@ impl Store {
         }
     }
 
+    /// Counts client seq `client_seq` of a signal to the application server
+    /// (which appends nothing to the log): see the client seq script.
+    pub async fn count_client_seq(
+        &self,
+        session_id: &str,
+        connection_id: &str,
+        owner: &str,
+        client_seq: u64,
+        client_seqs: &str,
+    ) -> Result<Signalled, StoreError> {
+        let seq = client_seq.to_string();
+        let out = self
+            .run(
+                &self.scripts.client_seq,
+                session_id,
+                &[connection_id, owner, &seq, client_seqs],
+            )
+            .await?;
+        match out[0].as_str() {
+            "0" => Ok(Signalled::Appended(0)),
+            "2" => Ok(Signalled::NotOwner),
+            "3" => Ok(Signalled::Repeat),
+            _ => Err(unexpected(&out)),
+        }
+    }
+
     /// Removes a member and appends its departure: see the leave script.
     pub async fn leave(
         &self,
@@ -308,7 +341,18 @@ impl Store {
             )
             .await?;
         match (out[0].as_str(), out.get(1)) {
-            ("0", Some(seq)) => Ok(Left::Appended(number(seq)?)),
+            ("0", Some(seq)) => {
+                let info = out.get(2).and_then(|j| serde_json::from_str(j).ok());
+                match (info, out.get(3).filter(|p| !p.is_empty())) {
+                    (Some(info), Some(project)) => self.monitor.emit(
+                        crate::monitor::MonitorEvent::destroyed(project, session_id, &info, reason),
+                    ),
+                    _ => {
+                        tracing::warn!(session = %session_id, connection = %connection_id, "cluster: a departure without its connection's info or project is not reported to the application server")
+                    }
+                }
+                Ok(Left::Appended(number(seq)?))
+            }
             ("1", _) => Ok(Left::NotMember),
             ("2", _) => Ok(Left::NotOwner),
             ("5", _) => Ok(Left::OtherProject),

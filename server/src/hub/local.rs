@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use protocol::messages::DisconnectReason;
 use protocol::{ConnectionInfo, ErrorCode, ServerMessage, PROTOCOL_VERSION};
@@ -21,19 +21,13 @@ use tokio::sync::Notify;
 use super::node::{Departures, RecentEvents};
 use super::policy::{self, RateGate};
 use super::session::{pages, Eviction, Member, SessionState};
-use super::{HubError, JoinRequest, Membership, Recipients, SessionHub};
+use super::{now_ms, HubError, JoinRequest, Membership, Recipients, SessionHub};
 use crate::client_seq::{ClientSeqs, Verdict};
 use crate::config::ServerLimits;
 use crate::link::{close_code, frame, Closing, Link, PushError};
 use crate::metrics::{Metrics, Source};
+use crate::monitor::{Monitor, MonitorEvent};
 use crate::replay::ReplayBuffer;
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
 
 fn random_hex(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
@@ -49,6 +43,23 @@ pub(super) enum Routed {
     Pending,
 }
 
+/// The event that reports a signal to the application server's delivery.
+pub(crate) fn delivery_message(
+    seq: u64,
+    signal_seq: u64,
+    result: crate::monitor::Delivery,
+) -> ServerMessage {
+    match result {
+        Ok(()) => ServerMessage::SignalDelivered { seq, signal_seq },
+        Err((code, message)) => ServerMessage::SignalUndelivered {
+            seq,
+            signal_seq,
+            code,
+            message,
+        },
+    }
+}
+
 /// A client signal as the hub gets it: type, data, targets (`None`: everyone)
 /// and when its frame was read.
 pub(super) type SignalBody<'a> = (&'a str, &'a str, Option<&'a [String]>, Instant);
@@ -62,6 +73,8 @@ pub struct LocalHub {
     pub(super) next_generation: AtomicU64,
     pub(super) shutting_down: AtomicBool,
     pub(super) metrics: Arc<Metrics>,
+    /// Given to every session (see `SessionState::monitor`).
+    pub(super) monitor: Monitor,
     /// In a cluster, given to every session (see `SessionState::departures`).
     pub(super) departures: Option<Departures>,
 }
@@ -91,25 +104,36 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl LocalHub {
-    pub fn new(limits: ServerLimits) -> Arc<Self> {
-        Self::with_departures(limits, None)
+    pub fn new(limits: ServerLimits, metrics: Arc<Metrics>, monitor: Monitor) -> Arc<Self> {
+        Self::with_departures(limits, metrics, monitor, None)
     }
 
     /// The local delivery of a cluster node: members leaving are sent to
     /// `departures` (to be written to the shared log) instead of being
     /// announced here.
-    pub(crate) fn for_cluster(limits: ServerLimits, departures: Departures) -> Arc<Self> {
-        Self::with_departures(limits, Some(departures))
+    pub(crate) fn for_cluster(
+        limits: ServerLimits,
+        metrics: Arc<Metrics>,
+        monitor: Monitor,
+        departures: Departures,
+    ) -> Arc<Self> {
+        Self::with_departures(limits, metrics, monitor, Some(departures))
     }
 
-    fn with_departures(limits: ServerLimits, departures: Option<Departures>) -> Arc<Self> {
+    fn with_departures(
+        limits: ServerLimits,
+        metrics: Arc<Metrics>,
+        monitor: Monitor,
+        departures: Option<Departures>,
+    ) -> Arc<Self> {
         Arc::new_cyclic(|me| LocalHub {
             me: me.clone(),
             limits,
             sessions: Mutex::new(HashMap::new()),
             next_generation: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
-            metrics: Arc::new(Metrics::new()),
+            metrics,
+            monitor,
             departures,
         })
     }
@@ -150,6 +174,7 @@ impl LocalHub {
                     room: Arc::new(Notify::new()),
                     closed: false,
                     metrics: Arc::clone(&self.metrics),
+                    monitor: self.monitor.clone(),
                     departures: self.departures.clone(),
                     recent: RecentEvents::starting_at(next_seq),
                 }))
@@ -276,6 +301,7 @@ impl LocalHub {
                 .map_err(gone)?;
         }
         let created = info.clone();
+        let created_info = info.clone();
         let evicted = s.deliver(
             limits,
             |seq| ServerMessage::ConnectionCreated {
@@ -306,6 +332,8 @@ impl LocalHub {
             },
         );
         self.metrics.joined();
+        self.monitor
+            .emit(MonitorEvent::created(&s.project_key, &s.id, &created_info));
         tracing::info!(session = %s.id, connection = %id, members = s.members.len(), "connection joined");
         s.handle_evictions(limits, evicted);
         Ok(Membership {
@@ -411,6 +439,69 @@ impl LocalHub {
         received: Instant,
     ) {
         self.answer_signal(who, seq, Ok((signal_type, data, to, received)));
+    }
+
+    /// A member's signal to the application server (see
+    /// [`SessionHub::signal_to_server`]): checked like a signal, handed to
+    /// the monitor, answered at once; its delivery is reported later as an
+    /// event for the sender.
+    pub fn signal_to_server(
+        &self,
+        who: &Membership,
+        seq: u64,
+        signal_type: &str,
+        data: &str,
+        received: Instant,
+    ) {
+        let me = self.me.clone();
+        let body = Ok((signal_type, data, None, received));
+        self.check_signal(who, seq, body, |s, signal_type, data, _| {
+            let Some(m) = s.members.get(&who.connection_id) else {
+                return Routed::Done(Err(HubError::not_connected(&who.connection_id)));
+            };
+            let ev = MonitorEvent::signal(&s.project_key, &s.id, &m.info, signal_type, data);
+            let delivery = s.monitor.emit_signal(ev);
+            s.metrics.signal_routed(Source::Client, 1);
+            let (sid, cid) = (who.session_id.clone(), who.connection_id.clone());
+            tokio::spawn(async move {
+                let result = delivery.await.unwrap_or_else(|_| {
+                    Err((
+                        ErrorCode::InternalError,
+                        "the delivery was abandoned".into(),
+                    ))
+                });
+                if let Some(hub) = me.upgrade() {
+                    hub.report_delivery(&sid, &cid, seq, result);
+                }
+            });
+            Routed::Done(Ok(()))
+        });
+    }
+
+    /// Tells a member how its signal to the application server number
+    /// `signal_seq` ended: an event for it alone (if it is still there).
+    fn report_delivery(
+        &self,
+        session_id: &str,
+        connection_id: &str,
+        signal_seq: u64,
+        result: crate::monitor::Delivery,
+    ) {
+        let Some(s) = self.session(session_id) else {
+            return;
+        };
+        let mut s = lock(&s);
+        if !s.members.contains_key(connection_id) {
+            return;
+        }
+        let limits = &self.limits;
+        let evicted = s.deliver(
+            limits,
+            |seq| delivery_message(seq, signal_seq, result),
+            &Recipients::List(vec![connection_id.to_string()]),
+            |_| false,
+        );
+        s.handle_evictions(limits, evicted);
     }
 
     /// Answers signal `seq` from a member with `why`, without routing it
@@ -855,6 +946,10 @@ impl SessionHub for LocalHub {
         LocalHub::metrics(self)
     }
 
+    fn monitor(&self) -> &Monitor {
+        &self.monitor
+    }
+
     fn limits(&self) -> &ServerLimits {
         LocalHub::limits(self)
     }
@@ -897,6 +992,17 @@ impl SessionHub for LocalHub {
         received: Instant,
     ) {
         LocalHub::signal(self, who, seq, signal_type, data, to, received)
+    }
+
+    async fn signal_to_server(
+        &self,
+        who: &Membership,
+        seq: u64,
+        signal_type: &str,
+        data: &str,
+        received: Instant,
+    ) {
+        LocalHub::signal_to_server(self, who, seq, signal_type, data, received)
     }
 
     fn refuse_signal(&self, who: &Membership, seq: u64, why: HubError) {

@@ -48,6 +48,15 @@ use crate::config::ServerLimits;
 use crate::link::{Closing, Link};
 use crate::metrics::Metrics;
 
+/// Milliseconds since the Unix epoch (0 before it): the time stamps of
+/// connections and of monitoring events.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 /// A request to join a session (after the token was verified).
 #[derive(Debug, Clone)]
 pub struct JoinRequest {
@@ -166,6 +175,10 @@ pub trait SessionHub: Send + Sync {
     /// The limits the hub enforces.
     fn limits(&self) -> &ServerLimits;
 
+    /// Where joins and departures are reported for the application server
+    /// (callbacks and event streams).
+    fn monitor(&self) -> &crate::monitor::Monitor;
+
     /// A fresh link generation number (unique in this process).
     fn next_generation(&self) -> u64;
 
@@ -203,6 +216,21 @@ pub trait SessionHub: Send + Sync {
         signal_type: &str,
         data: &str,
         to: Option<&[String]>,
+        received: Instant,
+    );
+
+    /// Handles `signal_to_server` `seq` from a member: the checks of a
+    /// signal (client seq, validation, role, rate), then to the project's
+    /// application server ([`crate::monitor`]). Answers `signal_ack` (or
+    /// `signal_error`) at once, like a signal, and reports the delivery
+    /// later with a `signal_delivered` / `signal_undelivered` event for the
+    /// sender alone (replayed after a resume like any event).
+    async fn signal_to_server(
+        &self,
+        who: &Membership,
+        seq: u64,
+        signal_type: &str,
+        data: &str,
         received: Instant,
     );
 

@@ -488,6 +488,66 @@ impl LocalHub {
         pending
     }
 
+    /// The local checks of a signal to the application server (client seq,
+    /// validation, role, rate): `Some` when it passed them, with what the
+    /// cluster needs to count it and report it. Answered here otherwise.
+    pub(crate) fn begin_server_signal(
+        &self,
+        who: &Membership,
+        seq: u64,
+        body: SignalBody<'_>,
+    ) -> Option<(PendingSignal, crate::monitor::MonitorEvent)> {
+        let mut pending = None;
+        self.check_signal(who, seq, Ok(body), |s, signal_type, data, _| {
+            let Some(m) = s.members.get(&who.connection_id) else {
+                return Routed::Done(Err(HubError::new(
+                    ErrorCode::NotConnected,
+                    "not in the session",
+                )));
+            };
+            let ev = crate::monitor::MonitorEvent::signal(
+                &s.project_key,
+                &s.id,
+                &m.info,
+                signal_type,
+                data,
+            );
+            pending = Some((
+                PendingSignal {
+                    client_seqs: m.seqs.encode(),
+                    owner_gen: m.owner_gen,
+                },
+                ev,
+            ));
+            Routed::Pending
+        });
+        pending
+    }
+
+    /// The cluster's answer to a signal to the application server that
+    /// [`LocalHub::begin_server_signal`] let through.
+    pub(crate) fn finish_server_signal(
+        &self,
+        who: &Membership,
+        seq: u64,
+        result: Result<(), HubError>,
+        received: Instant,
+    ) {
+        let Some(s) = self.session(&who.session_id) else {
+            return;
+        };
+        let mut guard = lock(&s);
+        if !guard.members.contains_key(&who.connection_id) {
+            return;
+        }
+        if result.is_ok() {
+            self.metrics
+                .signal_routed(crate::metrics::Source::Client, 1);
+        }
+        guard.signal_outcome(&self.metrics, who, seq, &result, Some(received));
+        self.reply_signal(guard, who, seq, result);
+    }
+
     /// The shared log's answer to a signal [`LocalHub::begin_signal`] let
     /// through.
     /// `appended`: it went into the log now (so its delivery here is to

@@ -86,6 +86,7 @@ use crate::client_seq::ClientSeqs;
 use crate::config::ServerLimits;
 use crate::link::{close_code, frame, Closing, Frame, Link, PushError};
 use crate::metrics::{EvictionReason, Metrics, Source};
+use crate::monitor::{Monitor, MonitorEvent};
 use crate::replay::{ReplayBuffer, Sender, Share};
 
 use super::node::{Departure, Departures, RecentEvents};
@@ -236,6 +237,9 @@ pub(super) struct SessionState {
     /// Set once the session is removed from the map; joiners then retry.
     pub(super) closed: bool,
     pub(super) metrics: Arc<Metrics>,
+    /// Where this node reports joins and departures it decides (on one
+    /// node, all of them; see [`crate::monitor`]).
+    pub(super) monitor: Monitor,
     /// In a cluster: where departures go to be written to the shared log
     /// (and come back, numbered, to every node). `None` on one node, where
     /// a departure is delivered at once.
@@ -469,6 +473,7 @@ impl SessionState {
             };
             tracing::info!(session = %self.id, connection = %id, reason = reason.as_str(), "connection left");
             if let Some(out) = &self.departures {
+                // The cluster reports it once the shared log has it.
                 // Told to everyone through the log, this node included.
                 let _ = out.send(Departure {
                     session_id: self.id.clone(),
@@ -478,6 +483,12 @@ impl SessionState {
                 });
                 continue;
             }
+            self.monitor.emit(MonitorEvent::destroyed(
+                &self.project_key,
+                &self.id,
+                &m.info,
+                reason,
+            ));
             let evicted = self.deliver(
                 limits,
                 |seq| ServerMessage::ConnectionDestroyed {

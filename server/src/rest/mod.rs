@@ -71,6 +71,10 @@ pub fn routes() -> Router<Arc<App>> {
             "/v2/project/{key}/session/{sid}/connection/{cid}/signal",
             post(opentok::signal_connection),
         )
+        .route(
+            "/v2/project/{key}/events",
+            get(crate::monitor::stream::events),
+        )
         .route("/openvidu/api/signal", post(openvidu::signal))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }

@@ -258,6 +258,19 @@ impl Client {
         self.seq
     }
 
+    /// Sends a signal to the application server with the next client seq;
+    /// returns that seq.
+    pub async fn signal_to_server(&mut self, ty: &str, data: &str) -> u64 {
+        self.seq += 1;
+        let m = ClientMessage::SignalToServer {
+            seq: self.seq,
+            signal_type: ty.into(),
+            data: data.into(),
+        };
+        send(&mut self.ws, &m).await;
+        self.seq
+    }
+
     /// Sends a signal with an explicit seq (for duplicates).
     pub async fn signal_seq(&mut self, seq: u64, ty: &str, data: &str) {
         let m = ClientMessage::Signal {

@@ -90,12 +90,16 @@ fn serve_flags() -> Vec<(String, Option<String>)> {
 
 /// The config key a flag is read from: its name with underscores, in the
 /// table the example puts it in. `--config` has none (it names the file);
-/// the credentials are the keys of a `[[projects]]` entry.
+/// the credentials are the keys of a `[[projects]]` entry, the callback
+/// settings those of a `[[callbacks]]` entry.
 fn key_of(flag: &str, example_keys: &[String]) -> Option<String> {
     if flag == "config" {
         return None;
     }
     let name = flag.replace('-', "_");
+    if let Some(k) = name.strip_prefix("callback_") {
+        return Some(format!("callbacks.{k}"));
+    }
     if let Some(k) = name.strip_prefix("api_") {
         return Some(format!("projects.api_{k}"));
     }
@@ -161,6 +165,8 @@ fn every_setting_has_one_name_everywhere() {
         }
         covered.push(key);
     }
+    // `--api-key` also names the project of `--callback-url`.
+    covered.push("callbacks.api_key".to_string());
     // ... and nothing in the example that no flag sets.
     for key in &example_keys {
         assert!(covered.contains(key), "`{key}` of the example has no flag");

@@ -137,6 +137,8 @@ def declare(lib):
     _fn(lib, "otc_session_send_signal_to_connections", otc_status,
         c_session_p, cp, cp, ctypes.POINTER(cp), ctypes.c_size_t, otc_signal_options,
         ON_SIGNAL_COMPLETE, c_ptr, ctypes.POINTER(ctypes.c_uint64))
+    _fn(lib, "otc_session_send_signal_to_server", otc_status,
+        c_session_p, cp, cp, otc_signal_options, ON_SIGNAL_COMPLETE, c_ptr, ctypes.POINTER(ctypes.c_uint64))
     _fn(lib, "otc_session_get_connection", c_connection_p, c_session_p)
     _fn(lib, "otc_session_get_id", c_ptr, c_session_p)  # char *, owned by the session
     _fn(lib, "otc_connection_get_id", c_ptr, c_connection_p)

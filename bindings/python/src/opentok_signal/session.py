@@ -306,6 +306,29 @@ class Session:
             check(status, "otc_session_send_signal_to_connections")
         return out.value
 
+    def signal_to_server(self, type: str, data: str = "", retry_after_reconnect: bool = True,
+                         on_complete: Optional[Callable[[int], None]] = None) -> int:
+        """Sends a signal to the project's application server instead of
+        the session (otc_session_send_signal_to_server, an extension): its
+        callback URL or event stream gets it, no participant does. Returns
+        the signal's id; on_complete(result) is called later with 0 once the
+        application server has it, else the code (1600 not listening, 1601
+        it refused, 1603 its queue was full, ...)."""
+        t, d = _encode(type, "type"), _encode(data, "data")
+        opts = _lib.otc_signal_options(1 if retry_after_reconnect else 0)
+        token = next(self._tokens)
+        if on_complete is not None:
+            with self._lock:
+                self._pending[token] = on_complete
+        out = ctypes.c_uint64(0)
+        status = lib().otc_session_send_signal_to_server(
+            self._handle(), t, d, opts, self._c_complete, ctypes.c_void_p(token), ctypes.byref(out))
+        if status != 0:
+            with self._lock:
+                self._pending.pop(token, None)
+            check(status, "otc_session_send_signal_to_server")
+        return out.value
+
     # --- the C side --------------------------------------------------------------
 
     def _safe(self, fn, *args):
