@@ -1179,5 +1179,21 @@ mod tests {
                 FileConfig::parse("[[applications]]\napplication_id = \"x\"\nkey = 1").is_err()
             );
         }
+
+        /// A callback is signed with the project's secret by default; an
+        /// application has none, so its callback must bring its own.
+        #[test]
+        fn an_applications_callback_needs_a_secret() {
+            let mut c = config();
+            c.callbacks.push(Callback {
+                api_key: APP_ID.into(),
+                url: "https://app.example.com/events".into(),
+                secret: None,
+            });
+            let e = c.validate().expect_err("no secret").to_string();
+            assert!(e.contains("needs a secret"), "{e}");
+            c.callbacks[0].secret = Some("s".repeat(MIN_API_SECRET_BYTES));
+            c.validate().expect("its own secret");
+        }
     }
 }
