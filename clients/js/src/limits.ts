@@ -277,3 +277,70 @@ export const DEFAULT_MAX_PENDING_CONNECTIONS = 4096;
  * total there.
  */
 export const DEFAULT_MAX_PENDING_PER_IP = 512;
+
+/**
+ * Session-monitoring events (callbacks and the event stream, see the
+ * server's `monitor` module) waiting to be POSTed to one project's
+ * callback URL. Beyond it a new event is dropped, counted and logged:
+ * delivery never holds up routing, and a receiver that is down for long
+ * cannot make the server grow without bound. At a few hundred bytes per
+ * event this is a few MB per project.
+ */
+export const CALLBACK_QUEUE_EVENTS = 10000;
+
+/**
+ * Longest wait for the answer of one callback POST (connect included).
+ *
+ * (In milliseconds.)
+ */
+export const CALLBACK_TIMEOUT_MS = 5000;
+
+/**
+ * Attempts of one callback before it is given up (and counted as failed):
+ * the first and five retries.
+ */
+export const CALLBACK_ATTEMPTS = 6;
+
+/**
+ * Delay before the first retry of a callback; each next retry waits twice
+ * as long (with jitter), at most `CALLBACK_MAX_BACKOFF`: 0.25 + 0.5 + 1 +
+ * 2 + 4 s, some 8 s of retrying in all, enough for a receiver to restart.
+ *
+ * (In milliseconds.)
+ */
+export const CALLBACK_FIRST_BACKOFF_MS = 250;
+
+/**
+ * Longest delay between two attempts of one callback.
+ *
+ * (In milliseconds.)
+ */
+export const CALLBACK_MAX_BACKOFF_MS = 10000;
+
+/**
+ * Lifetime of the JWT that signs a callback (its `exp`): a receiver should
+ * refuse a replayed callback older than that.
+ *
+ * (In milliseconds.)
+ */
+export const CALLBACK_SIGNATURE_LIFETIME_MS = 300000;
+
+/**
+ * Event streams (`GET /v2/project/{key}/events`) one project may hold open
+ * on one node; one more is answered 429.
+ */
+export const MAX_EVENT_STREAMS_PER_PROJECT = 64;
+
+/**
+ * Events an event stream may fall behind before it skips ahead (and is
+ * told how many it missed, in a `lagged` event).
+ */
+export const EVENT_STREAM_BUFFER = 1024;
+
+/**
+ * Interval of the keep-alive comments an idle event stream sends, so that
+ * proxies and load balancers do not close it.
+ *
+ * (In milliseconds.)
+ */
+export const EVENT_STREAM_KEEPALIVE_MS = 15000;
