@@ -224,20 +224,8 @@ fn check_data(data: &str) -> Result<(), TokenError> {
 struct Claims {
     /// The API key: a string, or a number.
     iss: Value,
-    #[serde(default)]
-    scope: Option<String>,
-    #[serde(default)]
-    session_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    role: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    iat: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    exp: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    nbf: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    connection_data: Option<String>,
+    #[serde(flatten)]
+    connect: ConnectClaims,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ist: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -280,13 +268,15 @@ pub fn mint_token(
     }
     let claims = Claims {
         iss: Value::String(project.api_key.clone()),
-        scope: Some("session.connect".into()),
-        session_id: Some(session_id.into()),
-        role: Some(opts.role.as_str().into()),
-        iat: Some(now.into()),
-        exp: Some(exp.into()),
-        nbf: None,
-        connection_data: opts.data.clone(),
+        connect: ConnectClaims {
+            scope: Some("session.connect".into()),
+            session_id: Some(session_id.into()),
+            role: Some(opts.role.as_str().into()),
+            iat: Some(now.into()),
+            exp: Some(exp.into()),
+            nbf: None,
+            connection_data: opts.data.clone(),
+        },
         ist: Some("project".into()),
         nonce: Some(nonce.into()),
     };
@@ -372,14 +362,7 @@ fn verify_jwt(
     session_id: &str,
     token: &str,
 ) -> Result<Grant, TokenError> {
-    // The signature is checked here; the dates below, by hand, because the
-    // SDKs write them in shapes the library's typed checks refuse.
-    let mut v = Validation::new(Algorithm::HS256);
-    v.leeway = 0;
-    v.validate_aud = false;
-    v.validate_exp = false;
-    v.validate_nbf = false;
-    v.required_spec_claims.clear();
+    let v = signature_only(Algorithm::HS256);
     let data =
         jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(secret.as_bytes()), &v)
             .map_err(|e| {
@@ -395,29 +378,40 @@ fn verify_jwt(
     if !bool::from(iss.as_bytes().ct_eq(project.api_key.as_bytes())) {
         return Err(TokenError::ForeignProject);
     }
-    connect_grant(
-        ConnectClaims {
-            scope: c.scope,
-            session_id: c.session_id,
-            role: c.role,
-            iat: c.iat,
-            exp: c.exp,
-            nbf: c.nbf,
-            connection_data: c.connection_data,
-        },
-        session_id,
-    )
+    connect_grant(c.connect, session_id)
 }
 
-/// The claims of a client JWT that grant the connection, in either kind.
+/// The claims of a client JWT that grant the connection, in either kind
+/// (flattened into [`Claims`] and [`ApplicationClaims`]).
+#[derive(Debug, Serialize, Deserialize)]
 struct ConnectClaims {
+    #[serde(default)]
     scope: Option<String>,
+    #[serde(default)]
     session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     iat: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     exp: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     nbf: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     connection_data: Option<String>,
+}
+
+/// Checks of the signature (with `alg` only) and nothing else: the dates
+/// are checked by hand, because the SDKs write them in shapes the
+/// library's typed checks refuse.
+fn signature_only(alg: Algorithm) -> Validation {
+    let mut v = Validation::new(alg);
+    v.leeway = 0;
+    v.validate_aud = false;
+    v.validate_exp = false;
+    v.validate_nbf = false;
+    v.required_spec_claims.clear();
+    v
 }
 
 /// What a genuinely signed client JWT of the project grants: the scope, the
@@ -453,20 +447,8 @@ struct ApplicationClaims {
     application_id: Option<Value>,
     #[serde(default)]
     iss: Option<Value>,
-    #[serde(default)]
-    scope: Option<String>,
-    #[serde(default)]
-    session_id: Option<String>,
-    #[serde(default)]
-    role: Option<String>,
-    #[serde(default)]
-    iat: Option<Value>,
-    #[serde(default)]
-    exp: Option<Value>,
-    #[serde(default)]
-    nbf: Option<Value>,
-    #[serde(default)]
-    connection_data: Option<String>,
+    #[serde(flatten)]
+    connect: ConnectClaims,
 }
 
 fn verify_application_jwt(
@@ -476,12 +458,7 @@ fn verify_application_jwt(
     token: &str,
 ) -> Result<Grant, TokenError> {
     // RS256 and nothing else, whatever the token's header says.
-    let mut v = Validation::new(Algorithm::RS256);
-    v.leeway = 0;
-    v.validate_aud = false;
-    v.validate_exp = false;
-    v.validate_nbf = false;
-    v.required_spec_claims.clear();
+    let v = signature_only(Algorithm::RS256);
     let data =
         jsonwebtoken::decode::<ApplicationClaims>(token, key.decoding_key(), &v).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
@@ -509,18 +486,7 @@ fn verify_application_jwt(
             return Err(TokenError::ForeignProject);
         }
     }
-    connect_grant(
-        ConnectClaims {
-            scope: c.scope,
-            session_id: c.session_id,
-            role: c.role,
-            iat: c.iat,
-            exp: c.exp,
-            nbf: c.nbf,
-            connection_data: c.connection_data,
-        },
-        session_id,
-    )
+    connect_grant(c.connect, session_id)
 }
 
 fn verify_legacy(
