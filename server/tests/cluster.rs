@@ -37,15 +37,24 @@ fn quick() -> ServerLimits {
 
 /// A node of the cluster on `redis`, ready (it reaches Redis).
 async fn node(redis: &redis_server::Redis, name: &str, limits: ServerLimits) -> ServerHandle {
-    let server = start(Config {
-        limits,
-        cluster: Some(ClusterConfig {
-            redis_url: redis.url(),
-            node_id: Some(name.into()),
-        }),
-        ..Config::dev()
-    })
-    .await;
+    node_from(
+        redis,
+        name,
+        Config {
+            limits,
+            ..Config::dev()
+        },
+    )
+    .await
+}
+
+/// A node of the cluster on `redis` with `config` otherwise, ready.
+async fn node_from(redis: &redis_server::Redis, name: &str, mut config: Config) -> ServerHandle {
+    config.cluster = Some(ClusterConfig {
+        redis_url: redis.url(),
+        node_id: Some(name.into()),
+    });
+    let server = start(config).await;
     for _ in 0..500 {
         if server.hub().is_ready() {
             return server;
@@ -777,18 +786,7 @@ async fn monitored_nodes(
     for name in names {
         let mut config = receiver::config_with_callback(url, None);
         config.limits = quick();
-        config.cluster = Some(ClusterConfig {
-            redis_url: redis.url(),
-            node_id: Some((*name).into()),
-        });
-        let server = start(config).await;
-        for _ in 0..500 {
-            if server.hub().is_ready() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        n.push(server);
+        n.push(node_from(redis, name, config).await);
     }
     n
 }
