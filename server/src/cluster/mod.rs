@@ -197,7 +197,7 @@ impl ClusterHub {
         let stop = CancellationToken::new();
         // Event streams hear every node's events: through Redis.
         let (relay_tx, relay_rx) = tokio::sync::mpsc::channel(EVENT_STREAM_BUFFER);
-        let monitor = monitor.with_relay(relay_tx);
+        monitor.set_relay(relay_tx);
         tokio::spawn(monitor_relay::run(
             client.clone(),
             relay_rx,
@@ -675,7 +675,7 @@ impl SessionHub for ClusterHub {
                         ))
                     });
                     let template =
-                        Template::of(|s| crate::hub::local::delivery_message(s, seq, result));
+                        Template::of(|s| crate::monitor::delivery_message(s, seq, result));
                     let call = SignalCall {
                         session_id: &sid,
                         from: None,

@@ -43,23 +43,6 @@ pub(super) enum Routed {
     Pending,
 }
 
-/// The event that reports a signal to the application server's delivery.
-pub(crate) fn delivery_message(
-    seq: u64,
-    signal_seq: u64,
-    result: crate::monitor::Delivery,
-) -> ServerMessage {
-    match result {
-        Ok(()) => ServerMessage::SignalDelivered { seq, signal_seq },
-        Err((code, message)) => ServerMessage::SignalUndelivered {
-            seq,
-            signal_seq,
-            code,
-            message,
-        },
-    }
-}
-
 /// A client signal as the hub gets it: type, data, targets (`None`: everyone)
 /// and when its frame was read.
 pub(super) type SignalBody<'a> = (&'a str, &'a str, Option<&'a [String]>, Instant);
@@ -497,7 +480,7 @@ impl LocalHub {
         let limits = &self.limits;
         let evicted = s.deliver(
             limits,
-            |seq| delivery_message(seq, signal_seq, result),
+            |seq| crate::monitor::delivery_message(seq, signal_seq, result),
             &Recipients::List(vec![connection_id.to_string()]),
             |_| false,
         );

@@ -36,7 +36,7 @@ pub mod stream;
 pub mod webhook;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use protocol::limits::{CALLBACK_QUEUE_EVENTS, EVENT_STREAM_BUFFER};
@@ -84,6 +84,20 @@ pub struct MonitorSignal {
 /// the code and message its sender is told (see
 /// [`protocol::ServerMessage::SignalUndelivered`]).
 pub type Delivery = Result<(), (protocol::ErrorCode, String)>;
+
+/// The event that tells a signal's sender how its delivery to the
+/// application server ended (`signal_seq`: the signal's client seq).
+pub fn delivery_message(seq: u64, signal_seq: u64, result: Delivery) -> protocol::ServerMessage {
+    match result {
+        Ok(()) => protocol::ServerMessage::SignalDelivered { seq, signal_seq },
+        Err((code, message)) => protocol::ServerMessage::SignalUndelivered {
+            seq,
+            signal_seq,
+            code,
+            message,
+        },
+    }
+}
 
 /// The connection an event is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,7 +201,7 @@ struct Inner {
     metrics: Arc<Metrics>,
     /// In a cluster, events for the streams go through Redis (every node's
     /// streams get every node's events); else straight to `streams`.
-    relay: Option<mpsc::Sender<Arc<MonitorEvent>>>,
+    relay: OnceLock<mpsc::Sender<Arc<MonitorEvent>>>,
     /// When the last "queue full" warning was logged, and how many drops
     /// it has not reported yet.
     dropped_warning: Mutex<(Option<Instant>, u64)>,
@@ -256,35 +270,16 @@ impl Monitor {
         Monitor(Arc::new(Inner {
             projects,
             metrics,
-            relay: None,
-            dropped_warning: Mutex::new((None, 0)),
-        }))
-    }
-
-    /// A monitor that reports nothing (a hub built without a server, in
-    /// unit tests).
-    pub fn disabled(metrics: Arc<Metrics>) -> Monitor {
-        Monitor(Arc::new(Inner {
-            projects: HashMap::new(),
-            metrics,
-            relay: None,
+            relay: OnceLock::new(),
             dropped_warning: Mutex::new((None, 0)),
         }))
     }
 
     /// Sends the stream copies of events to `relay` (the cluster's Redis
     /// channel) instead of this node's streams; what comes back from it goes
-    /// to [`Monitor::to_streams`].
-    pub fn with_relay(self, relay: mpsc::Sender<Arc<MonitorEvent>>) -> Monitor {
-        match Arc::try_unwrap(self.0) {
-            Ok(mut inner) => {
-                inner.relay = Some(relay);
-                Monitor(Arc::new(inner))
-            }
-            // Already shared: cannot happen at start-up, where this is
-            // called; keep the local streams then.
-            Err(shared) => Monitor(shared),
-        }
+    /// to [`Monitor::to_streams`]. Set once, when the cluster starts.
+    pub fn set_relay(&self, relay: mpsc::Sender<Arc<MonitorEvent>>) {
+        let _ = self.0.relay.set(relay);
     }
 
     /// Reports `event`: queues it for the project's callback URL and its
@@ -341,7 +336,7 @@ impl Monitor {
                 }
             }
         }
-        let streamed = match &self.0.relay {
+        let streamed = match self.0.relay.get() {
             // The relay's queue is as long as a stream's buffer; if Redis
             // is that far behind, the streams miss this one. Whether any
             // node has a stream open is not known here: published counts
@@ -430,7 +425,7 @@ mod tests {
         let m = Monitor(Arc::new(Inner {
             projects,
             metrics: Arc::clone(&metrics),
-            relay: None,
+            relay: OnceLock::new(),
             dropped_warning: Mutex::new((None, 0)),
         }));
         for i in 0..5 {
