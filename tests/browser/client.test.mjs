@@ -10,45 +10,30 @@
 // and sends a line as a "chat" broadcast, `/to ID TEXT` as a "private" signal to ID.
 
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
 import {
   BrowserPeer,
   Room,
   WAIT_MS,
   API_KEY,
-  launchBrowser,
   literal,
   newSessionId,
   restSignal,
+  serverAndBrowserForFile,
   startProxy,
-  startServer,
   token,
 } from "./harness.mjs";
 
-let server;
-let chromium;
-
-before(async () => {
-  server = await startServer();
-  chromium = await launchBrowser();
-});
-
-after(async () => {
-  if (chromium) await chromium.close();
-  if (!server) return;
-  const code = await server.stop();
-  if (code !== 0) console.error(`otc-server log:\n${server.log()}`);
-  assert.equal(code, 0, "otc-server did not shut down cleanly on SIGTERM");
-});
+const ctx = serverAndBrowserForFile();
 
 /** A test with a room of C clients and browser pages, all closed at its end. */
 function withPeers(name, body) {
   test(name, { timeout: 8 * WAIT_MS }, async () => {
-    const room = new Room(server.url, API_KEY);
+    const room = new Room(ctx.server.url, API_KEY);
     const pages = [];
     const join = async (opts) => {
-      const p = await BrowserPeer.join(chromium.browser, opts.origin ?? server.url, opts);
+      const p = await BrowserPeer.join(ctx.chromium.browser, opts.origin ?? ctx.server.url, opts);
       pages.push(p);
       return p;
     };
@@ -93,7 +78,7 @@ withPeers("broadcast and targeted signals go both ways between a page and C clie
 
   // Targeted means targeted: a REST signal after everything, and nobody
   // got what was not theirs before it.
-  assert.equal(await restSignal(server, sid, { type: "end", data: "of test" }), 204);
+  assert.equal(await restSignal(ctx.server, sid, { type: "end", data: "of test" }), 204);
   const { lines: daveLines } = await dave.until(/^\[server\] end: of test$/);
   assert.ok(!daveLines.some((l) => l.includes("just for the page") || l.includes("psst carol")), daveLines.join("\n"));
   const { lines: carolLines } = await carol.until(/^\[server\] end: of test$/);
@@ -110,18 +95,18 @@ withPeers("a REST signal arrives with from === null, to the session or to the pa
   const carol = await room.join(sid, token(sid), "carol");
   await page.waitFor((e) => e.kind === "connectionCreated" && e.id === carol.id, "carol created");
 
-  assert.equal(await restSignal(server, sid, { type: "announcement", data: "to everyone" }), 204);
+  assert.equal(await restSignal(ctx.server, sid, { type: "announcement", data: "to everyone" }), 204);
   const e = await page.waitFor((x) => x.kind === "signal" && x.data === "to everyone", "the REST broadcast");
   assert.equal(e.from, null);
   assert.equal(e.type, "announcement");
   assert.deepEqual(await carol.nextServerSignal(), ["announcement", "to everyone"]);
 
-  assert.equal(await restSignal(server, sid, { type: "note", data: "page only" }, page.id), 204);
+  assert.equal(await restSignal(ctx.server, sid, { type: "note", data: "page only" }, page.id), 204);
   await page.waitFor(isSignal("note", "page only", null), "the REST signal to the page");
-  assert.equal(await restSignal(server, sid, { type: "note", data: "carol only" }, carol.id), 204);
+  assert.equal(await restSignal(ctx.server, sid, { type: "note", data: "carol only" }, carol.id), 204);
   assert.deepEqual(await carol.nextServerSignal(), ["note", "carol only"], "carol got only her own");
   // The page's part is over: nothing for carol reached it.
-  assert.equal(await restSignal(server, sid, { type: "note", data: "last" }, page.id), 204);
+  assert.equal(await restSignal(ctx.server, sid, { type: "note", data: "last" }, page.id), 204);
   await page.waitFor(isSignal("note", "last", null), "the last REST signal");
   assert.ok(!(await page.events()).some((x) => x.data === "carol only"));
 });
@@ -134,8 +119,8 @@ withPeers("a signal:TYPE listener hears its type only", async ({ room, join }) =
 
   carol.send("a chat line");
   carol.send(`/to ${page.id} a private line`);
-  assert.equal(await restSignal(server, sid, { type: "news", data: "a news item" }), 204);
-  assert.equal(await restSignal(server, sid, { type: "end", data: "" }), 204);
+  assert.equal(await restSignal(ctx.server, sid, { type: "news", data: "a news item" }), 204);
+  assert.equal(await restSignal(ctx.server, sid, { type: "end", data: "" }), 204);
   await page.waitFor((e) => e.kind === "signal" && e.listener === "signal" && e.type === "end", "the last signal");
   const events = (await page.events()).filter((e) => e.kind === "signal");
   const by = (listener) => events.filter((e) => e.listener === listener).map((e) => `${e.type}:${e.data}`);
@@ -171,7 +156,7 @@ withPeers("connection events: created and destroyed as C clients join and leave"
 
 withPeers("a cut link is resumed: same connection, nothing lost, nothing doubled, order kept", async ({ room, join }) => {
   const sid = newSessionId();
-  const proxy = await startProxy(server.port);
+  const proxy = await startProxy(ctx.server.port);
   try {
     // The page comes through the proxy (so its origin is the proxy's, and
     // the CSP's connect-src 'self' lets it connect there); carol directly.

@@ -5,25 +5,11 @@
 // see its signals in the log.
 
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { API_KEY, Room, WAIT_MS, launchBrowser, literal, newSessionId, openPage, restSignal, startServer, token } from "./harness.mjs";
+import { API_KEY, Room, WAIT_MS, literal, newSessionId, openPage, restSignal, serverAndBrowserForFile, token } from "./harness.mjs";
 
-let server;
-let chromium;
-
-before(async () => {
-  server = await startServer();
-  chromium = await launchBrowser();
-});
-
-after(async () => {
-  if (chromium) await chromium.close();
-  if (!server) return;
-  const code = await server.stop();
-  if (code !== 0) console.error(`otc-server log:\n${server.log()}`);
-  assert.equal(code, 0, "otc-server did not shut down cleanly on SIGTERM");
-});
+const ctx = serverAndBrowserForFile();
 
 /** The log entries of the page, as {kind, text, type, data, from}. */
 function logEntries(page) {
@@ -54,18 +40,18 @@ async function logged(page, pred, what) {
 const participants = (page) => page.$$eval("#participants li", (lis) => lis.map((li) => li.dataset.connectionId));
 
 test("the console is served with its security headers, and only from the server", async () => {
-  const r = await fetch(`${server.url}/console/`, { signal: AbortSignal.timeout(WAIT_MS) });
+  const r = await fetch(`${ctx.server.url}/console/`, { signal: AbortSignal.timeout(WAIT_MS) });
   assert.equal(r.status, 200);
   assert.match(r.headers.get("content-security-policy"), /default-src 'self'/);
   assert.doesNotMatch(r.headers.get("content-security-policy"), /unsafe-inline|unsafe-eval/);
   assert.equal(r.headers.get("x-content-type-options"), "nosniff");
   // Everything the page loaded came from the server itself.
-  const { page, context, problems } = await openPage(chromium.browser, server.url);
+  const { page, context, problems } = await openPage(ctx.chromium.browser, ctx.server.url);
   try {
     const urls = await page.evaluate(() => performance.getEntriesByType("resource").map((e) => e.name));
     assert.ok(urls.some((u) => u.endsWith("/console/otc/index.js")), urls.join("\n"));
-    for (const u of urls) assert.ok(u.startsWith(`${server.url}/console/`), u);
-    assert.equal(await page.$eval("#server-url", (e) => e.value), server.url, "the server URL defaults to the page's origin");
+    for (const u of urls) assert.ok(u.startsWith(`${ctx.server.url}/console/`), u);
+    assert.equal(await page.$eval("#server-url", (e) => e.value), ctx.server.url, "the server URL defaults to the page's origin");
     assert.deepEqual(problems, []);
   } finally {
     await context.close();
@@ -74,8 +60,8 @@ test("the console is served with its security headers, and only from the server"
 
 test("join with a token, follow the participants, signal a C client both ways", { timeout: 8 * WAIT_MS }, async () => {
   const sid = newSessionId();
-  const room = new Room(server.url, API_KEY);
-  const { page, context, problems } = await openPage(chromium.browser, server.url);
+  const room = new Room(ctx.server.url, API_KEY);
+  const { page, context, problems } = await openPage(ctx.chromium.browser, ctx.server.url);
   try {
     const carol = await room.join(sid, token(sid, "name=carol"), "carol");
 
@@ -119,7 +105,7 @@ test("join with a token, follow the participants, signal a C client both ways", 
     const dm = await logged(page, (e) => e.kind === "signal" && e.data === "just for you", "carol's private signal");
     assert.equal(dm.type, "private");
     assert.equal(dm.from, carol.id);
-    assert.equal(await restSignal(server, sid, { type: "notice", data: "<b>not html</b>" }), 204);
+    assert.equal(await restSignal(ctx.server, sid, { type: "notice", data: "<b>not html</b>" }), 204);
     const rest = await logged(page, (e) => e.kind === "signal" && e.type === "notice", "the REST signal");
     assert.equal(rest.from, "", "a REST signal has no sender");
     assert.match(rest.text, /^server notice: <b>not html<\/b>$/);
@@ -148,7 +134,7 @@ test("join with a token, follow the participants, signal a C client both ways", 
 
 test("a bad token is reported in the log, and the form stays usable", async () => {
   const sid = newSessionId();
-  const { page, context } = await openPage(chromium.browser, server.url);
+  const { page, context } = await openPage(ctx.chromium.browser, ctx.server.url);
   try {
     await page.type("#api-key", API_KEY);
     await page.type("#session-id", sid);

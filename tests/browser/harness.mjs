@@ -14,6 +14,9 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import { after, before } from "node:test";
+import assert from "node:assert/strict";
+
 import puppeteer from "puppeteer-core";
 
 import { binary, Lines } from "../node/harness.mjs";
@@ -327,3 +330,25 @@ export class BrowserPeer {
     }
   }
 }
+
+/**
+ * One otc-server and one chromium for a whole test file: started before its
+ * first test, stopped after its last (the server must exit 0 on SIGTERM).
+ * Returns the object whose `server` and `chromium` the tests use.
+ */
+export function serverAndBrowserForFile() {
+  const ctx = { server: undefined, chromium: undefined };
+  before(async () => {
+    ctx.server = await startServer();
+    ctx.chromium = await launchBrowser();
+  });
+  after(async () => {
+    if (ctx.chromium) await ctx.chromium.close();
+    if (!ctx.server) return;
+    const code = await ctx.server.stop();
+    if (code !== 0) console.error(`otc-server log:\n${ctx.server.log()}`);
+    assert.equal(code, 0, "otc-server did not shut down cleanly on SIGTERM");
+  });
+  return ctx;
+}
+
