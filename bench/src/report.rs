@@ -64,6 +64,14 @@ pub struct Row {
     /// Why a value is missing, or what to keep in mind reading it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// How many runs the values are the median of (1: a single run).
+    pub runs: usize,
+    /// Lowest and highest of ours over the runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ours_range: Option<(f64, f64)>,
+    /// Lowest and highest ratio over the runs (each run's ours / baseline).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ratio_range: Option<(f64, f64)>,
 }
 
 impl Row {
@@ -90,6 +98,9 @@ impl Row {
             pass: target.judge(ours, ratio),
             target,
             note: None,
+            runs: 1,
+            ours_range: None,
+            ratio_range: None,
         }
     }
 
@@ -97,6 +108,70 @@ impl Row {
         self.note = Some(note.into());
         self
     }
+}
+
+/// Merges several runs of the same scenario into one set of rows: each
+/// value is the median over the runs (the upper one of the middle two for
+/// an even count), the ratio is the median of the runs' own ratios (each
+/// measured with both systems under the same conditions, so drift between
+/// runs cancels out), and the lowest and highest are kept as the spread.
+/// Rows are matched by scenario and figure; a figure some run could not
+/// measure keeps that run's note, so a failure is never hidden by the
+/// others' success.
+pub fn merge_runs(runs: Vec<Vec<Row>>) -> Vec<Row> {
+    let count = runs.len();
+    let is_failure = |r: &Row| r.note.as_deref().is_some_and(|n| n.starts_with("failed"));
+    let Some(first) = runs.first() else {
+        return Vec::new();
+    };
+    let mut out: Vec<Row> = Vec::new();
+    let mut reported: Vec<&str> = Vec::new();
+    for row in first {
+        let scenario = row.scenario.as_str();
+        // A scenario some run failed in is shown as that failure.
+        if let Some(f) = runs
+            .iter()
+            .flatten()
+            .find(|r| r.scenario == scenario && is_failure(r))
+        {
+            if !reported.contains(&scenario) {
+                reported.push(scenario);
+                out.push(f.clone());
+            }
+            continue;
+        }
+        let same: Vec<&Row> = runs
+            .iter()
+            .filter_map(|r| {
+                r.iter()
+                    .find(|x| x.scenario == row.scenario && x.figure == row.figure)
+            })
+            .collect();
+        let median_of = |get: fn(&Row) -> Option<f64>| {
+            let mut v: Vec<f64> = same
+                .iter()
+                .filter_map(|r| get(r))
+                .filter(|x| x.is_finite())
+                .collect();
+            v.sort_by(f64::total_cmp);
+            let range = (v.len() > 1).then(|| (v[0], v[v.len() - 1]));
+            (v.get(v.len() / 2).copied(), range)
+        };
+        let (ours, ours_range) = median_of(|r| r.ours);
+        let (baseline, _) = median_of(|r| r.baseline);
+        let (ratio, ratio_range) = median_of(|r| r.ratio);
+        out.push(Row {
+            ours,
+            baseline,
+            ratio,
+            pass: row.target.judge(ours, ratio),
+            runs: count,
+            ours_range,
+            ratio_range,
+            ..row.clone()
+        });
+    }
+    out
 }
 
 /// Formats a number with about four significant digits.
@@ -119,15 +194,20 @@ pub fn fmt_num(v: f64) -> String {
     }
 }
 
-fn cell(v: Option<f64>, unit: &str) -> String {
+fn cell(v: Option<f64>, unit: &str, range: Option<(f64, f64)>) -> String {
+    let spread = range.map_or(String::new(), |(lo, hi)| {
+        format!(" ({}-{})", fmt_num(lo), fmt_num(hi))
+    });
     match v {
-        Some(v) if unit.is_empty() => fmt_num(v),
-        Some(v) => format!("{} {unit}", fmt_num(v)),
+        Some(v) if unit.is_empty() => format!("{}{spread}", fmt_num(v)),
+        Some(v) => format!("{} {unit}{spread}", fmt_num(v)),
         None => "n/a".into(),
     }
 }
 
 /// The table as Markdown (readable in a terminal and pasteable in docs).
+/// A figure measured over several runs shows its median and, in
+/// parentheses, the lowest and highest run.
 pub fn table(rows: &[Row]) -> String {
     let mut out = String::from(
         "| scenario | figure | ours | baseline | ratio | target | result |\n\
@@ -139,17 +219,23 @@ pub fn table(rows: &[Row]) -> String {
             Some(false) => "MISS",
             None => "-",
         };
-        let figure = match &r.note {
+        let mut figure = match &r.note {
             Some(n) => format!("{} ({n})", r.figure),
             None => r.figure.clone(),
         };
+        if r.runs > 1 {
+            figure.push_str(&format!(", median of {}", r.runs));
+        }
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} |\n",
             r.scenario,
             figure,
-            cell(r.ours, &r.unit),
-            cell(r.baseline, &r.unit),
-            r.ratio.map_or("n/a".into(), |x| format!("{x:.2}x")),
+            cell(r.ours, &r.unit, r.ours_range),
+            cell(r.baseline, &r.unit, None),
+            r.ratio.map_or("n/a".into(), |x| match r.ratio_range {
+                Some((lo, hi)) => format!("{x:.2}x ({lo:.2}-{hi:.2})"),
+                None => format!("{x:.2}x"),
+            }),
             r.target_text,
             result,
         ));
@@ -273,5 +359,39 @@ mod tests {
         let r = Row::new("s", "x", "", None, Some(1.0), Target::RatioAtMost(1.0));
         assert_eq!(r.pass, None);
         assert!(table(&[r]).contains("n/a"));
+    }
+
+    #[test]
+    fn runs_merge_into_medians_with_their_spread() {
+        let run = |ours: f64, base: f64| {
+            vec![
+                Row::new(
+                    "s",
+                    "p50",
+                    "us",
+                    Some(ours),
+                    Some(base),
+                    Target::RatioAtMost(1.1),
+                ),
+                Row::new("s", "other", "", Some(1.0), None, Target::None),
+            ]
+        };
+        let merged = merge_runs(vec![run(10.0, 10.0), run(30.0, 10.0), run(12.0, 12.0)]);
+        assert_eq!(merged.len(), 2);
+        let r = &merged[0];
+        assert_eq!((r.ours, r.baseline, r.runs), (Some(12.0), Some(10.0), 3));
+        // The ratios are 1.0, 3.0 and 1.0: the median is 1.0, not 12 / 10.
+        assert_eq!(r.ratio, Some(1.0));
+        assert_eq!(r.ours_range, Some((10.0, 30.0)));
+        assert_eq!(r.ratio_range, Some((1.0, 3.0)));
+        assert_eq!(r.pass, Some(true));
+        assert!(table(&merged).contains("12.0 us (10.0-30.0)"));
+        assert!(table(&merged).contains("median of 3"));
+        // One failed run is reported as the failure.
+        let failed = vec![Row::new("s", "set-up", "", None, None, Target::None).note("failed: x")];
+        let merged = merge_runs(vec![run(10.0, 10.0), failed]);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].note.as_deref(), Some("failed: x"));
+        assert_eq!(merge_runs(vec![run(5.0, 10.0)])[0].ours_range, None);
     }
 }
