@@ -357,6 +357,34 @@ impl ClientMessage {
     }
 }
 
+/// The JSON text of a server `signal` frame from borrowed parts: exactly
+/// what [`ServerMessage::Signal`]'s `encode` writes, without first copying
+/// the type and data (up to 8 KB) into a message. The server builds every
+/// relayed signal this way.
+pub fn encode_server_signal(seq: u64, from: Option<&str>, signal_type: &str, data: &str) -> String {
+    /// The fields of [`ServerMessage::Signal`], borrowed, in its order and
+    /// with its attributes (the tests compare the two).
+    #[derive(Serialize)]
+    struct SignalRef<'a> {
+        kind: &'static str,
+        seq: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        from: Option<&'a str>,
+        #[serde(rename = "type")]
+        signal_type: &'a str,
+        data: &'a str,
+    }
+    fast::encode_server_signal(seq, from, signal_type, data).unwrap_or_else(|| {
+        encode(&SignalRef {
+            kind: "signal",
+            seq,
+            from,
+            signal_type,
+            data,
+        })
+    })
+}
+
 impl ServerMessage {
     /// Parses one frame.
     pub fn decode(text: &str) -> Result<Self, DecodeError> {
@@ -525,6 +553,17 @@ mod fast {
         else {
             return None;
         };
+        encode_server_signal(*seq, from.as_deref(), signal_type, data)
+    }
+
+    /// A server `signal` frame from its parts; `None` when a string needs
+    /// escaping.
+    pub(super) fn encode_server_signal(
+        seq: u64,
+        from: Option<&str>,
+        signal_type: &str,
+        data: &str,
+    ) -> Option<String> {
         let from_len = from.as_ref().map_or(0, |f| f.len() + 10);
         let mut out = String::with_capacity(64 + from_len + signal_type.len() + data.len());
         let _ = write!(out, r#"{{"kind":"signal","seq":{seq}"#);
@@ -867,6 +906,16 @@ mod tests {
                 for m in &server {
                     let expected = serde_json::to_string(m).unwrap();
                     assert_eq!(m.encode(), expected);
+                    if let ServerMessage::Signal {
+                        seq,
+                        from,
+                        signal_type,
+                        data,
+                    } = m
+                    {
+                        let parts = encode_server_signal(*seq, from.as_deref(), signal_type, data);
+                        assert_eq!(parts, expected);
+                    }
                     if let Some(f) = fast::encode_server(m) {
                         assert_eq!(f, expected);
                         fast_taken += 1;

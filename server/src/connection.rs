@@ -15,6 +15,7 @@
 //! queue; the hub never waits on a socket.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,7 @@ use futures_util::{SinkExt, StreamExt};
 use protocol::messages::DisconnectReason;
 use protocol::{ClientMessage, ErrorCode, ServerMessage, PROTOCOL_VERSION};
 use tokio::sync::mpsc;
+use tokio_util::sync::WaitForCancellationFuture;
 
 use crate::admission::Pending;
 use crate::auth::{verify_session_id, verify_token};
@@ -466,10 +468,14 @@ async fn session_loop(
     let generation = link.generation;
     // Signals waiting for room at their recipients (back-pressure).
     let mut held = Held::default();
+    // One wait for the end of the link, made once: making it anew for each
+    // frame took the token's lock twice per frame.
+    let ended = link.ctl().token().cancelled();
+    tokio::pin!(ended);
     loop {
         let incoming = tokio::select! {
             biased;
-            _ = link.ctl().token().cancelled() => {
+            _ = &mut ended => {
                 if !link.ctl().close_requested() {
                     // The writer failed: the socket is dead.
                     app.hub.link_lost(who, generation);
@@ -622,6 +628,7 @@ async fn send_batch(
     first: Message,
     rx: &mut mpsc::Receiver<Frame>,
     ctl: &LinkCtl,
+    ended: Pin<&mut WaitForCancellationFuture<'_>>,
 ) -> Result<(), ()> {
     let batch = async {
         sink.feed(first).await?;
@@ -638,7 +645,7 @@ async fn send_batch(
     };
     tokio::select! {
         r = batch => r.map_err(|_| ()),
-        _ = ctl.token().cancelled() => Err(()),
+        _ = ended => Err(()),
     }
 }
 
@@ -662,10 +669,13 @@ async fn writer(
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ping_id = 0u64;
+    // Made once (see `session_loop`).
+    let ended = ctl.token().cancelled();
+    tokio::pin!(ended);
     loop {
         let out = tokio::select! {
             biased;
-            _ = ctl.token().cancelled() => break,
+            _ = &mut ended => break,
             f = rx.recv() => match f {
                 Some(f) => {
                     ctl.taken(&f);
@@ -678,7 +688,10 @@ async fn writer(
                 Message::Text(frame(&ServerMessage::Ping { id: ping_id }))
             }
         };
-        if send_batch(&mut sink, out, &mut rx, &ctl).await.is_err() {
+        if send_batch(&mut sink, out, &mut rx, &ctl, ended.as_mut())
+            .await
+            .is_err()
+        {
             break;
         }
     }

@@ -58,6 +58,9 @@ pub mod close_code {
 #[derive(Debug, Default)]
 pub struct LinkCtl {
     token: CancellationToken,
+    /// Set with `token`: what the hub's pushes check, since the token's own
+    /// check takes a lock, and a broadcast checks every recipient's link.
+    ended: AtomicBool,
     requested: AtomicBool,
     closing: Mutex<Option<Closing>>,
     /// Bytes of the frames queued and not yet taken by the writer.
@@ -95,7 +98,17 @@ impl LinkCtl {
 
     /// Marks the link dead without a closing message (its writer failed).
     pub fn mark_dead(&self) {
+        self.end();
+    }
+
+    fn end(&self) {
+        self.ended.store(true, Ordering::Release);
         self.token.cancel();
+    }
+
+    /// Has the link ended (or been asked to)?
+    fn has_ended(&self) -> bool {
+        self.ended.load(Ordering::Acquire)
     }
 }
 
@@ -174,7 +187,7 @@ impl Link {
     /// `live_limit` frames, or `live_limit_bytes` bytes with this one, are
     /// waiting.
     pub fn push(&self, f: Frame) -> Result<(), PushError> {
-        if self.ctl.token.is_cancelled() {
+        if self.ctl.has_ended() {
             return Err(PushError::Closed);
         }
         if self.queued() >= self.live_limit
@@ -188,7 +201,7 @@ impl Link {
     /// Queues a replayed frame: bounded only by the channel, which has room
     /// for a full replay buffer on top of the live limit.
     pub fn push_replay(&self, f: Frame) -> Result<(), PushError> {
-        if self.ctl.token.is_cancelled() {
+        if self.ctl.has_ended() {
             return Err(PushError::Closed);
         }
         let len = f.len();
@@ -207,7 +220,7 @@ impl Link {
         if !self.ctl.requested.swap(true, Ordering::AcqRel) {
             *self.ctl.closing.lock().unwrap_or_else(|e| e.into_inner()) = Some(closing);
         }
-        self.ctl.token.cancel();
+        self.ctl.end();
     }
 
     /// Closes the link after sending `msg`.
@@ -222,6 +235,6 @@ impl Link {
 
     /// Is the link still open?
     pub fn is_open(&self) -> bool {
-        !self.ctl.token.is_cancelled()
+        !self.ctl.has_ended()
     }
 }

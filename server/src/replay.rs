@@ -17,7 +17,9 @@
 //! * Memory goes back as acknowledgements arrive: a buffer that shrank to
 //!   a quarter of its capacity gives the rest back.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap;
 
 use crate::link::Frame;
 
@@ -43,7 +45,9 @@ struct Entry {
 pub struct ReplayBuffer {
     entries: VecDeque<Entry>,
     bytes: usize,
-    shares: HashMap<u64, Share>,
+    /// Keyed by join numbers, which the server hands out (so a fast
+    /// hasher with no seed is safe here).
+    shares: FxHashMap<u64, Share>,
 }
 
 /// Capacities below this are not worth giving back.
@@ -123,7 +127,7 @@ impl ReplayBuffer {
                 .shrink_to((self.entries.len() * 2).max(SHRINK_FLOOR));
         }
         if self.shares.is_empty() && self.shares.capacity() > 16 {
-            self.shares = HashMap::new();
+            self.shares = FxHashMap::default();
         }
     }
 }

@@ -7,7 +7,7 @@
 //! them to the session's delivery. The WebSocket and REST code use it
 //! through [`super::SessionHub`].
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Instant;
@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 
 use super::node::{Departures, RecentEvents};
 use super::policy::{self, RateGate};
-use super::session::{pages, Eviction, Member, SessionState};
+use super::session::{pages, Accepted, Eviction, Member, SessionState};
 use super::{now_ms, HubError, JoinRequest, Membership, Recipients, SessionHub};
 use crate::client_seq::{ClientSeqs, Verdict};
 use crate::config::ServerLimits;
@@ -39,6 +39,8 @@ fn random_hex(bytes: usize) -> String {
 pub(super) enum Routed {
     /// Routed or refused: answer now.
     Done(Result<(), HubError>),
+    /// Accepted: answer now, and deliver it right after the answer.
+    Deliver(Accepted),
     /// Handed on (to the cluster's log); answered later.
     Pending,
 }
@@ -52,7 +54,8 @@ pub struct LocalHub {
     /// Itself, for the grace timers it spawns.
     pub(super) me: Weak<LocalHub>,
     pub(super) limits: ServerLimits,
-    pub(super) sessions: Mutex<HashMap<String, Arc<Mutex<SessionState>>>>,
+    /// By session id: the application server's (signed into every token).
+    pub(super) sessions: Mutex<FxHashMap<String, Arc<Mutex<SessionState>>>>,
     pub(super) next_generation: AtomicU64,
     pub(super) shutting_down: AtomicBool,
     pub(super) metrics: Arc<Metrics>,
@@ -112,7 +115,7 @@ impl LocalHub {
         Arc::new_cyclic(|me| LocalHub {
             me: me.clone(),
             limits,
-            sessions: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(FxHashMap::default()),
             next_generation: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
             metrics,
@@ -152,7 +155,7 @@ impl LocalHub {
                     project_key: project_key.to_string(),
                     next_seq,
                     next_join: 0,
-                    members: HashMap::new(),
+                    members: FxHashMap::default(),
                     retained_bytes: 0,
                     room: Arc::new(Notify::new()),
                     closed: false,
@@ -497,7 +500,10 @@ impl LocalHub {
     fn answer_signal(&self, who: &Membership, seq: u64, body: Result<SignalBody<'_>, HubError>) {
         let limits = &self.limits;
         self.check_signal(who, seq, body, |s, signal_type, data, to| {
-            Routed::Done(s.route(limits, Some(&who.connection_id), signal_type, data, to))
+            match s.accept(limits, Some(&who.connection_id), signal_type, data, to) {
+                Ok(accepted) => Routed::Deliver(accepted),
+                Err(e) => Routed::Done(Err(e)),
+            }
         });
     }
 
@@ -525,6 +531,7 @@ impl LocalHub {
             return false;
         };
         metrics.signal_received(Source::Client);
+        let mut then = None;
         let answer = match m.seqs.begin(seq) {
             // Already processed (the client sent it again after a resume):
             // answer the same way, do not route again.
@@ -557,25 +564,40 @@ impl LocalHub {
                     Ok((signal_type, data, to)) => route(s, signal_type, data, to),
                     Err(e) => Routed::Done(Err(e)),
                 };
-                let Routed::Done(result) = result else {
-                    return true;
+                let result = match result {
+                    Routed::Done(result) => result,
+                    Routed::Deliver(accepted) => {
+                        then = Some(accepted);
+                        Ok(())
+                    }
+                    Routed::Pending => return true,
                 };
                 s.signal_outcome(metrics, who, seq, &result, received);
                 result
             }
         };
-        self.reply_signal(guard, who, seq, answer);
+        self.reply_signal(guard, who, seq, answer, then);
         false
     }
 
     /// Sends the answer to signal `seq` on the member's link (a full queue
-    /// evicts it), and drops the session if it emptied meanwhile.
+    /// evicts it), then delivers the signal if `then` holds one, and drops
+    /// the session if it emptied meanwhile.
+    ///
+    /// The answer is queued before the event on purpose. Each push wakes the
+    /// link's writer task, and the runtime runs the task woken last next, on
+    /// the worker that woke it, while an earlier one waits for another
+    /// worker to wake up and take it. The recipients' event is what a user
+    /// waits for; the `signal_ack` is not. (Queued first, the event waited
+    /// behind the ack's write: measured as one more thread wake-up on the
+    /// path of every 1->1 signal, docs/performance.md.)
     pub(super) fn reply_signal(
         &self,
         mut guard: MutexGuard<'_, SessionState>,
         who: &Membership,
         seq: u64,
         answer: Result<(), HubError>,
+        then: Option<Accepted>,
     ) {
         let s: &mut SessionState = &mut guard;
         let limits = &self.limits;
@@ -587,20 +609,25 @@ impl LocalHub {
                 message: e.message,
             },
         };
-        // The sender may have been evicted by its own broadcast.
-        let Some(m) = s.members.get(&who.connection_id) else {
-            let empty = s.members.is_empty();
+        // The sender may have been evicted by its own broadcast (in a
+        // cluster, delivered before the answer).
+        let answer_full = s
+            .members
+            .get(&who.connection_id)
+            .and_then(|m| m.link.as_ref())
+            .is_some_and(|link| link.push(frame(&reply)) == Err(PushError::Full));
+        // Delivered before the sender's eviction, if any, which may send
+        // events of its own (the accepted seq is the next one).
+        if let Some(accepted) = then {
+            s.deliver_accepted(limits, accepted);
+        }
+        if answer_full && s.members.contains_key(&who.connection_id) {
+            let evicted = vec![(who.connection_id.clone(), Eviction::SlowConsumer)];
+            s.handle_evictions(limits, evicted);
+        }
+        if s.members.is_empty() {
             drop(guard);
-            if empty {
-                self.gc(&who.session_id);
-            }
-            return;
-        };
-        if let Some(link) = &m.link {
-            if link.push(frame(&reply)) == Err(PushError::Full) {
-                let evicted = vec![(who.connection_id.clone(), Eviction::SlowConsumer)];
-                s.handle_evictions(limits, evicted);
-            }
+            self.gc(&who.session_id);
         }
     }
 

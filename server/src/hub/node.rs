@@ -545,7 +545,7 @@ impl LocalHub {
                 .signal_routed(crate::metrics::Source::Client, 1);
         }
         guard.signal_outcome(&self.metrics, who, seq, &result, Some(received));
-        self.reply_signal(guard, who, seq, result);
+        self.reply_signal(guard, who, seq, result, None);
     }
 
     /// The shared log's answer to a signal [`LocalHub::begin_signal`] let
@@ -572,7 +572,7 @@ impl LocalHub {
             guard.room.notify_waiters();
         }
         guard.signal_outcome(&self.metrics, who, seq, &result, Some(received));
-        self.reply_signal(guard, who, seq, result);
+        self.reply_signal(guard, who, seq, result, None);
     }
 }
 

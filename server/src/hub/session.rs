@@ -71,7 +71,9 @@
 //! seq out of order is refused, never acknowledged (see
 //! [`crate::client_seq`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -228,7 +230,9 @@ pub(super) struct SessionState {
     pub(super) project_key: String,
     pub(super) next_seq: u64,
     pub(super) next_join: u64,
-    pub(super) members: HashMap<String, Member>,
+    /// By connection id, which the server makes (random), so FxHash is
+    /// safe; lookups of ids a client names only probe.
+    pub(super) members: FxHashMap<String, Member>,
     /// Bytes held in all the members' replay buffers together.
     pub(super) retained_bytes: usize,
     /// Woken whenever a member's acknowledgement (or departure) frees room
@@ -559,9 +563,8 @@ impl SessionState {
     }
 
     /// Routes a signal to everyone (`to == None`) or to the listed members,
-    /// all-or-nothing. A signal from a member (`from`) is refused whole
-    /// with [`ErrorCode::BufferFull`] if any recipient already holds its
-    /// sender's share (see the module docs); a server signal has no share.
+    /// all-or-nothing: [`SessionState::accept`], then
+    /// [`SessionState::deliver_accepted`] at once.
     pub(super) fn route(
         &mut self,
         limits: &ServerLimits,
@@ -570,6 +573,26 @@ impl SessionState {
         data: &str,
         to: Option<&[String]>,
     ) -> Result<(), HubError> {
+        let accepted = self.accept(limits, from, signal_type, data, to)?;
+        self.deliver_accepted(limits, accepted);
+        Ok(())
+    }
+
+    /// Every check of a signal to everyone (`to == None`) or to the listed
+    /// members, and its frame, numbered with the next seq; nothing is
+    /// delivered yet. A signal from a member (`from`) is refused whole
+    /// with [`ErrorCode::BufferFull`] if any recipient already holds its
+    /// sender's share (see the module docs); a server signal has no share.
+    /// The caller delivers it with [`SessionState::deliver_accepted`] under
+    /// the same lock, with no other event in between.
+    pub(super) fn accept(
+        &self,
+        limits: &ServerLimits,
+        from: Option<&str>,
+        signal_type: &str,
+        data: &str,
+        to: Option<&[String]>,
+    ) -> Result<Accepted, HubError> {
         let targets: Option<HashSet<&str>> = to.map(|t| t.iter().map(String::as_str).collect());
         if let Some(t) = &targets {
             if let Some(missing) = t.iter().find(|id| !self.members.contains_key(**id)) {
@@ -578,27 +601,56 @@ impl SessionState {
         }
         let is_target = |id: &str| targets.as_ref().is_none_or(|t| t.contains(id));
         let seq = self.next_seq + 1;
-        let f = frame(&ServerMessage::Signal {
+        let frame = Frame::from(protocol::messages::encode_server_signal(
             seq,
-            from: from.map(str::to_string),
-            signal_type: signal_type.to_string(),
-            data: data.to_string(),
-        });
+            from,
+            signal_type,
+            data,
+        ));
         let sender = from.and_then(|id| self.members.get(id)).map(|m| m.joined);
         if let Some(sender) = sender {
-            self.within_share(limits, sender, is_target, f.len())?;
+            self.within_share(limits, sender, is_target, frame.len())?;
         }
-        let to = to.map_or(Recipients::All, |t| Recipients::List(t.to_vec()));
-        let (evicted, recipients) = self.deliver_frame(limits, seq, f, sender, &to, |_| false);
-        let source = if from.is_some() {
-            Source::Client
-        } else {
-            Source::Rest
-        };
-        self.metrics.signal_routed(source, recipients);
-        self.handle_evictions(limits, evicted);
-        Ok(())
+        Ok(Accepted {
+            seq,
+            frame,
+            sender,
+            to: to.map_or(Recipients::All, |t| Recipients::List(t.to_vec())),
+            source: if from.is_some() {
+                Source::Client
+            } else {
+                Source::Rest
+            },
+        })
     }
+
+    /// Delivers a signal [`SessionState::accept`] let through.
+    pub(super) fn deliver_accepted(&mut self, limits: &ServerLimits, a: Accepted) {
+        debug_assert_eq!(
+            a.seq,
+            self.next_seq + 1,
+            "an event came between accept and delivery"
+        );
+        let (evicted, recipients) =
+            self.deliver_frame(limits, a.seq, a.frame, a.sender, &a.to, |_| false);
+        self.metrics.signal_routed(a.source, recipients);
+        self.handle_evictions(limits, evicted);
+    }
+}
+
+/// A signal that passed its checks, with its frame: it will be delivered
+/// (and so acknowledged), but has not been yet. Splitting the two lets the
+/// sender's `signal_ack` be queued first and the recipients' event last:
+/// the runtime runs the task woken last first on the same worker, so the
+/// recipients' writers go out at once and the acknowledgement, which no
+/// one waits on, takes the other worker (see [`super::LocalHub`]'s
+/// `reply_signal`).
+pub(super) struct Accepted {
+    seq: u64,
+    frame: Frame,
+    sender: Sender,
+    to: Recipients,
+    source: Source,
 }
 
 /// Splits a participant list into pages of at most
