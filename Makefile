@@ -16,7 +16,8 @@
 #   make install PREFIX=DIR [DESTDIR=...]
 #   make header          regenerate include/opentok.h (cbindgen, via build.rs)
 #   make check-header    fail when the committed header is stale
-#   make bench [QUICK=1] benchmarks beside a baseline relay (docs/performance.md)
+#   make bench [QUICK=1] benchmarks beside a baseline relay, then against
+#                        Socket.IO 4 (docs/performance.md)
 #   make deb             Debian packages (libopentok0, libopentok-dev,
 #                        otc-server) from the stripped dist profile, into build/deb
 #   make lint            cargo fmt --check + clippy -D warnings
@@ -64,7 +65,7 @@ STAGE      := $(BUILD_DIR)/stage-$(PROFILE_DIR)
 export CARGO_TERM_COLOR ?= never
 
 .PHONY: all lib server examples stage install install-lib install-server \
-        test test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-js test-browser test-pybind test-csharp test-fuzz \
+        test test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-js test-browser test-pybind test-csharp test-fuzz test-bench-peer \
         check-header header \
         lint demo bench fuzz clean help deb test-deb
 
@@ -164,7 +165,7 @@ install-server: $(INSTALL_SERVER_DEPS)
 # No incremental caches for a full test run: they are rebuilt from scratch
 # on a clean clone anyway and took ~600 MB of disk.
 test: export CARGO_INCREMENTAL = 0
-test: test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-js test-browser test-pybind test-csharp test-fuzz test-deb
+test: test-tools test-build test-rust test-c test-cluster test-sdk-style test-python test-node test-js test-browser test-pybind test-csharp test-fuzz test-bench-peer test-deb
 	@echo "make test: all suites passed"
 
 # The debug library (libopentok.so, which tests/ffi_header.rs inspects; a
@@ -254,6 +255,14 @@ test-csharp: test-tools test-build
 		OTC_SERVER_BIN=$(TARGET_DIR)/$(if $(filter debug dev,$(TEST_PROFILE)),debug,$(TEST_PROFILE))/otc-server \
 		OTC_CHAT_BIN=$(CURDIR)/c-examples/bin/chat bash bindings/csharp/run-tests.sh
 
+# The Socket.IO peer of make bench, tiny (loadgen.mjs --smoke, no timing
+# asserted): every scenario against the debug otc-server and the Socket.IO 4
+# server, every message checked to arrive exactly once and in order and every
+# send answered. npm ci's bench/socketio's pinned packages when missing.
+test-bench-peer: test-tools test-build
+	OTC_SERVER_BIN=$(TARGET_DIR)/$(if $(filter debug dev,$(TEST_PROFILE)),debug,$(TEST_PROFILE))/otc-server \
+		scripts/bench-socketio.sh --smoke
+
 # Fuzzing (cargo-fuzz with the nightly toolchain; scripts/fuzz.sh installs
 # cargo-fuzz when it is missing). Every target of fuzz/ runs on a temporary
 # copy of its seeds; a crash fails the run and names the input. make test
@@ -275,10 +284,15 @@ lint:
 
 # make bench [QUICK=1]: every scenario beside a minimal tokio-tungstenite
 # relay measured in the same run (not part of make test). Prints a table and
-# writes $(TARGET_DIR)/bench/results.json. See docs/performance.md.
+# writes $(TARGET_DIR)/bench/results.json. Then the same otc-server against a
+# Socket.IO 4 server, both driven by one Node load generator
+# (scripts/bench-socketio.sh, bench/socketio/): a second table, and
+# $(TARGET_DIR)/bench/socketio.json. See docs/performance.md.
 bench:
 	$(CARGO) build --release -p otc-server -p otc-bench
 	$(TARGET_DIR)/release/otc-bench $(if $(QUICK),--quick) --out $(TARGET_DIR)/bench/results.json
+	OTC_SERVER_BIN=$(TARGET_DIR)/release/otc-server OUT=$(TARGET_DIR)/bench/socketio.json \
+		scripts/bench-socketio.sh $(if $(QUICK),--quick)
 
 # --- demo -------------------------------------------------------------------
 
