@@ -566,7 +566,9 @@ impl LocalHub {
                 };
                 let result = match result {
                     Routed::Done(result) => result,
-                    Routed::Deliver(accepted) => {
+                    Routed::Deliver(mut accepted) => {
+                        // Its routing latency is taken once delivered.
+                        accepted.received = received.take();
                         then = Some(accepted);
                         Ok(())
                     }

@@ -621,6 +621,7 @@ impl SessionState {
             } else {
                 Source::Rest
             },
+            received: None,
         })
     }
 
@@ -634,6 +635,9 @@ impl SessionState {
         let (evicted, recipients) =
             self.deliver_frame(limits, a.seq, a.frame, a.sender, &a.to, |_| false);
         self.metrics.signal_routed(a.source, recipients);
+        if let Some(at) = a.received {
+            self.metrics.routing_latency(at.elapsed());
+        }
         self.handle_evictions(limits, evicted);
     }
 }
@@ -651,6 +655,9 @@ pub(super) struct Accepted {
     sender: Sender,
     to: Recipients,
     source: Source,
+    /// When its frame was read, for the routing latency metric (read to
+    /// queued to every recipient), taken once it is delivered.
+    pub(super) received: Option<Instant>,
 }
 
 /// Splits a participant list into pages of at most
