@@ -21,15 +21,12 @@ use crate::error::{Error, Result};
 use crate::log::{self, Level};
 use crate::session::{Session, Settings};
 
-/// Worker threads of the I/O runtime: one. Every session's network tasks
-/// share it; their work per signal is a few microseconds, and callbacks run
-/// on the dispatch threads, never here. With two workers, tokio woke the
-/// idle one each time a task was queued (so it could steal it), and on
-/// the path of a signal that wake-up came first twice: once before the
-/// sender's write, once before the receiver's hand-off to its dispatch
-/// thread (`perf sched timehist` of `otc-bench --only latency`,
-/// docs/performance.md, "Round 2").
-const IO_THREADS: usize = 1;
+/// Worker threads of the I/O runtime. (One would take tokio's wake-up of
+/// the idle second worker off the path of every signal, see
+/// docs/performance.md "Round 2"; but with one, `tests/ffi_slow_callback.rs`
+/// stalls: the flood stops with every thread idle, a lost wake-up still to
+/// be found. So two, until it is.)
+const IO_THREADS: usize = 2;
 /// How long `otc_destroy` lets I/O tasks wind down.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 
