@@ -72,14 +72,7 @@ OTC_FLAGS=(--log-level warn
 start_server "$LOGS/otc-server.log" "${OTC_FLAGS[@]}" || die "otc-server did not start"
 
 sio_port() {
-    local p
-    p=$(sed -n 's/^listening on \([0-9][0-9]*\)$/\1/p' "$LOGS/sio-server.log" | head -n 1)
-    if [ -n "$p" ]; then
-        echo "$p"
-        return 0
-    fi
-    kill -0 "$SIO_PID" 2>/dev/null || return 2
-    return 1
+    announced "$LOGS/sio-server.log" 's/^listening on \([0-9][0-9]*\)$/\1/p' "$SIO_PID"
 }
 node "$DIR/sio-server.mjs" >"$LOGS/sio-server.log" 2>&1 &
 SIO_PID=$!

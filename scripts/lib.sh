@@ -60,17 +60,25 @@ start_server() {
     export OTC_SERVER_URL=$url
 }
 
-# Prints the base URL from the server's "listening on URL" line; fails
-# while there is none, and with status 2 when the server has exited.
-server_announced() {
-    local url
-    url=$(sed -n 's|.*listening on \(http://127\.0\.0\.1:[0-9][0-9]*\).*|\1|p' "$1" | head -n 1)
-    if [ -n "$url" ]; then
-        echo "$url"
+# Prints what a child process announced in its log: the first match of
+# the sed expression SED (which prints the part it wants); fails while there
+# is none, and with status 2 once process PID has exited.
+# Usage: announced LOG SED PID
+announced() {
+    local found
+    found=$(sed -n "$2" "$1" | head -n 1)
+    if [ -n "$found" ]; then
+        echo "$found"
         return 0
     fi
-    kill -0 "$OTC_SERVER_PID" 2>/dev/null || return 2
+    kill -0 "$3" 2>/dev/null || return 2
     return 1
+}
+
+# Prints the base URL from the server's "listening on URL" line (see
+# announced).
+server_announced() {
+    announced "$1" 's|.*listening on \(http://127\.0\.0\.1:[0-9][0-9]*\).*|\1|p' "$OTC_SERVER_PID"
 }
 
 # Stops the server started by start_server: SIGTERM (graceful shutdown),

@@ -7,7 +7,6 @@
 //! them to the session's delivery. The WebSocket and REST code use it
 //! through [`super::SessionHub`].
 
-use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Instant;
@@ -15,6 +14,7 @@ use std::time::Instant;
 use protocol::messages::DisconnectReason;
 use protocol::{ConnectionInfo, ErrorCode, ServerMessage, PROTOCOL_VERSION};
 use rand::RngCore;
+use rustc_hash::FxHashMap;
 use subtle::ConstantTimeEq;
 use tokio::sync::Notify;
 
@@ -590,9 +590,7 @@ impl LocalHub {
     /// link's writer task, and the runtime runs the task woken last next, on
     /// the worker that woke it, while an earlier one waits for another
     /// worker to wake up and take it. The recipients' event is what a user
-    /// waits for; the `signal_ack` is not. (Queued first, the event waited
-    /// behind the ack's write: measured as one more thread wake-up on the
-    /// path of every 1->1 signal, docs/performance.md.)
+    /// waits for; the `signal_ack` is not (docs/performance.md, "Round 2").
     pub(super) fn reply_signal(
         &self,
         mut guard: MutexGuard<'_, SessionState>,

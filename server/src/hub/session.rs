@@ -72,13 +72,12 @@
 //! [`crate::client_seq`]).
 
 use std::collections::HashSet;
-
-use rustc_hash::FxHashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use protocol::messages::DisconnectReason;
 use protocol::{ConnectionInfo, ErrorCode, ServerMessage};
+use rustc_hash::FxHashMap;
 use tokio::sync::Notify;
 
 use super::policy::{RateGate, RateSubject};
