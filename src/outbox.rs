@@ -14,9 +14,20 @@
 //!
 //! The outbox is bounded; when full, a send is refused with
 //! [`ErrorCode::BufferFull`] rather than growing without limit.
+//!
+//! # Pacing
+//!
+//! Only [`MAX_UNANSWERED_SIGNAL_BYTES`] of signal types and data are on the
+//! wire unanswered at a time: what the server holds back for a sender whose
+//! recipients have not caught up, and refuses past. A signal beyond it is
+//! numbered and kept here, and goes out (in order) as answers to earlier
+//! ones make room ([`Outbox::send_ready`]). So an application that sends
+//! faster than its slowest recipient reads is paced by its own outbox
+//! instead of refused by the server; one signal always fits an empty wire.
 
 use std::collections::BTreeMap;
 
+use protocol::limits::MAX_UNANSWERED_SIGNAL_BYTES;
 use protocol::{ClientMessage, ErrorCode};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
@@ -44,6 +55,13 @@ pub struct Pending {
     pub completion: Option<Completion>,
 }
 
+impl Pending {
+    /// What the signal counts against the window: as the server counts it.
+    fn weight(&self) -> usize {
+        self.signal_type.len() + self.data_len
+    }
+}
+
 /// A new signal for [`Outbox::push`].
 pub struct Outgoing {
     pub signal_type: String,
@@ -67,16 +85,32 @@ pub struct Outbox {
     /// reported exactly once). Counted against the capacity too.
     delivering: BTreeMap<u64, Pending>,
     capacity: usize,
+    /// Most bytes of pending signals on the current link (see "Pacing").
+    window_bytes: usize,
+    /// The highest seq written to the current link (0: none yet). Pending
+    /// signals above it wait for room on the wire.
+    sent_upto: u64,
+    /// Bytes of the pending signals numbered up to `sent_upto`.
+    on_wire: usize,
 }
 
 impl Outbox {
+    /// An outbox of `capacity` signals that keeps the standard window
+    /// ([`MAX_UNANSWERED_SIGNAL_BYTES`]) on the wire.
     pub fn new(capacity: usize) -> Self {
+        Self::with_window(capacity, MAX_UNANSWERED_SIGNAL_BYTES)
+    }
+
+    fn with_window(capacity: usize, window_bytes: usize) -> Self {
         Outbox {
             next_seq: 1,
             next_signal_id: 1,
             pending: BTreeMap::new(),
             delivering: BTreeMap::new(),
             capacity,
+            window_bytes,
+            sent_upto: 0,
+            on_wire: 0,
         }
     }
 
@@ -86,10 +120,52 @@ impl Outbox {
         self.next_seq = 1;
         self.pending.clear();
         self.delivering.clear();
+        self.relink();
     }
 
-    /// Numbers a signal, remembers it and returns its id and the frame to send.
-    pub fn push(&mut self, out: Outgoing) -> Result<(u64, Utf8Bytes)> {
+    /// A new link (a resume): nothing is on it yet, so every pending signal
+    /// is sent again, in order and as the window allows, by
+    /// [`Outbox::send_ready`]. That includes the signals the server had
+    /// already processed (numbered at or below the `last_client_seq` of its
+    /// `resumed` frame): it does not route them a second time but answers
+    /// them again the way it answered first (`signal_ack`, or the same
+    /// `signal_error`), so each completion callback reports the true outcome
+    /// even when the first answer was lost with the link.
+    pub fn relink(&mut self) {
+        self.sent_upto = 0;
+        self.on_wire = 0;
+    }
+
+    /// Passes to `send`, in order, the frames of the pending signals not yet
+    /// on the current link that fit the window, and counts them as sent.
+    /// Returns how many.
+    pub fn send_ready(&mut self, mut send: impl FnMut(&Utf8Bytes)) -> usize {
+        let mut sent = 0;
+        for (&seq, p) in self.pending.range(self.sent_upto + 1..) {
+            let w = p.weight();
+            if self.on_wire > 0 && self.on_wire + w > self.window_bytes {
+                break;
+            }
+            send(&p.frame);
+            self.on_wire += w;
+            self.sent_upto = seq;
+            sent += 1;
+        }
+        sent
+    }
+
+    /// Takes `seq` out of the pending signals (and off the wire's count).
+    fn answered(&mut self, seq: u64) -> Option<Pending> {
+        let p = self.pending.remove(&seq)?;
+        if seq <= self.sent_upto {
+            self.on_wire -= p.weight();
+        }
+        Some(p)
+    }
+
+    /// Numbers a signal and remembers it; returns its id. It goes on the
+    /// wire with the next [`Outbox::send_ready`] that has room for it.
+    pub fn push(&mut self, out: Outgoing) -> Result<u64> {
         if self.pending.len() + self.delivering.len() >= self.capacity {
             return Err(Error::new(
                 ErrorCode::BufferFull,
@@ -132,25 +208,25 @@ impl Outbox {
                 seq,
                 signal_type,
                 data_len,
-                frame: frame.clone(),
+                frame,
                 retry_after_reconnect: out.retry_after_reconnect,
                 to_server: out.to_server,
                 completion: out.completion,
             },
         );
-        Ok((signal_id, frame))
+        Ok(signal_id)
     }
 
     /// The server refused the signal numbered `seq`: it is done.
     pub fn settle(&mut self, seq: u64) -> Option<Pending> {
-        self.pending.remove(&seq)
+        self.answered(seq)
     }
 
     /// The server acknowledged the signal numbered `seq`: done (returned),
     /// unless it goes to the application server: then it waits for
     /// [`Outbox::delivered`].
     pub fn acknowledged(&mut self, seq: u64) -> Option<Pending> {
-        let p = self.pending.remove(&seq)?;
+        let p = self.answered(seq)?;
         if p.to_server {
             self.delivering.insert(seq, p);
             return None;
@@ -166,26 +242,10 @@ impl Outbox {
 
     /// Removes every waiting signal, oldest first (to fail them).
     pub fn drain(&mut self) -> Vec<Pending> {
+        self.on_wire = 0;
         let mut all = std::mem::take(&mut self.pending);
         all.append(&mut std::mem::take(&mut self.delivering));
         all.into_values().collect()
-    }
-
-    /// Every waiting signal, in client seq order: what a resume sends again.
-    ///
-    /// Signals the server had already processed (numbered at or below the
-    /// `last_client_seq` of its `resumed` frame) are sent again too: the
-    /// server does not route them a second time but answers them again the
-    /// way it answered first (`signal_ack`, or the same `signal_error`), so
-    /// each completion callback reports the true outcome even when the first
-    /// answer was lost with the link.
-    pub fn all(&self) -> impl Iterator<Item = &Pending> {
-        self.pending.values()
-    }
-
-    /// Signals numbered above `last_processed`, in order.
-    pub fn replay_after(&self, last_processed: u64) -> impl Iterator<Item = &Pending> {
-        self.pending.range(last_processed + 1..).map(|(_, p)| p)
     }
 
     pub fn len(&self) -> usize {
@@ -212,20 +272,38 @@ mod tests {
         }
     }
 
+    fn sent(o: &mut Outbox) -> Vec<ClientMessage> {
+        let mut frames = Vec::new();
+        o.send_ready(|f| frames.push(ClientMessage::decode(f).unwrap()));
+        frames
+    }
+
+    fn seqs(frames: &[ClientMessage]) -> Vec<u64> {
+        frames
+            .iter()
+            .map(|m| match m {
+                ClientMessage::Signal { seq, .. } | ClientMessage::SignalToServer { seq, .. } => {
+                    *seq
+                }
+                other => panic!("not a signal: {other:?}"),
+            })
+            .collect()
+    }
+
     #[test]
     fn a_signal_to_the_server_waits_for_its_delivery_after_the_ack() {
         let mut o = Outbox::new(2);
         let mut s = out("t");
         s.to_server = true;
-        let (id, f) = o.push(s).unwrap();
+        let id = o.push(s).unwrap();
         assert!(matches!(
-            ClientMessage::decode(&f).unwrap(),
-            ClientMessage::SignalToServer { seq: 1, .. }
+            sent(&mut o).as_slice(),
+            [ClientMessage::SignalToServer { seq: 1, .. }]
         ));
         assert!(o.acknowledged(1).is_none(), "not done at the ack");
-        assert_eq!(
-            o.all().count(),
-            0,
+        o.relink();
+        assert!(
+            sent(&mut o).is_empty(),
             "acknowledged: not sent again on a resume"
         );
         o.push(out("u")).unwrap();
@@ -242,20 +320,61 @@ mod tests {
     #[test]
     fn numbers_settles_and_replays_in_order() {
         let mut o = Outbox::new(10);
-        let (id1, f1) = o.push(out("a")).unwrap();
-        let (id2, _) = o.push(out("b")).unwrap();
-        let (_, _) = o.push(out("c")).unwrap();
+        let id1 = o.push(out("a")).unwrap();
+        let id2 = o.push(out("b")).unwrap();
+        o.push(out("c")).unwrap();
         assert_eq!((id1, id2), (1, 2));
-        assert!(matches!(
-            ClientMessage::decode(&f1).unwrap(),
-            ClientMessage::Signal { seq: 1, .. }
-        ));
+        assert_eq!(seqs(&sent(&mut o)), vec![1, 2, 3]);
+        assert!(sent(&mut o).is_empty(), "each goes on a link once");
         assert_eq!(o.settle(2).map(|p| p.signal_id), Some(2));
         assert!(o.settle(2).is_none(), "settled twice");
-        let replay: Vec<u64> = o.replay_after(1).map(|p| p.signal_id).collect();
-        assert_eq!(replay, vec![3]);
+        o.relink();
+        assert_eq!(
+            seqs(&sent(&mut o)),
+            vec![1, 3],
+            "a resume sends the rest again"
+        );
         assert_eq!(o.drain().len(), 2);
         assert!(o.is_empty());
+    }
+
+    #[test]
+    fn the_wire_holds_a_window_and_answers_make_room_in_order() {
+        // 10 bytes of window; each signal weighs 4 ("ab" + 2 bytes of data).
+        let mut o = Outbox::with_window(100, 10);
+        for _ in 0..5 {
+            let mut s = out("ab");
+            s.data = "xy".into();
+            o.push(s).unwrap();
+        }
+        assert_eq!(seqs(&sent(&mut o)), vec![1, 2], "two fit, the third waits");
+        assert_eq!(o.len(), 5, "the waiting ones are kept, numbered");
+        assert!(o.acknowledged(2).is_some(), "answers may come out of order");
+        assert_eq!(seqs(&sent(&mut o)), vec![3]);
+        assert!(o.settle(1).is_some());
+        assert_eq!(seqs(&sent(&mut o)), vec![4]);
+        o.relink();
+        assert_eq!(
+            seqs(&sent(&mut o)),
+            vec![3, 4],
+            "a resume refills the window from the oldest"
+        );
+        assert!(o.acknowledged(3).is_some() && o.acknowledged(4).is_some());
+        assert_eq!(seqs(&sent(&mut o)), vec![5]);
+        assert!(o.acknowledged(5).is_some());
+        assert!(o.is_empty());
+    }
+
+    #[test]
+    fn one_signal_always_fits_an_empty_wire() {
+        let mut o = Outbox::with_window(10, 1);
+        let mut s = out("big");
+        s.data = "x".repeat(100);
+        o.push(s).unwrap();
+        o.push(out("next")).unwrap();
+        assert_eq!(seqs(&sent(&mut o)), vec![1]);
+        assert!(o.acknowledged(1).is_some());
+        assert_eq!(seqs(&sent(&mut o)), vec![2]);
     }
 
     #[test]
@@ -267,11 +386,8 @@ mod tests {
         assert_eq!(e.code, ErrorCode::BufferFull);
         o.drain();
         o.restart();
-        let (id, f) = o.push(out("d")).unwrap();
+        let id = o.push(out("d")).unwrap();
         assert_eq!(id, 3, "signal ids are never reused within a session");
-        assert!(matches!(
-            ClientMessage::decode(&f).unwrap(),
-            ClientMessage::Signal { seq: 1, .. }
-        ));
+        assert_eq!(seqs(&sent(&mut o)), vec![1], "seqs start again");
     }
 }

@@ -21,12 +21,15 @@ use crate::error::{Error, Result};
 use crate::log::{self, Level};
 use crate::session::{Session, Settings};
 
-/// Worker threads of the I/O runtime. (One would take tokio's wake-up of
-/// the idle second worker off the path of every signal, see
-/// docs/performance.md "Round 2"; but with one, `tests/ffi_slow_callback.rs`
-/// stalls: the flood stops with every thread idle, a lost wake-up still to
-/// be found. So two, until it is.)
-const IO_THREADS: usize = 2;
+/// Worker threads of the I/O runtime. One: a second worker costs a
+/// cross-thread wake-up on the path of every signal (tokio wakes an idle
+/// sibling to steal work), about a quarter of the 1->1 latency in
+/// `otc-bench` (docs/performance.md, "Round 2"), while one thread connects
+/// and serves a process's 1,000 sessions as fast as two (the callbacks run
+/// on the dispatch threads). An earlier stall seen with one
+/// worker was the server refusing an unpaced flood, since fixed by the
+/// outbox's window (see `outbox`).
+const IO_THREADS: usize = 1;
 /// How long `otc_destroy` lets I/O tasks wind down.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 

@@ -517,8 +517,7 @@ impl Session {
         match inner.state {
             State::Connected => {}
             State::Reconnecting if out.retry_after_reconnect => {
-                let (id, _frame) = inner.outbox.push(out)?;
-                return Ok(id);
+                return inner.outbox.push(out);
             }
             State::Reconnecting => {
                 return Err(Error::not_connected(
@@ -535,10 +534,13 @@ impl Session {
         let Some(writer) = inner.link.as_ref().and_then(|l| l.writer.clone()) else {
             return Err(Error::not_connected("cannot send a signal: no link"));
         };
-        let (id, frame) = inner.outbox.push(out)?;
-        // If the link just died, the frame stays in the outbox and is sent
+        let id = inner.outbox.push(out)?;
+        // Sent now unless the window is full (then as answers make room).
+        // If the link just died, the signal stays in the outbox and is sent
         // again after a resume (or failed if the session ends).
-        writer.send_frame(frame);
+        inner.outbox.send_ready(|frame| {
+            writer.send_frame(frame.clone());
+        });
         Ok(id)
     }
 
@@ -799,12 +801,13 @@ impl Session {
         if inner.epoch != epoch || inner.state != State::Reconnecting {
             return false;
         }
-        // Sent under the lock, so a concurrent send cannot slip in between.
-        let mut resent = 0usize;
-        for p in inner.outbox.all() {
-            writer.send_frame(p.frame.clone());
-            resent += 1;
-        }
+        // Sent under the lock, so a concurrent send cannot slip in between;
+        // what the window holds back follows as answers come.
+        inner.outbox.relink();
+        let waiting = inner.outbox.len();
+        let resent = inner.outbox.send_ready(|frame| {
+            writer.send_frame(frame.clone());
+        });
         let Some(link) = inner.link.as_mut() else {
             return false;
         };
@@ -814,7 +817,7 @@ impl Session {
             Level::Info,
             format_args!(
                 "session {}: connection resumed; the server had processed signals up to \
-                 #{last_client_seq}; {resent} signal(s) sent again",
+                 #{last_client_seq}; {resent} of {waiting} waiting signal(s) sent again",
                 self.session_id
             ),
         );
@@ -929,7 +932,11 @@ impl Session {
                 }
             }
             ServerMessage::SignalAck { seq } => {
-                if let Some(p) = inner.outbox.acknowledged(seq) {
+                let done = inner.outbox.acknowledged(seq);
+                inner.outbox.send_ready(|frame| {
+                    writer.send_frame(frame.clone());
+                });
+                if let Some(p) = done {
                     if let Some(complete) = p.completion {
                         self.emit(Event::SignalComplete {
                             signal_id: p.signal_id,
@@ -947,7 +954,11 @@ impl Session {
                         self.session_id
                     ),
                 );
-                if let Some(p) = inner.outbox.settle(seq) {
+                let done = inner.outbox.settle(seq);
+                inner.outbox.send_ready(|frame| {
+                    writer.send_frame(frame.clone());
+                });
+                if let Some(p) = done {
                     if let Some(complete) = p.completion {
                         self.emit(Event::SignalComplete {
                             signal_id: p.signal_id,

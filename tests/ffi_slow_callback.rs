@@ -44,7 +44,11 @@ fn a_blocked_callback_does_not_stall_the_link() {
 
     // Far more data than the server queues for one recipient plus what the
     // kernel buffers: if the slow session stopped reading, the server would
-    // drop it as a slow consumer and discard the rest.
+    // drop it as a slow consumer and discard the rest. Also far more than
+    // the server holds back for a sender (MAX_UNANSWERED_SIGNAL_BYTES): the
+    // sender's outbox must pace the flood, or the server refuses (1603)
+    // whatever its recipients have not acknowledged in time and the sender
+    // never sees all of it back.
     const N: usize = 6000;
     let payload = "x".repeat(8000);
     for i in 0..N {

@@ -39,8 +39,10 @@ use protocol::ErrorCode;
 
 use crate::hub::{HubError, Membership, SessionHub};
 
-/// Most bytes of signal data and types held for one link.
-pub const HELD_BYTES: usize = 4 * 1024 * 1024;
+/// Most bytes of signal data and types held for one link: what a client
+/// library may have unanswered on the wire, so a client that paces itself
+/// is never refused for it.
+pub const HELD_BYTES: usize = protocol::limits::MAX_UNANSWERED_SIGNAL_BYTES;
 
 /// A held signal is re-checked at least this often, so a wake-up missed
 /// between a check and the wait costs no more than this.

@@ -184,9 +184,9 @@ export const DEFAULT_SESSION_BUFFER_BYTES = 536870912;
  * One sender's signals may take at most 1/`SENDER_SHARE_DIVISOR` of a
  * recipient's send queue and replay buffer (in frames and in bytes, each
  * bound the smaller of the two). A signal that would take more of any
- * recipient is held back, and the sender is not read meanwhile, until the
- * recipient acknowledges enough (back-pressure: the sender goes at the
- * pace of its slowest recipient), for at most
+ * recipient is held back by the sender's link (which keeps reading its
+ * acks) until the recipient acknowledges enough (back-pressure: the
+ * sender goes at the pace of its slowest recipient), for at most
  * `DEFAULT_SENDER_SHARE_WAIT`; then it is refused to its sender with
  * 1603, whole. So one participant flooding another, however fast, is
  * slowed down or refused and never fills a reader's queue, and it takes
@@ -201,6 +201,17 @@ export const SENDER_SHARE_DIVISOR = 4;
  * (In milliseconds.)
  */
 export const DEFAULT_SENDER_SHARE_WAIT_MS = 2000;
+
+/**
+ * Most bytes of signal types and data one connection may have on the
+ * wire unanswered. The server holds back at most this much of a link's
+ * signals for their recipients (a held signal past it is refused with
+ * 1603), and the client libraries never put more on the wire: a signal
+ * beyond it waits, numbered, in the client's outbox and goes out as the
+ * server answers earlier ones. So a client that sends faster than its
+ * slowest recipient reads is paced, not refused.
+ */
+export const MAX_UNANSWERED_SIGNAL_BYTES = 4194304;
 
 /**
  * Most signals one connection may have sent (or queued) and not yet seen

@@ -130,3 +130,37 @@ test("server frames are decoded strictly: unknown kinds and non-objects are refu
   }
   assert.equal(new Connection("c", 1, "d").id, "c");
 });
+
+test("the outbox keeps a window on the wire, refills it in order as answers come, and from the oldest on a resume", async () => {
+  const { Outbox } = await import("../dist/outbox.js");
+  const { MAX_UNANSWERED_SIGNAL_BYTES } = await import("../dist/limits.js");
+  assert.equal(new Outbox().windowBytes, MAX_UNANSWERED_SIGNAL_BYTES);
+  // 10 bytes of window; each signal weighs 4 ("ab" + 2 bytes of data).
+  const o = new Outbox(100, 10);
+  for (let i = 0; i < 5; i++) assert.ok(!(o.push("ab", "xy", 2, undefined, undefined) instanceof OTError));
+  const sent = () => {
+    const seqs = [];
+    o.sendReady((f) => seqs.push(JSON.parse(f).seq));
+    return seqs;
+  };
+  assert.deepEqual(sent(), [1, 2], "two fit, the third waits");
+  assert.equal(o.size, 5, "the waiting ones are kept, numbered");
+  assert.ok(o.settle(2), "answers may come out of order");
+  assert.deepEqual(sent(), [3]);
+  assert.ok(o.settle(1));
+  assert.deepEqual(sent(), [4]);
+  o.relink();
+  assert.deepEqual(sent(), [3, 4], "a resume refills the window from the oldest");
+  o.settle(3);
+  o.settle(4);
+  assert.deepEqual(sent(), [5]);
+  o.settle(5);
+  assert.equal(o.size, 0);
+  // One signal always fits an empty wire.
+  const big = new Outbox(10, 1);
+  big.push("big", "x".repeat(100), 100, undefined, undefined);
+  big.push("next", "", 0, undefined, undefined);
+  const first = [];
+  big.sendReady((f) => first.push(JSON.parse(f).seq));
+  assert.deepEqual(first, [1]);
+});

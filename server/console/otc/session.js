@@ -239,9 +239,10 @@ export class Session extends Emitter {
                 const p = this.#outbox.push(type, data, bytes, to, done);
                 if (p instanceof OTError)
                     return p;
-                // If the link just died the frame stays in the outbox and is sent
+                // Sent now unless the window is full (then as answers make room).
+                // If the link just died the signal stays in the outbox and is sent
                 // again after the resume (or failed if the session ends).
-                link.sendText(p.frame);
+                this.#outbox.sendReady((f) => link.sendText(f));
                 return undefined;
             }
             case "reconnecting": {
@@ -559,12 +560,17 @@ export class Session extends Emitter {
                 this.#event("connectionDestroyed", { connection: c, connections: [c], reason: reasonName(m.reason) });
                 break;
             }
-            case "signal_ack":
-                this.#outbox.settle(m.seq)?.completion?.(undefined);
+            case "signal_ack": {
+                const p = this.#outbox.settle(m.seq);
+                this.#outbox.sendReady((f) => link.sendText(f));
+                p?.completion?.(undefined);
                 break;
+            }
             case "signal_error": {
                 this.#log("warn", `session ${this.sessionId}: the server refused signal #${m.seq}: ${m.message} (${m.code})`);
-                this.#outbox.settle(m.seq)?.completion?.(new OTError(m.code, m.message));
+                const p = this.#outbox.settle(m.seq);
+                this.#outbox.sendReady((f) => link.sendText(f));
+                p?.completion?.(new OTError(m.code, m.message));
                 break;
             }
             case "ping":
@@ -684,16 +690,14 @@ export class Session extends Emitter {
             },
         };
     }
-    /** The server resumed the connection on `link`: send every unconfirmed signal again, in order. */
+    /** The server resumed the connection on `link`: send every unconfirmed signal again, in order (what the window holds back follows as answers come). */
     #resumed(link, lastClientSeq) {
-        let resent = 0;
-        for (const p of this.#outbox.all()) {
-            link.sendText(p.frame);
-            resent++;
-        }
+        this.#outbox.relink();
+        const waiting = this.#outbox.size;
+        const resent = this.#outbox.sendReady((f) => link.sendText(f));
         this.#link = link;
         this.#state = "connected";
-        this.#log("info", `session ${this.sessionId}: connection resumed; the server had processed signals up to #${lastClientSeq}; ${resent} signal(s) sent again`);
+        this.#log("info", `session ${this.sessionId}: connection resumed; the server had processed signals up to #${lastClientSeq}; ${resent} of ${waiting} waiting signal(s) sent again`);
         this.#event("sessionReconnected", {});
     }
     /** Fails every signal still waiting: each completion gets `code`, and one exception says how many. */
