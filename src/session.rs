@@ -838,6 +838,17 @@ impl Session {
             .unwrap_or_else(|| Arc::new(Connection::id_only(id, &self.session_id)))
     }
 
+    /// An answer made room on the wire: sends the signals the outbox's
+    /// window held back, unless the session is leaving (nothing may follow
+    /// its `disconnect` frame; what is left fails when the link ends).
+    fn send_waiting(&self, inner: &mut Inner, writer: &Writer) {
+        if inner.state == State::Connected {
+            inner.outbox.send_ready(|frame| {
+                writer.send_frame(frame.clone());
+            });
+        }
+    }
+
     /// Handles one frame of a joined link. Returns the highest event seq
     /// handled so far, or how the link ends.
     fn handle(&self, epoch: u64, msg: ServerMessage, writer: &Writer) -> Result<u64, End> {
@@ -933,9 +944,7 @@ impl Session {
             }
             ServerMessage::SignalAck { seq } => {
                 let done = inner.outbox.acknowledged(seq);
-                inner.outbox.send_ready(|frame| {
-                    writer.send_frame(frame.clone());
-                });
+                self.send_waiting(&mut inner, writer);
                 if let Some(p) = done {
                     if let Some(complete) = p.completion {
                         self.emit(Event::SignalComplete {
@@ -955,9 +964,7 @@ impl Session {
                     ),
                 );
                 let done = inner.outbox.settle(seq);
-                inner.outbox.send_ready(|frame| {
-                    writer.send_frame(frame.clone());
-                });
+                self.send_waiting(&mut inner, writer);
                 if let Some(p) = done {
                     if let Some(complete) = p.completion {
                         self.emit(Event::SignalComplete {

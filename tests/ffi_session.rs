@@ -705,3 +705,108 @@ fn joining_a_session_whose_participant_list_exceeds_a_frame() {
             .any(|x| matches!(x, Ev::Signal { d, .. } if d == "list"))
     });
 }
+
+/// Each completion, by signal id, in the order they were called.
+fn completions(evs: &[Ev]) -> Vec<(u64, i32)> {
+    evs.iter()
+        .filter_map(|e| match e {
+            Ev::Complete { id, result } => Some((*id, *result)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_burst_past_the_wire_window_is_paced_and_every_signal_answered_once() {
+    let sid = server().new_session_id();
+    let a = Client::join(&sid, Opts::default());
+    let b = Client::join(&sid, Opts::default());
+    // ~9.6 MB sent at once: more than twice what may be unanswered on the
+    // wire (MAX_UNANSWERED_SIGNAL_BYTES), so most of it waits in the
+    // outbox and goes out as the server answers; none is refused.
+    const N: usize = 1200;
+    const { assert!(N * 8000 > 2 * protocol::limits::MAX_UNANSWERED_SIGNAL_BYTES) };
+    let payload = "y".repeat(8000);
+    let done = Recorder::default();
+    let mut ids = Vec::new();
+    for i in 0..N {
+        let (st, id) = a.send_to_ids("burst", &format!("{i}:{payload}"), &[&b.id], &done);
+        assert_eq!(st, OTC_SUCCESS);
+        ids.push(id);
+    }
+    let evs = done.wait_until_within("every signal answered", Duration::from_secs(60), |e| {
+        completions(e).len() >= N
+    });
+    let mut answered = completions(&evs);
+    assert!(
+        answered.iter().all(|&(_, r)| r == OTC_SUCCESS),
+        "refused: {:?}",
+        answered
+            .iter()
+            .filter(|&&(_, r)| r != OTC_SUCCESS)
+            .take(3)
+            .collect::<Vec<_>>()
+    );
+    answered.sort_unstable();
+    answered.dedup();
+    assert_eq!(answered.len(), N, "each answered once");
+    let got = b
+        .rec
+        .wait_until_within("b got the burst", Duration::from_secs(60), |e| {
+            e.iter()
+                .filter(|x| matches!(x, Ev::Signal { t, .. } if t == "burst"))
+                .count()
+                >= N
+        });
+    let order: Vec<usize> = got
+        .iter()
+        .filter_map(|e| match e {
+            Ev::Signal { t, d, .. } if t == "burst" => d.split(':').next()?.parse().ok(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(order, (0..N).collect::<Vec<_>>(), "in order, each once");
+}
+
+#[test]
+fn disconnecting_with_signals_still_waiting_for_the_wire_fails_them_once() {
+    let sid = server().new_session_id();
+    let a = Client::join(&sid, Opts::default());
+    let b = Client::join(&sid, Opts::default());
+    const N: usize = 1200;
+    let payload = "z".repeat(8000);
+    let done = Recorder::default();
+    for i in 0..N {
+        let (st, _) = a.send_to_ids("late", &format!("{i}:{payload}"), &[&b.id], &done);
+        assert_eq!(st, OTC_SUCCESS);
+    }
+    assert_eq!(otc_session_disconnect(a.session), OTC_SUCCESS);
+    a.rec.wait_for("a disconnected", &Ev::Disconnected);
+    let evs = done.wait_until_within("every signal answered", Duration::from_secs(60), |e| {
+        completions(e).len() >= N
+    });
+    let mut answered = completions(&evs);
+    answered.sort_unstable_by_key(|&(id, _)| id);
+    answered.dedup_by_key(|&mut (id, _)| id);
+    assert_eq!(answered.len(), N, "each answered once");
+    // Every signal the server acknowledged reached b, in order, each once.
+    let acked = answered.iter().filter(|&&(_, r)| r == OTC_SUCCESS).count();
+    let late = |e: &[Ev]| {
+        e.iter()
+            .filter(|x| matches!(x, Ev::Signal { t, .. } if t == "late"))
+            .count()
+    };
+    let got = b.rec.wait_until_within(
+        "b got what was acknowledged",
+        Duration::from_secs(60),
+        |e| late(e) >= acked,
+    );
+    let order: Vec<usize> = got
+        .iter()
+        .filter_map(|e| match e {
+            Ev::Signal { t, d, .. } if t == "late" => d.split(':').next()?.parse().ok(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(order, (0..order.len()).collect::<Vec<_>>());
+}

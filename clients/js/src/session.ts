@@ -564,6 +564,11 @@ export class Session extends Emitter {
     return this.#peers.get(id) ?? new Connection(id, 0, "");
   }
 
+  /** An answer made room on the wire: send what the outbox's window held back, unless leaving (nothing may follow `disconnect`; what is left fails when the link ends). */
+  #sendWaiting(link: Link): void {
+    if (this.#state === "connected") this.#outbox.sendReady((f) => link.sendText(f));
+  }
+
   /** Handles one frame of a joined link: the highest event seq handled, or how the link ends. */
   #handle(epoch: number, m: ServerMessage, link: Link): number | End {
     if (epoch !== this.#epoch) return { kind: "stale" };
@@ -606,14 +611,14 @@ export class Session extends Emitter {
       }
       case "signal_ack": {
         const p = this.#outbox.settle(m.seq);
-        this.#outbox.sendReady((f) => link.sendText(f));
+        this.#sendWaiting(link);
         p?.completion?.(undefined);
         break;
       }
       case "signal_error": {
         this.#log("warn", `session ${this.sessionId}: the server refused signal #${m.seq}: ${m.message} (${m.code})`);
         const p = this.#outbox.settle(m.seq);
-        this.#outbox.sendReady((f) => link.sendText(f));
+        this.#sendWaiting(link);
         p?.completion?.(new OTError(m.code, m.message));
         break;
       }
