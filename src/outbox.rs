@@ -234,6 +234,19 @@ impl Outbox {
         Some(p)
     }
 
+    /// The server acknowledged every signal numbered `first..=last` (an
+    /// ack run): [`Outbox::acknowledged`] for each one still pending, in
+    /// order. Only pending seqs are visited, so a bogus range costs nothing.
+    pub fn acknowledged_run(&mut self, first: u64, last: u64) -> Vec<Pending> {
+        if first > last {
+            return Vec::new();
+        }
+        let seqs: Vec<u64> = self.pending.range(first..=last).map(|(&s, _)| s).collect();
+        seqs.into_iter()
+            .filter_map(|s| self.acknowledged(s))
+            .collect()
+    }
+
     /// The server reported the delivery of signal to the application
     /// server `seq` (`None` if it was not waiting: a report seen before).
     pub fn delivered(&mut self, seq: u64) -> Option<Pending> {
@@ -362,6 +375,36 @@ mod tests {
         assert!(o.acknowledged(3).is_some() && o.acknowledged(4).is_some());
         assert_eq!(seqs(&sent(&mut o)), vec![5]);
         assert!(o.acknowledged(5).is_some());
+        assert!(o.is_empty());
+    }
+
+    #[test]
+    fn an_ack_run_settles_the_pending_seqs_in_it_in_order() {
+        let mut o = Outbox::new(10);
+        for t in ["a", "b", "c", "d", "e"] {
+            o.push(out(t)).unwrap();
+        }
+        let mut s = out("srv");
+        s.to_server = true;
+        o.push(s).unwrap(); // 6
+        assert_eq!(seqs(&sent(&mut o)), vec![1, 2, 3, 4, 5, 6]);
+        assert!(o.settle(3).is_some(), "refused before the run");
+        let done: Vec<u64> = o.acknowledged_run(2, 6).iter().map(|p| p.seq).collect();
+        assert_eq!(
+            done,
+            vec![2, 4, 5],
+            "3 was refused; 6 waits for its delivery"
+        );
+        assert!(o
+            .acknowledged_run(1, u64::MAX)
+            .iter()
+            .map(|p| p.seq)
+            .eq([1]));
+        assert!(
+            o.acknowledged_run(9, 2).is_empty(),
+            "a reversed range is empty"
+        );
+        assert_eq!(o.delivered(6).map(|p| p.seq), Some(6));
         assert!(o.is_empty());
     }
 

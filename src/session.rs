@@ -442,6 +442,7 @@ impl Session {
             session_id: self.session_id.clone(),
             token: token.to_string(),
             suppress_connection_events: self.settings.suppress_connection_events,
+            ack_runs: true,
         };
         let task = self
             .rt
@@ -942,10 +943,12 @@ impl Session {
                     }
                 }
             }
-            ServerMessage::SignalAck { seq } => {
-                let done = inner.outbox.acknowledged(seq);
+            ServerMessage::SignalAck { seq, first } => {
+                // One seq, or (ack runs, asked for in `connect`) every
+                // pending one of `first..=seq`.
+                let done = inner.outbox.acknowledged_run(first.unwrap_or(seq), seq);
                 self.send_waiting(&mut inner, writer);
-                if let Some(p) = done {
+                for p in done {
                     if let Some(complete) = p.completion {
                         self.emit(Event::SignalComplete {
                             signal_id: p.signal_id,
@@ -1335,6 +1338,7 @@ async fn resume(
             connection_id: ticket.connection_id.clone(),
             resume_secret: ticket.secret.clone(),
             last_seq: session.last_event_seq(),
+            ack_runs: true,
         };
         let limit = policy.attempt_timeout().min(deadline - Instant::now());
         let i = routes.for_attempt(attempt);

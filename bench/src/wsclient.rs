@@ -170,6 +170,7 @@ pub async fn join(
         session_id: session_id.to_string(),
         token: token.to_string(),
         suppress_connection_events,
+        ack_runs: false,
     };
     ws.send(Message::text(hello.encode()))
         .await

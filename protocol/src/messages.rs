@@ -33,6 +33,10 @@ pub struct ConnectionInfo {
     pub data: String,
 }
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 /// Frames sent by the client library.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -47,6 +51,11 @@ pub enum ClientMessage {
         /// When true the server sends this client no connection events.
         #[serde(default)]
         suppress_connection_events: bool,
+        /// The client understands acknowledgement runs: the server may
+        /// answer a run of consecutive accepted signals with one
+        /// `signal_ack` (see [`ServerMessage::SignalAck`]).
+        #[serde(default, skip_serializing_if = "is_false")]
+        ack_runs: bool,
     },
     /// First frame of a link that takes over a dropped connection.
     Resume {
@@ -58,6 +67,9 @@ pub enum ClientMessage {
         resume_secret: String,
         /// Highest event seq the client has handled.
         last_seq: u64,
+        /// As in `connect`, for the new link.
+        #[serde(default, skip_serializing_if = "is_false")]
+        ack_runs: bool,
     },
     /// A signal to the whole session (`to` absent) or to the listed
     /// connections.
@@ -205,9 +217,15 @@ pub enum ServerMessage {
         code: ErrorCode,
         message: String,
     },
-    /// The signal with this client seq was accepted and routed.
+    /// The signal with this client seq was accepted and routed; with
+    /// `first` (only to a client that asked for `ack_runs`), every signal
+    /// numbered `first..=seq` was. A run never spans a refused signal or
+    /// crosses another frame: whatever the server sends about those signals
+    /// after this frame (a delivery report) comes after it.
     SignalAck {
         seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first: Option<u64>,
     },
     /// The signal with this client seq was refused.
     SignalError {
@@ -451,6 +469,8 @@ mod fast {
         kind: Cow<'a, str>,
         seq: u64,
         #[serde(default)]
+        first: Option<u64>,
+        #[serde(default)]
         from: Option<String>,
         #[serde(rename = "type", default)]
         signal_type: String,
@@ -479,7 +499,10 @@ mod fast {
                 signal_type: f.signal_type,
                 data: f.data,
             }),
-            "signal_ack" => Some(ServerMessage::SignalAck { seq: f.seq }),
+            "signal_ack" => Some(ServerMessage::SignalAck {
+                seq: f.seq,
+                first: f.first,
+            }),
             _ => None,
         }
     }
@@ -824,7 +847,14 @@ mod tests {
                 signal_type: String::new(),
                 data,
             },
-            ServerMessage::SignalAck { seq: 8 },
+            ServerMessage::SignalAck {
+                seq: 8,
+                first: None,
+            },
+            ServerMessage::SignalAck {
+                seq: 9,
+                first: Some(3),
+            },
         ];
         for m in hot {
             assert_eq!(fast::server(&m.encode()), Some(m));
@@ -930,7 +960,10 @@ mod tests {
         );
         assert_eq!(fast::encode_client(&ClientMessage::Ack { seq: 1 }), None);
         assert_eq!(
-            fast::encode_server(&ServerMessage::SignalAck { seq: 1 }),
+            fast::encode_server(&ServerMessage::SignalAck {
+                seq: 1,
+                first: None
+            }),
             None
         );
     }

@@ -31,7 +31,7 @@ use crate::admission::Pending;
 use crate::auth::{verify_session_id, verify_token};
 use crate::held::Held;
 use crate::hub::{JoinRequest, Membership};
-use crate::link::{close_code, frame, Closing, Frame, Link, LinkCtl};
+use crate::link::{close_code, frame, Closing, Link, LinkCtl, Out};
 use crate::logging::{clip, clip_long};
 use crate::server::App;
 
@@ -275,7 +275,9 @@ async fn handshake(
                 session_id,
                 token,
                 suppress_connection_events,
+                ack_runs,
             } => {
+                link.ctl().set_ack_runs(ack_runs);
                 let attempt = Attempt {
                     kind: "connect",
                     peer,
@@ -311,7 +313,9 @@ async fn handshake(
                 connection_id,
                 resume_secret,
                 last_seq,
+                ack_runs,
             } => {
+                link.ctl().set_ack_runs(ack_runs);
                 let attempt = Attempt {
                     kind: "resume",
                     peer,
@@ -621,25 +625,35 @@ const MAX_BATCH: usize = 256;
 /// frames instead of one per frame. A sender at full speed gets a
 /// `signal_ack` per signal and a receiver one event per signal, so the
 /// queues fill in bursts; flushing each frame on its own cost a syscall per
-/// frame and let the queues outgrow the writer. Gives up if the link is told
-/// to close meanwhile.
+/// frame and let the queues outgrow the writer. For a client that asked for
+/// `ack_runs`, consecutive acknowledgements of consecutive seqs in the
+/// batch become one frame ([`AckRun`]). Gives up if the link is told to
+/// close meanwhile.
 async fn send_batch(
     sink: &mut Sink,
-    first: Message,
-    rx: &mut mpsc::Receiver<Frame>,
+    first: Out,
+    rx: &mut mpsc::Receiver<Out>,
     ctl: &LinkCtl,
     ended: Pin<&mut WaitForCancellationFuture<'_>>,
 ) -> Result<(), ()> {
     let batch = async {
-        sink.feed(first).await?;
-        for _ in 1..MAX_BATCH {
-            match rx.try_recv() {
-                Ok(f) => {
-                    ctl.taken(&f);
-                    sink.feed(Message::Text(f)).await?
-                }
-                Err(_) => break,
+        let mut run = AckRun::new(ctl.ack_runs());
+        let mut next = Some(first);
+        let mut fed = 0usize;
+        while let Some(out) = next.take() {
+            for m in run.add(out).into_iter().flatten() {
+                sink.feed(m).await?;
             }
+            fed += 1;
+            if fed < MAX_BATCH {
+                if let Ok(out) = rx.try_recv() {
+                    ctl.taken(&out);
+                    next = Some(out);
+                }
+            }
+        }
+        if let Some(m) = run.finish() {
+            sink.feed(m).await?;
         }
         sink.flush().await
     };
@@ -647,6 +661,50 @@ async fn send_batch(
         r = batch => r.map_err(|_| ()),
         _ = ended => Err(()),
     }
+}
+
+/// Turns the queue's items into frames, merging a run of acknowledgements
+/// of consecutive seqs into one `signal_ack { first, seq }` when the client
+/// asked for it. A run ends at any other item, so every other frame keeps
+/// its place relative to the acknowledgements (a delivery report never
+/// overtakes the ack of its signal), and never spans a refused seq (its
+/// `signal_error` is another item).
+struct AckRun {
+    merge: bool,
+    run: Option<(u64, u64)>,
+}
+
+impl AckRun {
+    fn new(merge: bool) -> Self {
+        AckRun { merge, run: None }
+    }
+
+    /// Takes one item; returns the frames to write now, in order.
+    fn add(&mut self, out: Out) -> [Option<Message>; 2] {
+        match out {
+            Out::Ack(seq) if self.merge => match &mut self.run {
+                Some((_, last)) if last.checked_add(1) == Some(seq) => {
+                    *last = seq;
+                    [None, None]
+                }
+                run => [run.replace((seq, seq)).map(ack_frame), None],
+            },
+            Out::Ack(seq) => [Some(ack_frame((seq, seq))), None],
+            Out::Frame(f) => [self.run.take().map(ack_frame), Some(Message::Text(f))],
+        }
+    }
+
+    /// The run still open at the end of a batch.
+    fn finish(&mut self) -> Option<Message> {
+        self.run.take().map(ack_frame)
+    }
+}
+
+fn ack_frame((first, seq): (u64, u64)) -> Message {
+    Message::Text(frame(&ServerMessage::SignalAck {
+        seq,
+        first: (first != seq).then_some(first),
+    }))
 }
 
 fn truncate_reason(reason: &str) -> String {
@@ -662,7 +720,7 @@ fn truncate_reason(reason: &str) -> String {
 /// frames when the link is closed.
 async fn writer(
     mut sink: Sink,
-    mut rx: mpsc::Receiver<Frame>,
+    mut rx: mpsc::Receiver<Out>,
     ctl: Arc<LinkCtl>,
     ping_every: Duration,
 ) {
@@ -677,15 +735,15 @@ async fn writer(
             biased;
             _ = &mut ended => break,
             f = rx.recv() => match f {
-                Some(f) => {
-                    ctl.taken(&f);
-                    Message::Text(f)
+                Some(out) => {
+                    ctl.taken(&out);
+                    out
                 }
                 None => break,
             },
             _ = ping.tick() => {
                 ping_id += 1;
-                Message::Text(frame(&ServerMessage::Ping { id: ping_id }))
+                Out::Frame(frame(&ServerMessage::Ping { id: ping_id }))
             }
         };
         if send_batch(&mut sink, out, &mut rx, &ctl, ended.as_mut())
@@ -703,9 +761,15 @@ async fn writer(
             // Fed, not sent: everything goes out with the one flush below
             // (which also writes what an interrupted batch left buffered).
             if c.drain {
-                while let Ok(f) = rx.try_recv() {
-                    ctl.taken(&f);
-                    sink.feed(Message::Text(f)).await?;
+                let mut run = AckRun::new(ctl.ack_runs());
+                while let Ok(out) = rx.try_recv() {
+                    ctl.taken(&out);
+                    for m in run.add(out).into_iter().flatten() {
+                        sink.feed(m).await?;
+                    }
+                }
+                if let Some(m) = run.finish() {
+                    sink.feed(m).await?;
                 }
             }
             if let Some(f) = c.frame {
@@ -721,4 +785,70 @@ async fn writer(
         let _ = tokio::time::timeout(CLOSE_TIMEOUT, finish).await;
     }
     let _ = sink.close().await;
+}
+
+#[cfg(test)]
+mod ack_run_tests {
+    use super::*;
+
+    /// What a batch of queue items becomes on the wire.
+    fn wire(merge: bool, items: Vec<Out>) -> Vec<ServerMessage> {
+        let mut run = AckRun::new(merge);
+        let mut out: Vec<Message> = Vec::new();
+        for item in items {
+            out.extend(run.add(item).into_iter().flatten());
+        }
+        out.extend(run.finish());
+        out.into_iter()
+            .map(|m| match m {
+                Message::Text(t) => ServerMessage::decode(t.as_str()).unwrap(),
+                other => panic!("not text: {other:?}"),
+            })
+            .collect()
+    }
+
+    fn ack(seq: u64, first: Option<u64>) -> ServerMessage {
+        ServerMessage::SignalAck { seq, first }
+    }
+
+    #[test]
+    fn consecutive_acks_merge_and_any_other_frame_or_gap_ends_the_run() {
+        let other = ServerMessage::SignalDelivered {
+            seq: 5,
+            signal_seq: 2,
+        };
+        let items = || {
+            vec![
+                Out::Ack(1),
+                Out::Ack(2),
+                Out::Ack(3),
+                Out::Frame(frame(&other)),
+                Out::Ack(4),
+                Out::Ack(6),
+                Out::Ack(7),
+            ]
+        };
+        assert_eq!(
+            wire(true, items()),
+            vec![
+                ack(3, Some(1)),
+                other.clone(),
+                ack(4, None),
+                ack(7, Some(6))
+            ]
+        );
+        // A client that did not ask gets one per seq, in the same order.
+        assert_eq!(
+            wire(false, items()),
+            vec![
+                ack(1, None),
+                ack(2, None),
+                ack(3, None),
+                other,
+                ack(4, None),
+                ack(6, None),
+                ack(7, None)
+            ]
+        );
+    }
 }

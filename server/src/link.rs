@@ -31,6 +31,31 @@ pub fn frame(msg: &ServerMessage) -> Frame {
     Utf8Bytes::from(msg.encode())
 }
 
+/// What a link's writer is given.
+#[derive(Debug)]
+pub enum Out {
+    /// A serialized frame.
+    Frame(Frame),
+    /// The `signal_ack` of this client seq, serialized by the writer: for a
+    /// client that asked for `ack_runs` it merges consecutive ones into one
+    /// frame (see `crate::connection`), which saves the client reading and
+    /// parsing a frame per signal at full speed.
+    Ack(u64),
+}
+
+/// What an [`Out::Ack`] counts against the queue's byte bound (about the
+/// size of its frame).
+const ACK_BYTES: usize = 32;
+
+impl Out {
+    fn weight(&self) -> usize {
+        match self {
+            Out::Frame(f) => f.len(),
+            Out::Ack(_) => ACK_BYTES,
+        }
+    }
+}
+
 /// How a link ends.
 #[derive(Debug, Clone)]
 pub struct Closing {
@@ -65,6 +90,9 @@ pub struct LinkCtl {
     closing: Mutex<Option<Closing>>,
     /// Bytes of the frames queued and not yet taken by the writer.
     queued_bytes: AtomicUsize,
+    /// The client asked for acknowledgement runs (`ack_runs` in its
+    /// `connect` or `resume`).
+    ack_runs: AtomicBool,
 }
 
 impl LinkCtl {
@@ -86,9 +114,19 @@ impl LinkCtl {
             .take()
     }
 
-    /// The writer took `f` from the queue.
-    pub fn taken(&self, f: &Frame) {
-        self.queued_bytes.fetch_sub(f.len(), Ordering::AcqRel);
+    /// The writer took `out` from the queue.
+    pub fn taken(&self, out: &Out) {
+        self.queued_bytes.fetch_sub(out.weight(), Ordering::AcqRel);
+    }
+
+    /// Whether the writer may merge consecutive acknowledgements.
+    pub fn ack_runs(&self) -> bool {
+        self.ack_runs.load(Ordering::Acquire)
+    }
+
+    /// Set from the client's first frame, before anything is answered.
+    pub fn set_ack_runs(&self, on: bool) {
+        self.ack_runs.store(on, Ordering::Release);
     }
 
     /// Bytes queued and not yet taken by the writer.
@@ -124,7 +162,7 @@ pub enum PushError {
 /// The hub's handle on one link.
 #[derive(Debug, Clone)]
 pub struct Link {
-    tx: mpsc::Sender<Frame>,
+    tx: mpsc::Sender<Out>,
     /// Most frames live traffic may have queued; the channel itself is
     /// larger so that a resume can queue a whole replay at once.
     live_limit: usize,
@@ -148,7 +186,7 @@ impl Link {
         live_limit_bytes: usize,
         replay_room: usize,
         generation: u64,
-    ) -> (Link, mpsc::Receiver<Frame>) {
+    ) -> (Link, mpsc::Receiver<Out>) {
         let live_limit = live_limit.max(1);
         let (tx, rx) = mpsc::channel(live_limit + replay_room);
         let link = Link {
@@ -187,26 +225,39 @@ impl Link {
     /// `live_limit` frames, or `live_limit_bytes` bytes with this one, are
     /// waiting.
     pub fn push(&self, f: Frame) -> Result<(), PushError> {
+        self.push_live(Out::Frame(f))
+    }
+
+    /// Queues the `signal_ack` of client seq `seq`, as [`Link::push`].
+    pub fn push_ack(&self, seq: u64) -> Result<(), PushError> {
+        self.push_live(Out::Ack(seq))
+    }
+
+    fn push_live(&self, out: Out) -> Result<(), PushError> {
         if self.ctl.has_ended() {
             return Err(PushError::Closed);
         }
         if self.queued() >= self.live_limit
-            || self.ctl.queued_bytes() + f.len() > self.live_limit_bytes
+            || self.ctl.queued_bytes() + out.weight() > self.live_limit_bytes
         {
             return Err(PushError::Full);
         }
-        self.push_replay(f)
+        self.queue(out)
     }
 
     /// Queues a replayed frame: bounded only by the channel, which has room
     /// for a full replay buffer on top of the live limit.
     pub fn push_replay(&self, f: Frame) -> Result<(), PushError> {
+        self.queue(Out::Frame(f))
+    }
+
+    fn queue(&self, out: Out) -> Result<(), PushError> {
         if self.ctl.has_ended() {
             return Err(PushError::Closed);
         }
-        let len = f.len();
+        let len = out.weight();
         self.ctl.queued_bytes.fetch_add(len, Ordering::AcqRel);
-        self.tx.try_send(f).map_err(|e| {
+        self.tx.try_send(out).map_err(|e| {
             self.ctl.queued_bytes.fetch_sub(len, Ordering::AcqRel);
             match e {
                 mpsc::error::TrySendError::Full(_) => PushError::Full,

@@ -292,6 +292,7 @@ async fn resume_on(server: &ServerHandle, c: &Client, last_seq: u64) -> Ws {
             connection_id: c.id.clone(),
             resume_secret: c.secret.clone(),
             last_seq,
+            ack_runs: false,
         },
     )
     .await;

@@ -458,6 +458,7 @@ async fn resumes_are_counted_ok_and_refused() {
         connection_id: id.clone(),
         resume_secret: secret,
         last_seq: 0,
+        ack_runs: false,
     };
     let mut ws = client::open(&server).await;
     send(&mut ws, &resume("wrong".into())).await;
@@ -783,6 +784,7 @@ async fn json_logs_name_every_refusal() {
             connection_id: "c0ffee".into(),
             resume_secret: "wrong".into(),
             last_seq: 0,
+            ack_runs: false,
         },
     )
     .await;

@@ -601,21 +601,23 @@ impl LocalHub {
     ) {
         let s: &mut SessionState = &mut guard;
         let limits = &self.limits;
-        let reply = match answer {
-            Ok(()) => ServerMessage::SignalAck { seq },
-            Err(e) => ServerMessage::SignalError {
-                seq,
-                code: e.code,
-                message: e.message,
-            },
-        };
         // The sender may have been evicted by its own broadcast (in a
         // cluster, delivered before the answer).
         let answer_full = s
             .members
             .get(&who.connection_id)
             .and_then(|m| m.link.as_ref())
-            .is_some_and(|link| link.push(frame(&reply)) == Err(PushError::Full));
+            .is_some_and(|link| {
+                let pushed = match answer {
+                    Ok(()) => link.push_ack(seq),
+                    Err(e) => link.push(frame(&ServerMessage::SignalError {
+                        seq,
+                        code: e.code,
+                        message: e.message,
+                    })),
+                };
+                pushed == Err(PushError::Full)
+            });
         // Delivered before the sender's eviction, if any, which may send
         // events of its own (the accepted seq is the next one).
         if let Some(accepted) = then {

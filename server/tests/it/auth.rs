@@ -313,6 +313,7 @@ async fn bad_sessions_keys_and_versions_are_refused() {
         session_id: sid.clone(),
         token: tok.clone(),
         suppress_connection_events: false,
+        ack_runs: false,
     };
     let mut ws = connect_raw(&server, msg).await;
     expect_refusal(&mut ws, ErrorCode::AuthorizationFailure).await;
@@ -323,6 +324,7 @@ async fn bad_sessions_keys_and_versions_are_refused() {
         session_id: sid.clone(),
         token: tok.clone(),
         suppress_connection_events: false,
+        ack_runs: false,
     };
     let mut ws = connect_raw(&server, msg).await;
     let m = expect_refusal(&mut ws, ErrorCode::ProtocolError).await;

@@ -98,6 +98,7 @@ pub fn connect_msg_as(api_key: &str, session: &str, token: &str, suppress: bool)
         session_id: session.into(),
         token: token.into(),
         suppress_connection_events: suppress,
+        ack_runs: false,
     }
 }
 
@@ -215,7 +216,17 @@ impl Client {
         token: &str,
         suppress: bool,
     ) -> Client {
-        send(&mut ws, &connect_msg_as(api_key, session, token, suppress)).await;
+        Self::join_msg(
+            ws,
+            session,
+            &connect_msg_as(api_key, session, token, suppress),
+        )
+        .await
+    }
+
+    /// Joins with this `connect` frame.
+    pub async fn join_msg(mut ws: Ws, session: &str, connect: &ClientMessage) -> Client {
+        send(&mut ws, connect).await;
         match next_msg(&mut ws).await {
             ServerMessage::Connected {
                 version,
@@ -332,7 +343,7 @@ impl Client {
     /// pending for [`Client::msg`], in order.
     pub async fn answer(&mut self, seq: u64) -> ServerMessage {
         let is_answer = |m: &ServerMessage| match m {
-            ServerMessage::SignalAck { seq: s } | ServerMessage::SignalError { seq: s, .. } => {
+            ServerMessage::SignalAck { seq: s, .. } | ServerMessage::SignalError { seq: s, .. } => {
                 *s == seq
             }
             _ => false,
@@ -353,7 +364,7 @@ impl Client {
     /// Expects an ack for `seq`.
     pub async fn acked(&mut self, seq: u64) {
         let m = self.answer(seq).await;
-        assert_eq!(m, ServerMessage::SignalAck { seq });
+        assert_eq!(m, ServerMessage::SignalAck { seq, first: None });
     }
 
     /// Expects a signal error with `code` for `seq`.

@@ -172,6 +172,7 @@ async fn resume(server: &otc_server::ServerHandle, c: &Client, secret: &str, las
             connection_id: c.id.clone(),
             resume_secret: secret.into(),
             last_seq,
+            ack_runs: false,
         },
     )
     .await;
@@ -290,6 +291,7 @@ async fn grace_expiry_tells_peers_and_ends_the_connection() {
             connection_id: a_id,
             resume_secret: secret,
             last_seq: 0,
+            ack_runs: false,
         },
     )
     .await;

@@ -324,3 +324,59 @@ async fn server_signals_arrive_without_sender() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn ack_runs_answer_every_signal_once_and_never_cover_a_refused_one() {
+    let server = start(Config::dev()).await;
+    let sid = session();
+    let mut msg = connect_msg(&sid, &token(&sid), false);
+    if let protocol::ClientMessage::Connect { ack_runs, .. } = &mut msg {
+        *ack_runs = true;
+    }
+    let mut a = Client::join_msg(open(&server).await, &sid, &msg).await;
+    let mut b = Client::join(&server, &sid).await;
+    created(&a.event().await);
+    // Sent without reading in between, so the answers queue up together;
+    // #100 names a connection that is not in the session (refused).
+    const N: u64 = 300;
+    for i in 1..=N {
+        let to = if i == 100 {
+            "nobody".to_string()
+        } else {
+            b.id.clone()
+        };
+        a.signal("run", &i.to_string(), Some(vec![to])).await;
+    }
+    let mut acked = Vec::new();
+    let mut refused = Vec::new();
+    let mut frames = 0;
+    while acked.len() + refused.len() < N as usize {
+        match a.msg().await {
+            ServerMessage::SignalAck { seq, first } => {
+                frames += 1;
+                let first = first.unwrap_or(seq);
+                assert!(first <= seq, "a run goes up: {first}..={seq}");
+                acked.extend(first..=seq);
+            }
+            ServerMessage::SignalError { seq, .. } => refused.push(seq),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(refused, vec![100]);
+    let want: Vec<u64> = (1..=N).filter(|&s| s != 100).collect();
+    assert_eq!(acked, want, "each accepted seq once, in order");
+    assert!(frames <= want.len());
+    // A client that did not ask (b) keeps one signal_ack per seq: its own
+    // signals are answered without `first`.
+    for i in 1..=3u64 {
+        b.signal("one", &i.to_string(), Some(vec![a.id.clone()]))
+            .await;
+    }
+    for seq in 1..=3 {
+        assert_eq!(
+            b.answer(seq).await,
+            ServerMessage::SignalAck { seq, first: None }
+        );
+    }
+    server.shutdown().await;
+}
