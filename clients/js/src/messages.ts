@@ -14,8 +14,8 @@ export interface ConnectionInfo {
 
 /** Frames the client sends. */
 export type ClientMessage =
-  | { kind: "connect"; version: number; api_key: string; session_id: string; token: string; suppress_connection_events: boolean }
-  | { kind: "resume"; version: number; api_key: string; session_id: string; connection_id: string; resume_secret: string; last_seq: number }
+  | { kind: "connect"; version: number; api_key: string; session_id: string; token: string; suppress_connection_events: boolean; ack_runs?: boolean }
+  | { kind: "resume"; version: number; api_key: string; session_id: string; connection_id: string; resume_secret: string; last_seq: number; ack_runs?: boolean }
   | { kind: "signal"; seq: number; type: string; data: string; to?: string[] }
   | { kind: "ack"; seq: number }
   | { kind: "ping"; id: number }
@@ -38,7 +38,7 @@ export type ServerMessage =
   | { kind: "connections"; connections: ConnectionInfo[] }
   | { kind: "resumed"; last_client_seq: number }
   | { kind: "error"; code: number; message: string }
-  | { kind: "signal_ack"; seq: number }
+  | { kind: "signal_ack"; seq: number; first?: number }
   | { kind: "signal_error"; seq: number; code: number; message: string }
   | { kind: "signal"; seq: number; from: string | null; type: string; data: string }
   | { kind: "connection_created"; seq: number; connection: ConnectionInfo }
@@ -60,7 +60,8 @@ export function encode(m: ClientMessage): string {
 }
 
 export function connectFrame(apiKey: string, sessionId: string, token: string, suppress: boolean): ClientMessage {
-  return { kind: "connect", version: PROTOCOL_VERSION, api_key: apiKey, session_id: sessionId, token, suppress_connection_events: suppress };
+  // ack_runs: one signal_ack may answer a run of signals (docs/protocol.md).
+  return { kind: "connect", version: PROTOCOL_VERSION, api_key: apiKey, session_id: sessionId, token, suppress_connection_events: suppress, ack_runs: true };
 }
 
 /** Why a frame could not be decoded. */
@@ -140,7 +141,7 @@ export function decodeServer(text: string): ServerMessage {
     case "error":
       return { kind, code: code(o), message: str(o, "message") };
     case "signal_ack":
-      return { kind, seq: num(o, "seq") };
+      return o.first === undefined ? { kind, seq: num(o, "seq") } : { kind, seq: num(o, "seq"), first: num(o, "first") };
     case "signal_error":
       return { kind, seq: num(o, "seq"), code: code(o), message: str(o, "message") };
     case "signal": {

@@ -112,6 +112,16 @@ export class Outbox {
     return e;
   }
 
+  /** The server answered every signal numbered first..last (an ack run): those still pending, settled in order. */
+  settleRun(first: number, last: number): Pending[] {
+    const seqs: number[] = [];
+    for (const seq of this.#pending.keys()) {
+      if (seq > last) break; // kept in seq order
+      if (seq >= first) seqs.push(seq);
+    }
+    return seqs.map((seq) => this.settle(seq)!);
+  }
+
   /** Every waiting signal, oldest first, removed (to fail them). */
   drain(): Pending[] {
     const all = [...this.#pending.values()];

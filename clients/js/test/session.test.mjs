@@ -242,3 +242,20 @@ test("suppressed connection events: none arrive, signals from unknown senders st
   assert.equal(signals(quietOne)[0][2], c.connection.connectionId);
   await leave(a, quietOne, c);
 });
+
+test("a burst of 8 KB signals past the outbox's window: every Promise resolves once, all arrive in order", async () => {
+  const sid = newSessionId();
+  const a = await join(server.url, sid);
+  const b = await join(server.url, sid);
+  // 700 x 8 KB is more than MAX_UNANSWERED_SIGNAL_BYTES: the rest waits in
+  // the outbox; answers come as acknowledgement runs.
+  const N = 700;
+  const pad = "x".repeat(8000);
+  const sent = [];
+  for (let i = 0; i < N; i++) sent.push(a.signal({ type: "burst", data: `${i}:${pad}`, to: b.connection }));
+  const results = await within(Promise.allSettled(sent), "every signal answered", 60_000);
+  assert.equal(results.filter((r) => r.status === "fulfilled").length, N);
+  await until(() => signals(b).length === N, "all delivered", 60_000);
+  assert.deepEqual(signals(b).map(([, d]) => Number(d.split(":")[0])), [...Array(N).keys()]);
+  await leave(a, b);
+});

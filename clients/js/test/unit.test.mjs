@@ -124,6 +124,7 @@ test("the emitter: on, once, off, maps of handlers, context, a throwing handler"
 test("server frames are decoded strictly: unknown kinds and non-objects are refused", () => {
   assert.deepEqual(decodeServer('{"kind":"signal","seq":3,"data":"x"}'), { kind: "signal", seq: 3, from: null, type: "", data: "x" });
   assert.deepEqual(decodeServer('{"kind":"signal_ack","seq":1,"future":true}'), { kind: "signal_ack", seq: 1 });
+  assert.deepEqual(decodeServer('{"kind":"signal_ack","seq":9,"first":3}'), { kind: "signal_ack", seq: 9, first: 3 });
   for (const bad of ['{"kind":"launch_rockets"}', "[1]", "42", "{", '{"seq":1}', '{"kind":"signal","seq":-1}',
     '{"kind":"connection_destroyed","seq":1,"connection_id":"c","reason":"nope"}']) {
     assert.throws(() => decodeServer(bad), bad);
@@ -156,6 +157,15 @@ test("the outbox keeps a window on the wire, refills it in order as answers come
   assert.deepEqual(sent(), [5]);
   o.settle(5);
   assert.equal(o.size, 0);
+  // An ack run settles the pending seqs inside it, in order.
+  const r = new Outbox();
+  for (let i = 0; i < 5; i++) r.push("t", "", 0, undefined, undefined);
+  r.sendReady(() => {});
+  r.settle(3); // refused before the run
+  assert.deepEqual(r.settleRun(2, 4).map((p) => p.seq), [2, 4]);
+  assert.deepEqual(r.settleRun(1, Number.MAX_SAFE_INTEGER).map((p) => p.seq), [1, 5]);
+  assert.deepEqual(r.settleRun(9, 2), []);
+  assert.equal(r.size, 0);
   // One signal always fits an empty wire.
   const big = new Outbox(10, 1);
   big.push("big", "x".repeat(100), 100, undefined, undefined);

@@ -58,7 +58,7 @@ test("connect, cut, resume: last_seq, resent signals under their numbers, replay
   s.on("sessionReconnected", () => reconnected++);
   await within(s.connect("tok"), "connect");
   const connect = srv.links[0].frames[0];
-  assert.deepEqual(connect, { kind: "connect", version: 1, api_key: "100000", session_id: "S", token: "tok", suppress_connection_events: false });
+  assert.deepEqual(connect, { kind: "connect", version: 1, api_key: "100000", session_id: "S", token: "tok", suppress_connection_events: false, ack_runs: true });
   assert.equal(srv.links[0].path, "/v1/ws");
   assert.equal(srv.links[0].protocol, "otc-signal.v1");
   assert.equal(s.connections.get("peer").data, "p");
@@ -71,7 +71,7 @@ test("connect, cut, resume: last_seq, resent signals under their numbers, replay
   await within(Promise.all([two, three]), "answered after the resume");
   assert.equal(reconnected, 1);
   const resume = srv.links[1].frames[0];
-  assert.deepEqual(resume, { kind: "resume", version: 1, api_key: "100000", session_id: "S", connection_id: "me", resume_secret: "secret-1", last_seq: 13 });
+  assert.deepEqual(resume, { kind: "resume", version: 1, api_key: "100000", session_id: "S", connection_id: "me", resume_secret: "secret-1", last_seq: 13, ack_runs: true });
   const resent = srv.links[1].frames.filter((f) => f.kind === "signal");
   assert.deepEqual(resent, [
     { kind: "signal", seq: 2, type: "t", data: "two", to: ["peer"] },

@@ -12,7 +12,8 @@ export function encode(m) {
     return JSON.stringify(m);
 }
 export function connectFrame(apiKey, sessionId, token, suppress) {
-    return { kind: "connect", version: PROTOCOL_VERSION, api_key: apiKey, session_id: sessionId, token, suppress_connection_events: suppress };
+    // ack_runs: one signal_ack may answer a run of signals (docs/protocol.md).
+    return { kind: "connect", version: PROTOCOL_VERSION, api_key: apiKey, session_id: sessionId, token, suppress_connection_events: suppress, ack_runs: true };
 }
 /** Why a frame could not be decoded. */
 export class DecodeError extends Error {
@@ -100,7 +101,7 @@ export function decodeServer(text) {
         case "error":
             return { kind, code: code(o), message: str(o, "message") };
         case "signal_ack":
-            return { kind, seq: num(o, "seq") };
+            return o.first === undefined ? { kind, seq: num(o, "seq") } : { kind, seq: num(o, "seq"), first: num(o, "first") };
         case "signal_error":
             return { kind, seq: num(o, "seq"), code: code(o), message: str(o, "message") };
         case "signal": {

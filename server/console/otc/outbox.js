@@ -89,6 +89,17 @@ export class Outbox {
             this.#wireBytes -= e.weight;
         return e;
     }
+    /** The server answered every signal numbered first..last (an ack run): those still pending, settled in order. */
+    settleRun(first, last) {
+        const seqs = [];
+        for (const seq of this.#pending.keys()) {
+            if (seq > last)
+                break; // kept in seq order
+            if (seq >= first)
+                seqs.push(seq);
+        }
+        return seqs.map((seq) => this.settle(seq));
+    }
     /** Every waiting signal, oldest first, removed (to fail them). */
     drain() {
         const all = [...this.#pending.values()];

@@ -566,9 +566,11 @@ export class Session extends Emitter {
                 break;
             }
             case "signal_ack": {
-                const p = this.#outbox.settle(m.seq);
+                // One seq, or (ack runs) every pending one of first..seq.
+                const done = m.first === undefined ? [this.#outbox.settle(m.seq)] : this.#outbox.settleRun(m.first, m.seq);
                 this.#sendWaiting(link);
-                p?.completion?.(undefined);
+                for (const p of done)
+                    p?.completion?.(undefined);
                 break;
             }
             case "signal_error": {
@@ -642,6 +644,7 @@ export class Session extends Emitter {
                 connection_id: ticket.connectionId,
                 resume_secret: ticket.secret,
                 last_seq: this.#lastEventSeq,
+                ack_runs: true,
             };
             const limit = Math.max(1, Math.min(attemptTimeout(pol), deadline - Date.now()));
             const i = (this.#route + attempt - 1) % this.#urls.length;
