@@ -312,7 +312,15 @@ const DEFAULT_OPTIONS: otc_signal_options = otc_signal_options {
 /// `type` (NULL = "") is at most 128 bytes of `A-Z a-z 0-9 - _ ~`; `signal`
 /// (NULL = "") at most 8192 bytes of UTF-8. Checked before anything is
 /// queued: 1414 type too long, 1461 invalid type, 1413 data too long, 1011
-/// NULL session or invalid UTF-8, 1010 not connected.
+/// NULL session or invalid UTF-8, 1010 not connected, 1603 when 8192
+/// signals already wait for the server's answer.
+///
+/// Every send call returns at once. At most 4 MiB of signals
+/// (`MAX_UNANSWERED_SIGNAL_BYTES`) are on their way unanswered; the rest
+/// wait in order in the library and go out as the server answers, so a
+/// burst faster than the slowest recipient reads is paced rather than
+/// refused. Signals still waiting when the session disconnects are not
+/// sent; those sent with a completion callback report 1010 (not connected).
 ///
 /// # Safety
 /// Strings are NULL or NUL-terminated.
