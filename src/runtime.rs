@@ -41,6 +41,10 @@ struct Globals {
     handle: Handle,
     pool: Mutex<Option<Pool>>,
     sessions: Mutex<HashMap<usize, Arc<Session>>>,
+    /// Links of deleted sessions still sending their goodbye: `otc_destroy`
+    /// waits for them too, so a program that deletes its sessions and at
+    /// once destroys the library still leaves cleanly.
+    goodbyes: Mutex<Vec<crate::transport::Writer>>,
     next_session: AtomicU64,
 }
 
@@ -76,6 +80,7 @@ pub fn init() -> Result<()> {
         runtime: Mutex::new(Some(runtime)),
         pool: Mutex::new(Some(pool)),
         sessions: Mutex::new(HashMap::new()),
+        goodbyes: Mutex::new(Vec::new()),
         next_session: AtomicU64::new(0),
     }));
     notes.push(Level::Info, format_args!("otc_init: library initialized"));
@@ -97,8 +102,9 @@ pub fn destroy() -> Result<()> {
             sessions.len()
         );
     }
-    let closing: Vec<_> = sessions.iter().filter_map(|s| s.close()).collect();
+    let mut closing: Vec<_> = sessions.iter().filter_map(|s| s.close()).collect();
     drop(sessions);
+    closing.append(&mut lock(&g.goodbyes));
     if let Some(pool) = lock(&g.pool).take() {
         pool.shutdown();
     }
@@ -153,6 +159,10 @@ pub fn delete_session(addr: usize) -> Result<()> {
     let g = globals()?;
     let s = lock(&g.sessions).remove(&addr);
     let s = s.ok_or_else(|| Error::invalid("not a live session (already deleted?)"))?;
-    s.close();
+    if let Some(w) = s.close() {
+        let mut goodbyes = lock(&g.goodbyes);
+        goodbyes.retain(|w| !w.is_finished());
+        goodbyes.push(w);
+    }
     Ok(())
 }

@@ -455,6 +455,11 @@ impl Writer {
         let _ = self.tx.send(Outgoing::Close);
     }
 
+    /// Has the writer task ended?
+    pub fn is_finished(&self) -> bool {
+        self.done.has_changed().is_err()
+    }
+
     /// Resolves once the writer task has ended (everything queued before
     /// [`Writer::close`] written and the close frame sent, or the link gone).
     /// `otc_destroy` waits on this, bounded, before stopping the runtime, so

@@ -1,6 +1,7 @@
 //! The library's lifetime and logging: calls before `otc_init`, a second
 //! init, `otc_destroy` with live sessions (no callback afterwards, the server
-//! sees them leave), calls after destroy, re-initialization, the logger
+//! sees them leave) or just after a delete (its goodbye still goes out),
+//! calls after destroy, re-initialization, the logger
 //! callback, and a server that goes away under connected sessions.
 //!
 //! One test, because init/destroy and the log settings are process-wide.
@@ -139,6 +140,17 @@ fn lifecycle_logging_and_server_loss() {
     assert!(unsafe { otc_session_new(key.as_ptr(), sidc.as_ptr(), &cb) }.is_null());
     assert_eq!(otc_destroy(), illegal);
     drop((a, b));
+
+    // --- A session deleted just before otc_destroy still says goodbye:
+    // destroy waits for its link too, so the server sees it leave at once
+    // rather than keeping it for the reconnect grace (30 s, beyond WAIT).
+    assert_eq!(otc_init(std::ptr::null_mut()), OTC_SUCCESS);
+    let mut d = Client::join(&sid, Opts::default());
+    wait_connections(&sid, 1);
+    assert_eq!(d.delete(), OTC_SUCCESS);
+    assert_eq!(otc_destroy(), OTC_SUCCESS);
+    wait_connections(&sid, 0);
+    drop(d);
 
     // --- Re-init, connect, then the server goes away.
     assert_eq!(otc_init(std::ptr::null_mut()), OTC_SUCCESS);
