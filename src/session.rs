@@ -539,9 +539,7 @@ impl Session {
         // Sent now unless the window is full (then as answers make room).
         // If the link just died, the signal stays in the outbox and is sent
         // again after a resume (or failed if the session ends).
-        inner.outbox.send_ready(|frame| {
-            writer.send_frame(frame.clone());
-        });
+        put_on_wire(&mut inner.outbox, &writer);
         Ok(id)
     }
 
@@ -806,9 +804,7 @@ impl Session {
         // what the window holds back follows as answers come.
         inner.outbox.relink();
         let waiting = inner.outbox.len();
-        let resent = inner.outbox.send_ready(|frame| {
-            writer.send_frame(frame.clone());
-        });
+        let resent = put_on_wire(&mut inner.outbox, writer);
         let Some(link) = inner.link.as_mut() else {
             return false;
         };
@@ -844,9 +840,7 @@ impl Session {
     /// its `disconnect` frame; what is left fails when the link ends).
     fn send_waiting(&self, inner: &mut Inner, writer: &Writer) {
         if inner.state == State::Connected {
-            inner.outbox.send_ready(|frame| {
-                writer.send_frame(frame.clone());
-            });
+            put_on_wire(&mut inner.outbox, writer);
         }
     }
 
@@ -1426,6 +1420,14 @@ fn c_string_owned(s: String) -> CString {
         let mut bytes = e.into_vec();
         bytes.truncate(cut);
         CString::new(bytes).unwrap_or_default()
+    })
+}
+
+/// Writes to `writer` the outbox's signals that fit its window (see
+/// `outbox`, "Pacing"); returns how many.
+fn put_on_wire(outbox: &mut Outbox, writer: &Writer) -> usize {
+    outbox.send_ready(|frame| {
+        writer.send_frame(frame.clone());
     })
 }
 

@@ -10,16 +10,6 @@ use opentok::ffi::otc_signal_error_code::*;
 use opentok::ffi::*;
 use otc_server::Role;
 
-fn completions(r: &Recorder) -> Vec<(u64, i32)> {
-    r.snapshot()
-        .into_iter()
-        .filter_map(|e| match e {
-            Ev::Complete { id, result } => Some((id, result)),
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn sends_to_the_listed_connections_only_and_reports_success() {
     let sid = server().new_session_id();
@@ -69,7 +59,7 @@ fn sends_to_the_listed_connections_only_and_reports_success() {
         },
     );
     assert_eq!(
-        completions(&done).len(),
+        done.completions().len(),
         2,
         "each completion is called exactly once"
     );
@@ -176,7 +166,7 @@ fn not_connected_is_returned_and_the_completion_is_not_called() {
             result: OTC_SUCCESS,
         },
     );
-    assert_eq!(completions(&done), vec![(id, OTC_SUCCESS)]);
+    assert_eq!(done.completions(), vec![(id, OTC_SUCCESS)]);
 }
 
 /// The application server's event stream of the development project, read

@@ -706,16 +706,6 @@ fn joining_a_session_whose_participant_list_exceeds_a_frame() {
     });
 }
 
-/// Each completion, by signal id, in the order they were called.
-fn completions(evs: &[Ev]) -> Vec<(u64, i32)> {
-    evs.iter()
-        .filter_map(|e| match e {
-            Ev::Complete { id, result } => Some((*id, *result)),
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn a_burst_past_the_wire_window_is_paced_and_every_signal_answered_once() {
     let sid = server().new_session_id();

@@ -445,17 +445,7 @@ fn while_reconnecting_retry_false_fails_with_1010_and_the_rest_is_queued() {
             .any(|e| matches!(e, Ev::Error { .. } | Ev::Disconnected)),
         "{a_evs:?}"
     );
-    assert_eq!(completions(&done), vec![(id, OTC_SUCCESS)]);
-}
-
-fn completions(r: &Recorder) -> Vec<(u64, i32)> {
-    r.snapshot()
-        .into_iter()
-        .filter_map(|e| match e {
-            Ev::Complete { id, result } => Some((id, result)),
-            _ => None,
-        })
-        .collect()
+    assert_eq!(done.completions(), vec![(id, OTC_SUCCESS)]);
 }
 
 fn errors(c: &Client) -> Vec<(i32, String)> {
@@ -537,7 +527,7 @@ fn past_the_grace_period_peers_see_the_drop_and_the_client_is_disconnected() {
         errors(&a)
     );
     // a's two queued signals: the completion failed, on_error counted both.
-    assert_eq!(completions(&done), vec![(id, dropped)]);
+    assert_eq!(done.completions(), vec![(id, dropped)]);
     assert!(
         errors(&a)
             .iter()

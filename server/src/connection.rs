@@ -641,9 +641,7 @@ async fn send_batch(
         let mut next = Some(first);
         let mut fed = 0usize;
         while let Some(out) = next.take() {
-            for m in run.add(out).into_iter().flatten() {
-                sink.feed(m).await?;
-            }
+            run.feed(sink, out).await?;
             fed += 1;
             if fed < MAX_BATCH {
                 if let Ok(out) = rx.try_recv() {
@@ -652,9 +650,7 @@ async fn send_batch(
                 }
             }
         }
-        if let Some(m) = run.finish() {
-            sink.feed(m).await?;
-        }
+        run.feed_end(sink).await?;
         sink.flush().await
     };
     tokio::select! {
@@ -697,6 +693,22 @@ impl AckRun {
     /// The run still open at the end of a batch.
     fn finish(&mut self) -> Option<Message> {
         self.run.take().map(ack_frame)
+    }
+
+    /// [`AckRun::add`], fed to `sink`.
+    async fn feed(&mut self, sink: &mut Sink, out: Out) -> Result<(), axum::Error> {
+        for m in self.add(out).into_iter().flatten() {
+            sink.feed(m).await?;
+        }
+        Ok(())
+    }
+
+    /// [`AckRun::finish`], fed to `sink`.
+    async fn feed_end(&mut self, sink: &mut Sink) -> Result<(), axum::Error> {
+        match self.finish() {
+            Some(m) => sink.feed(m).await,
+            None => Ok(()),
+        }
     }
 }
 
@@ -764,13 +776,9 @@ async fn writer(
                 let mut run = AckRun::new(ctl.ack_runs());
                 while let Ok(out) = rx.try_recv() {
                     ctl.taken(&out);
-                    for m in run.add(out).into_iter().flatten() {
-                        sink.feed(m).await?;
-                    }
+                    run.feed(&mut sink, out).await?;
                 }
-                if let Some(m) = run.finish() {
-                    sink.feed(m).await?;
-                }
+                run.feed_end(&mut sink).await?;
             }
             if let Some(f) = c.frame {
                 sink.feed(Message::Text(f)).await?;

@@ -191,6 +191,11 @@ impl Recorder {
         self.wait_until(what, |e| e.contains(ev))
     }
 
+    /// Each completion recorded so far, by signal id, in call order.
+    pub fn completions(&self) -> Vec<(u64, i32)> {
+        completions(&self.snapshot())
+    }
+
     pub fn signals(&self) -> Vec<(String, String, Option<String>)> {
         self.snapshot()
             .into_iter()
@@ -200,6 +205,16 @@ impl Recorder {
             })
             .collect()
     }
+}
+
+/// The completions among `evs`, by signal id, in the order they were called.
+pub fn completions(evs: &[Ev]) -> Vec<(u64, i32)> {
+    evs.iter()
+        .filter_map(|e| match e {
+            Ev::Complete { id, result } => Some((*id, *result)),
+            _ => None,
+        })
+        .collect()
 }
 
 unsafe fn text(p: *const c_char) -> String {
