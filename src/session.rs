@@ -57,6 +57,7 @@ use std::ffi::{CStr, CString};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
+use futures_util::FutureExt as _;
 use protocol::limits::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_SERVER_URL, MAX_SERVER_URLS, MAX_TOKEN_BYTES,
     MAX_UNANSWERED_SIGNALS,
@@ -69,7 +70,7 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use crate::connection::{c_string_lossy, Connection};
-use crate::dispatch::{Event, EventSink, Gate, Queue, Target};
+use crate::dispatch::{self, Event, EventSink, Gate, Queue, Target};
 use crate::error::{Error, Result};
 use crate::issue_report;
 use crate::log::{self, Level};
@@ -1431,6 +1432,26 @@ fn put_on_wire(outbox: &mut Outbox, writer: &Writer) -> usize {
     })
 }
 
+/// Most frames handled in one go (see `read_loop`) before the timers of
+/// the link get a look.
+const READ_BATCH: usize = 64;
+
+/// How a link whose reading stopped ends: cleanly when the client was
+/// leaving anyway.
+fn read_end(end: ReadEnd, leaving: bool) -> End {
+    if leaving {
+        return End::Clean;
+    }
+    match end {
+        ReadEnd::Closed => End::Lost(Error::new(
+            ErrorCode::ConnectionDropped,
+            "the server closed the link without a goodbye",
+        )),
+        ReadEnd::Failed(m) => End::Lost(Error::new(ErrorCode::ConnectionDropped, m)),
+        ReadEnd::Malformed(m) => End::Failed(Error::new(ErrorCode::ProtocolError, m)),
+    }
+}
+
 /// Reads frames until the link ends; acknowledges events as it goes, pings
 /// a quiet server and notices a silent one.
 async fn read_loop(
@@ -1459,34 +1480,31 @@ async fn read_loop(
         };
         tokio::select! {
             msg = reader.next() => {
-                let msg = match msg {
-                    Ok(m) => m,
-                    Err(end) => {
-                        if closing_by.is_some() || session.disconnect_requested() {
-                            return End::Clean;
-                        }
-                        return match end {
-                            ReadEnd::Closed => End::Lost(Error::new(
-                                ErrorCode::ConnectionDropped,
-                                "the server closed the link without a goodbye",
-                            )),
-                            ReadEnd::Failed(m) => {
-                                End::Lost(Error::new(ErrorCode::ConnectionDropped, m))
-                            }
-                            ReadEnd::Malformed(m) => {
-                                End::Failed(Error::new(ErrorCode::ProtocolError, m))
-                            }
+                // Every frame that is already here is handled in one go, and
+                // the dispatch thread woken once for all of them.
+                let handled = dispatch::hold_wakes(|| {
+                    let mut next = Some(msg);
+                    let mut count = 0;
+                    while let Some(msg) = next.take() {
+                        let msg = match msg {
+                            Ok(m) => m,
+                            Err(end) => return Err(read_end(end, closing_by.is_some() || session.disconnect_requested())),
                         };
+                        received = session.handle(epoch, msg, writer)?;
+                        if received >= acked + ACK_EVERY_EVENTS {
+                            writer.send(&ClientMessage::Ack { seq: received });
+                            acked = received;
+                        }
+                        count += 1;
+                        if count < READ_BATCH {
+                            next = reader.next().now_or_never();
+                        }
                     }
-                };
+                    Ok(())
+                });
                 last_rx = Instant::now();
-                match session.handle(epoch, msg, writer) {
-                    Ok(seq) => received = seq,
-                    Err(end) => return end,
-                }
-                if received >= acked + ACK_EVERY_EVENTS {
-                    writer.send(&ClientMessage::Ack { seq: received });
-                    acked = received;
+                if let Err(end) = handled {
+                    return end;
                 }
             }
             _ = ack_tick.tick() => {
