@@ -29,10 +29,10 @@ use std::collections::BTreeMap;
 
 use protocol::limits::MAX_UNANSWERED_SIGNAL_BYTES;
 use protocol::{ClientMessage, ErrorCode};
-use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::dispatch::Completion;
 use crate::error::{Error, Result};
+use crate::transport::SignalFrame;
 
 /// A signal waiting for the server's answer.
 pub struct Pending {
@@ -46,7 +46,7 @@ pub struct Pending {
     /// The frame as sent, serialized once: the same shared bytes go to the
     /// socket now and again on a replay after a resume (cloning it is a
     /// reference count, not a copy of up to 8 KB of data).
-    pub frame: Utf8Bytes,
+    pub frame: SignalFrame,
     /// Whether the application allows a replay after reconnecting.
     pub retry_after_reconnect: bool,
     /// A signal to the application server: acknowledged first, completed
@@ -139,7 +139,7 @@ impl Outbox {
     /// Passes to `send`, in order, the frames of the pending signals not yet
     /// on the current link that fit the window, and counts them as sent.
     /// Returns how many.
-    pub fn send_ready(&mut self, mut send: impl FnMut(&Utf8Bytes)) -> usize {
+    pub fn send_ready(&mut self, mut send: impl FnMut(&SignalFrame)) -> usize {
         let mut sent = 0;
         for (&seq, p) in self.pending.range(self.sent_upto + 1..) {
             let w = p.weight();
@@ -194,7 +194,12 @@ impl Outbox {
                 to: out.to,
             }
         };
-        let frame = Utf8Bytes::from(msg.encode());
+        let Some(frame) = SignalFrame::new(&msg) else {
+            return Err(Error::new(
+                ErrorCode::InternalError,
+                "a signal could not be serialized",
+            ));
+        };
         // Keep the (short) type for the log; the data lives on in the frame.
         let signal_type = match msg {
             ClientMessage::Signal { signal_type, .. }
@@ -287,7 +292,7 @@ mod tests {
 
     fn sent(o: &mut Outbox) -> Vec<ClientMessage> {
         let mut frames = Vec::new();
-        o.send_ready(|f| frames.push(ClientMessage::decode(f).unwrap()));
+        o.send_ready(|f| frames.push(f.decoded()));
         frames
     }
 

@@ -444,6 +444,7 @@ impl Session {
             token: token.to_string(),
             suppress_connection_events: self.settings.suppress_connection_events,
             ack_runs: true,
+            binary_signals: true,
         };
         let task = self
             .rt
@@ -1256,8 +1257,10 @@ async fn run_link(
             ping_interval_ms,
             reconnect_grace_ms,
             resume_secret,
+            binary_signals,
             ..
         } => {
+            writer.set_binary_signals(binary_signals);
             let ticket = ResumeTicket {
                 connection_id: connection.id.clone(),
                 secret: resume_secret,
@@ -1334,6 +1337,7 @@ async fn resume(
             resume_secret: ticket.secret.clone(),
             last_seq: session.last_event_seq(),
             ack_runs: true,
+            binary_signals: true,
         };
         let limit = policy.attempt_timeout().min(deadline - Instant::now());
         let i = routes.for_attempt(attempt);
@@ -1351,7 +1355,11 @@ async fn resume(
             }
         };
         match first {
-            ServerMessage::Resumed { last_client_seq } => {
+            ServerMessage::Resumed {
+                last_client_seq,
+                binary_signals,
+            } => {
+                writer.set_binary_signals(binary_signals);
                 if session.resumed(epoch, &writer, last_client_seq) {
                     routes.current = i;
                     return Ok((writer, reader));
@@ -1428,7 +1436,7 @@ fn c_string_owned(s: String) -> CString {
 /// `outbox`, "Pacing"); returns how many.
 fn put_on_wire(outbox: &mut Outbox, writer: &Writer) -> usize {
     outbox.send_ready(|frame| {
-        writer.send_frame(frame.clone());
+        writer.send_signal(frame);
     })
 }
 

@@ -24,7 +24,8 @@
 use std::fmt;
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -40,7 +41,7 @@ use tokio_rustls::TlsConnector;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
 use crate::error::{Error, Result};
@@ -421,13 +422,61 @@ pub async fn open(route: &Route, stage: &mut Stage) -> Result<(Writer, Reader)> 
         write_loop(sink, rx).await;
         drop(done_tx);
     });
-    Ok((Writer { tx, done }, Reader { stream }))
+    let binary = Arc::new(AtomicBool::new(false));
+    let writer = Writer {
+        tx,
+        done,
+        binary: Arc::clone(&binary),
+    };
+    Ok((writer, Reader { stream, binary }))
 }
 
 /// What the writer task is asked to do.
 enum Outgoing {
-    Frame(Utf8Bytes),
+    Frame(Message),
     Close,
+}
+
+/// A signal frame as the outbox keeps it, serialized once: binary (see
+/// [`protocol::binary`]: the data raw, behind a small JSON header), and as
+/// JSON text only if a link that did not agree to binary frames needs it.
+pub struct SignalFrame {
+    binary: Bytes,
+    text: OnceLock<Utf8Bytes>,
+}
+
+impl SignalFrame {
+    /// The frame of a `signal` or `signal_to_server` message; `None` for
+    /// other kinds.
+    pub fn new(msg: &ClientMessage) -> Option<SignalFrame> {
+        Some(SignalFrame {
+            binary: Bytes::from(protocol::binary::encode_client(msg)?),
+            text: OnceLock::new(),
+        })
+    }
+
+    /// The message for a link: binary if it agreed to binary signals.
+    /// Cloning either encoding is a reference count, not a copy.
+    fn message(&self, binary: bool) -> Message {
+        if binary {
+            return Message::Binary(self.binary.clone());
+        }
+        let text = self.text.get_or_init(|| {
+            // Our own encoding: it decodes.
+            protocol::binary::decode_client(&self.binary)
+                .map(|m| Utf8Bytes::from(m.encode()))
+                .unwrap_or_default()
+        });
+        Message::Text(text.clone())
+    }
+}
+
+#[cfg(test)]
+impl SignalFrame {
+    /// The message, read back from the binary frame.
+    pub(crate) fn decoded(&self) -> ClientMessage {
+        protocol::binary::decode_client(&self.binary).expect("our own frame decodes")
+    }
 }
 
 /// Queues frames for the writer task. Cheap to clone; sending never blocks.
@@ -437,17 +486,30 @@ pub struct Writer {
     /// Its sender lives inside the writer task, so it closes when the task
     /// has ended: that is how [`Writer::finished`] knows the goodbye is out.
     done: watch::Receiver<()>,
+    /// The server agreed to binary signal frames on this link (shared with
+    /// the link's [`Reader`]).
+    binary: Arc<AtomicBool>,
 }
 
 impl Writer {
     /// Queues one frame. Returns false if the link is already gone.
     pub fn send(&self, msg: &ClientMessage) -> bool {
-        self.send_frame(Utf8Bytes::from(msg.encode()))
+        self.queue(Message::Text(Utf8Bytes::from(msg.encode())))
     }
 
-    /// Queues one already serialized frame (a signal kept by the outbox).
-    pub fn send_frame(&self, frame: Utf8Bytes) -> bool {
-        self.tx.send(Outgoing::Frame(frame)).is_ok()
+    /// Queues a signal the outbox keeps, in the link's encoding.
+    pub fn send_signal(&self, frame: &SignalFrame) -> bool {
+        self.queue(frame.message(self.binary.load(Ordering::Acquire)))
+    }
+
+    fn queue(&self, m: Message) -> bool {
+        self.tx.send(Outgoing::Frame(m)).is_ok()
+    }
+
+    /// The server's `connected` or `resumed` said whether this link carries
+    /// binary signal frames; set before any signal is sent on it.
+    pub fn set_binary_signals(&self, on: bool) {
+        self.binary.store(on, Ordering::Release);
     }
 
     /// Asks the writer to flush what is queued, send a close frame and stop.
@@ -472,6 +534,8 @@ impl Writer {
 /// The receiving half of a link.
 pub struct Reader {
     stream: SplitStream<Ws>,
+    /// As the link's [`Writer`]'s: binary frames are read only once agreed.
+    binary: Arc<AtomicBool>,
 }
 
 /// Why reading stopped.
@@ -499,8 +563,14 @@ impl Reader {
                 Some(Ok(Message::Close(_))) => return Err(ReadEnd::Closed),
                 // WebSocket-level pings are answered by tungstenite itself.
                 Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                Some(Ok(Message::Binary(b))) if self.binary.load(Ordering::Acquire) => {
+                    return protocol::binary::decode_server(&b)
+                        .map_err(|e| ReadEnd::Malformed(e.to_string()))
+                }
                 Some(Ok(Message::Binary(_))) => {
-                    return Err(ReadEnd::Malformed("binary frame".into()))
+                    return Err(ReadEnd::Malformed(
+                        "a binary frame on a link that did not agree to them".into(),
+                    ))
                 }
             }
         }
@@ -520,8 +590,8 @@ async fn write_loop(mut sink: SplitSink<Ws, Message>, mut rx: mpsc::UnboundedRec
         let mut close = false;
         while let Some(out) = next.take() {
             match out {
-                Outgoing::Frame(text) => {
-                    if let Err(e) = sink.feed(Message::Text(text)).await {
+                Outgoing::Frame(m) => {
+                    if let Err(e) = sink.feed(m).await {
                         log::debug!("link writer stops: {e}");
                         return;
                     }
@@ -551,6 +621,26 @@ async fn write_loop(mut sink: SplitSink<Ws, Message>, mut rx: mpsc::UnboundedRec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_signal_frame_is_the_same_message_as_binary_and_as_text() {
+        let msg = ClientMessage::Signal {
+            seq: 3,
+            signal_type: "chat".into(),
+            data: "\"quoted\" é\n".repeat(100),
+            to: Some(vec!["c1".into()]),
+        };
+        let f = SignalFrame::new(&msg).unwrap();
+        let Message::Binary(b) = f.message(true) else {
+            panic!("a binary link gets a text frame");
+        };
+        assert_eq!(protocol::binary::decode_client(&b).unwrap(), msg);
+        let Message::Text(t) = f.message(false) else {
+            panic!("a text link gets a binary frame");
+        };
+        assert_eq!(ClientMessage::decode(t.as_str()).unwrap(), msg);
+        assert!(SignalFrame::new(&ClientMessage::Disconnect).is_none());
+    }
 
     #[test]
     fn base_urls_become_websocket_urls() {

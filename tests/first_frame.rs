@@ -67,6 +67,8 @@ fn connected(session_id: String) -> ServerMessage {
         last_seq: 0,
         ping_interval_ms: 5_000,
         reconnect_grace_ms: 30_000,
+        // A server of before binary signal frames.
+        binary_signals: false,
     }
 }
 
@@ -189,7 +191,10 @@ async fn refusing_server(
                 message: "not now".into(),
             }
         } else {
-            ServerMessage::Resumed { last_client_seq: 0 }
+            ServerMessage::Resumed {
+                last_client_seq: 0,
+                binary_signals: false,
+            }
         };
         if ws.send(Message::text(answer.encode())).await.is_err() {
             return;
@@ -242,5 +247,76 @@ fn a_final_resume_refusal_ends_the_session() {
     assert_eq!(steps, ["dropped", "resume 1"]);
     assert!(evs.contains(&Ev::Disconnected), "{evs:?}");
     assert!(!evs.contains(&Ev::Reconnected), "{evs:?}");
+    c.delete();
+}
+
+/// A server that does not agree to binary signal frames (one from before
+/// them): reports whether `connect` offered them, answers without them,
+/// then reports how the client's next signal came: as JSON text.
+async fn text_only_server(listener: tokio::net::TcpListener, steps: mpsc::Sender<String>) {
+    let Some(mut ws) = accept(&listener).await else {
+        return;
+    };
+    let Some(ClientMessage::Connect {
+        session_id,
+        binary_signals,
+        ..
+    }) = next_client(&mut ws).await
+    else {
+        let _ = steps.send("no connect".into());
+        return;
+    };
+    let _ = steps.send(format!("connect, binary offered: {binary_signals}"));
+    if ws
+        .send(Message::text(connected(session_id).encode()))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let step = match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+        Ok(Some(Ok(Message::Text(t)))) => match ClientMessage::decode(t.as_str()) {
+            Ok(ClientMessage::Signal {
+                signal_type, data, ..
+            }) => format!("text signal {signal_type} {data}"),
+            other => format!("text frame {other:?}"),
+        },
+        Ok(Some(Ok(Message::Binary(_)))) => "binary frame".to_string(),
+        other => format!("no signal: {other:?}"),
+    };
+    let _ = steps.send(step);
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
+}
+
+#[test]
+fn a_server_that_does_not_agree_to_binary_frames_gets_json_signals() {
+    let (_rt, base, rx) = serve(text_only_server);
+    let session_id = server().new_session_id();
+    let mut c = Client::new_at(&base, &session_id, true, None);
+    let token = cs(&server().token(&session_id, None));
+    assert_eq!(
+        unsafe { otc_session_connect(c.session, token.as_ptr()) },
+        OTC_SUCCESS
+    );
+    c.rec
+        .wait_until("on_connected", |e| e.contains(&Ev::Connected));
+    let (ty, data) = (cs("chat"), cs("say \"hi\""));
+    assert_eq!(
+        unsafe { otc_session_send_signal(c.session, ty.as_ptr(), data.as_ptr()) },
+        OTC_SUCCESS
+    );
+    let steps: Vec<String> = (0..2)
+        .map_while(|_| rx.recv_timeout(Duration::from_secs(10)).ok())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "connect, binary offered: true",
+            "text signal chat say \"hi\""
+        ]
+    );
     c.delete();
 }

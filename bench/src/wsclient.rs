@@ -171,6 +171,7 @@ pub async fn join(
         token: token.to_string(),
         suppress_connection_events,
         ack_runs: false,
+        binary_signals: false,
     };
     ws.send(Message::text(hello.encode()))
         .await

@@ -15,6 +15,7 @@
 //! client sends, so an old client talking to a new server gets a typed error
 //! rather than undefined behaviour.
 
+pub mod binary;
 pub mod codes;
 pub mod limits;
 pub mod messages;

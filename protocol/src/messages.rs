@@ -56,6 +56,10 @@ pub enum ClientMessage {
         /// `signal_ack` (see [`ServerMessage::SignalAck`]).
         #[serde(default, skip_serializing_if = "is_false")]
         ack_runs: bool,
+        /// The client can send and receive binary signal frames (see
+        /// [`crate::binary`]); they are used once `connected` agrees.
+        #[serde(default, skip_serializing_if = "is_false")]
+        binary_signals: bool,
     },
     /// First frame of a link that takes over a dropped connection.
     Resume {
@@ -70,6 +74,9 @@ pub enum ClientMessage {
         /// As in `connect`, for the new link.
         #[serde(default, skip_serializing_if = "is_false")]
         ack_runs: bool,
+        /// As in `connect`, for the new link.
+        #[serde(default, skip_serializing_if = "is_false")]
+        binary_signals: bool,
     },
     /// A signal to the whole session (`to` absent) or to the listed
     /// connections.
@@ -198,6 +205,10 @@ pub enum ServerMessage {
         ping_interval_ms: u64,
         /// How long the server keeps a dropped connection, in milliseconds.
         reconnect_grace_ms: u64,
+        /// The client asked for binary signal frames and the server agrees:
+        /// this link may carry them both ways (see [`crate::binary`]).
+        #[serde(default, skip_serializing_if = "is_false")]
+        binary_signals: bool,
     },
     /// More of the connections that were present at `connected` (a session
     /// too large for one frame). Only ever right after `connected`; not an
@@ -210,6 +221,9 @@ pub enum ServerMessage {
         /// Highest client seq the server has processed; the client resends
         /// only signals numbered above it.
         last_client_seq: u64,
+        /// As in `connected`, for this link.
+        #[serde(default, skip_serializing_if = "is_false")]
+        binary_signals: bool,
     },
     /// A refusal of `connect`/`resume`, or a protocol violation. The server
     /// closes the link after sending it.
@@ -324,6 +338,10 @@ pub enum DecodeError {
     NotAnObject,
     #[error("malformed frame: {0}")]
     Malformed(#[from] serde_json::Error),
+    /// A binary frame that is not a well-formed binary signal (see
+    /// [`crate::binary`]).
+    #[error("malformed binary frame: {0}")]
+    Binary(&'static str),
 }
 
 impl DecodeError {

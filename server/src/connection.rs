@@ -177,7 +177,10 @@ enum Incoming {
     Gone(&'static str),
 }
 
-async fn next_frame(stream: &mut SplitStream<WebSocket>, idle: Duration) -> Incoming {
+/// The next client frame. `binary` says whether the link agreed to binary
+/// signal frames (see [`protocol::binary`]); elsewhere a binary frame is a
+/// violation.
+async fn next_frame(stream: &mut SplitStream<WebSocket>, idle: Duration, binary: bool) -> Incoming {
     let item = match tokio::time::timeout(idle, stream.next()).await {
         Err(_) => return Incoming::Gone("idle timeout"),
         Ok(None) => return Incoming::Gone("link closed"),
@@ -188,9 +191,14 @@ async fn next_frame(stream: &mut SplitStream<WebSocket>, idle: Duration) -> Inco
             Ok(m) => Incoming::Message(Box::new(m)),
             Err(e) => Incoming::Violation(e.code(), e.to_string(), close_code::PROTOCOL_ERROR),
         },
+        Ok(Message::Binary(bytes)) if binary => match protocol::binary::decode_client(&bytes) {
+            Ok(m) => Incoming::Message(Box::new(m)),
+            Err(e) => Incoming::Violation(e.code(), e.to_string(), close_code::PROTOCOL_ERROR),
+        },
         Ok(Message::Binary(_)) => Incoming::Violation(
             ErrorCode::ProtocolError,
-            "binary frames are not part of the protocol; send JSON text".into(),
+            "binary frames need binary_signals agreed in connected or resumed; send JSON text"
+                .into(),
             close_code::PROTOCOL_ERROR,
         ),
         Ok(Message::Ping(_) | Message::Pong(_)) => Incoming::Nothing,
@@ -255,7 +263,7 @@ async fn handshake(
         let msg = tokio::select! {
             biased;
             _ = link.ctl().token().cancelled() => return None,
-            m = next_frame(stream, idle) => m,
+            m = next_frame(stream, idle, false) => m,
         };
         let peer = link.peer();
         let msg = match msg {
@@ -276,8 +284,10 @@ async fn handshake(
                 token,
                 suppress_connection_events,
                 ack_runs,
+                binary_signals,
             } => {
                 link.ctl().set_ack_runs(ack_runs);
+                link.ctl().set_binary_signals(binary_signals);
                 let attempt = Attempt {
                     kind: "connect",
                     peer,
@@ -314,8 +324,10 @@ async fn handshake(
                 resume_secret,
                 last_seq,
                 ack_runs,
+                binary_signals,
             } => {
                 link.ctl().set_ack_runs(ack_runs);
+                link.ctl().set_binary_signals(binary_signals);
                 let attempt = Attempt {
                     kind: "resume",
                     peer,
@@ -469,6 +481,7 @@ async fn session_loop(
     app: &Arc<App>,
 ) {
     let idle = app.hub.limits().idle_timeout;
+    let binary = link.ctl().binary_signals();
     let generation = link.generation;
     // Signals waiting for room at their recipients (back-pressure).
     let mut held = Held::default();
@@ -493,7 +506,7 @@ async fn session_loop(
                 continue;
             }
             // A full hold stops reading this link until its front moves.
-            m = next_frame(stream, idle), if !held.is_full() => m,
+            m = next_frame(stream, idle, binary), if !held.is_full() => m,
         };
         let msg = match incoming {
             Incoming::Nothing => continue,
@@ -637,7 +650,7 @@ async fn send_batch(
     ended: Pin<&mut WaitForCancellationFuture<'_>>,
 ) -> Result<(), ()> {
     let batch = async {
-        let mut run = AckRun::new(ctl.ack_runs());
+        let mut run = AckRun::new(ctl.ack_runs(), ctl.binary_signals());
         let mut next = Some(first);
         let mut fed = 0usize;
         while let Some(out) = next.take() {
@@ -667,12 +680,18 @@ async fn send_batch(
 /// `signal_error` is another item).
 struct AckRun {
     merge: bool,
+    /// The link carries binary signal frames.
+    binary: bool,
     run: Option<(u64, u64)>,
 }
 
 impl AckRun {
-    fn new(merge: bool) -> Self {
-        AckRun { merge, run: None }
+    fn new(merge: bool, binary: bool) -> Self {
+        AckRun {
+            merge,
+            binary,
+            run: None,
+        }
     }
 
     /// Takes one item; returns the frames to write now, in order.
@@ -686,7 +705,7 @@ impl AckRun {
                 run => [run.replace((seq, seq)).map(ack_frame), None],
             },
             Out::Ack(seq) => [Some(ack_frame((seq, seq))), None],
-            Out::Frame(f) => [self.run.take().map(ack_frame), Some(Message::Text(f))],
+            Out::Frame(f) => [self.run.take().map(ack_frame), Some(f.message(self.binary))],
         }
     }
 
@@ -713,10 +732,13 @@ impl AckRun {
 }
 
 fn ack_frame((first, seq): (u64, u64)) -> Message {
-    Message::Text(frame(&ServerMessage::SignalAck {
-        seq,
-        first: (first != seq).then_some(first),
-    }))
+    Message::Text(
+        frame(&ServerMessage::SignalAck {
+            seq,
+            first: (first != seq).then_some(first),
+        })
+        .text(),
+    )
 }
 
 fn truncate_reason(reason: &str) -> String {
@@ -773,7 +795,7 @@ async fn writer(
             // Fed, not sent: everything goes out with the one flush below
             // (which also writes what an interrupted batch left buffered).
             if c.drain {
-                let mut run = AckRun::new(ctl.ack_runs());
+                let mut run = AckRun::new(ctl.ack_runs(), ctl.binary_signals());
                 while let Ok(out) = rx.try_recv() {
                     ctl.taken(&out);
                     run.feed(&mut sink, out).await?;
@@ -781,7 +803,7 @@ async fn writer(
                 run.feed_end(&mut sink).await?;
             }
             if let Some(f) = c.frame {
-                sink.feed(Message::Text(f)).await?;
+                sink.feed(Message::Text(f.text())).await?;
             }
             sink.feed(Message::Close(Some(CloseFrame {
                 code: c.code,
@@ -801,7 +823,7 @@ mod ack_run_tests {
 
     /// What a batch of queue items becomes on the wire.
     fn wire(merge: bool, items: Vec<Out>) -> Vec<ServerMessage> {
-        let mut run = AckRun::new(merge);
+        let mut run = AckRun::new(merge, false);
         let mut out: Vec<Message> = Vec::new();
         for item in items {
             out.extend(run.add(item).into_iter().flatten());

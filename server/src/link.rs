@@ -16,19 +16,134 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use axum::extract::ws::Utf8Bytes;
+use axum::body::Bytes;
+use axum::extract::ws::{Message, Utf8Bytes};
 use protocol::ServerMessage;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-/// A serialized server frame, shared between recipients.
-pub type Frame = Utf8Bytes;
+/// A serialized server frame, shared between recipients: cloning it is a
+/// reference count, whatever its size.
+///
+/// Most frames are JSON text. A `signal` event may also exist as a binary
+/// frame (see [`protocol::binary`]), for the links that agreed to them: it
+/// is built in the encodings its recipients use when it is accepted
+/// ([`Frame::signal`]), and one it lacks is derived on first need (a text
+/// link resuming to a frame built only for binary links, say), once.
+#[derive(Debug, Clone)]
+pub struct Frame(Repr);
+
+#[derive(Debug, Clone)]
+enum Repr {
+    Text(Utf8Bytes),
+    Signal(Arc<SignalFrame>),
+}
+
+/// The encodings of one `signal` event; at least one is set from the start.
+#[derive(Debug)]
+struct SignalFrame {
+    text: OnceLock<Utf8Bytes>,
+    binary: Option<Bytes>,
+    /// The size of the encoding built first, what the queues count.
+    len: usize,
+}
+
+impl Frame {
+    /// The frame of a `signal` event, encoded as text when `text` is true
+    /// and as binary when `binary` is (text when neither is).
+    pub fn signal(
+        seq: u64,
+        from: Option<&str>,
+        signal_type: &str,
+        data: &str,
+        text: bool,
+        binary: bool,
+    ) -> Frame {
+        let binary = binary.then(|| {
+            Bytes::from(protocol::binary::encode_server_signal(
+                seq,
+                from,
+                signal_type,
+                data,
+            ))
+        });
+        let text = if text || binary.is_none() {
+            OnceLock::from(Utf8Bytes::from(protocol::messages::encode_server_signal(
+                seq,
+                from,
+                signal_type,
+                data,
+            )))
+        } else {
+            OnceLock::new()
+        };
+        let len = text
+            .get()
+            .map_or_else(|| binary.as_ref().map_or(0, Bytes::len), |t| t.len());
+        Frame(Repr::Signal(Arc::new(SignalFrame { text, binary, len })))
+    }
+
+    /// Its size in bytes (of the encoding built first).
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Repr::Text(t) => t.len(),
+            Repr::Signal(s) => s.len,
+        }
+    }
+
+    /// Whether it is empty (never, for a real frame).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The frame as JSON text.
+    pub fn text(&self) -> Utf8Bytes {
+        match &self.0 {
+            Repr::Text(t) => t.clone(),
+            Repr::Signal(s) => s
+                .text
+                .get_or_init(|| {
+                    // Built for binary links only; its text once, from it.
+                    let bin = s.binary.as_deref().unwrap_or_default();
+                    match protocol::binary::decode_server(bin) {
+                        Ok(msg) => Utf8Bytes::from(msg.encode()),
+                        // We encoded it ourselves; this cannot happen.
+                        Err(e) => Utf8Bytes::from(
+                            ServerMessage::Error {
+                                code: protocol::ErrorCode::InternalError,
+                                message: format!("lost a signal frame: {e}"),
+                            }
+                            .encode(),
+                        ),
+                    }
+                })
+                .clone(),
+        }
+    }
+
+    /// The WebSocket message for a link: binary when the link agreed to
+    /// binary signals and the frame has that encoding, text otherwise.
+    pub fn message(&self, binary_link: bool) -> Message {
+        if let (true, Repr::Signal(s)) = (binary_link, &self.0) {
+            if let Some(b) = &s.binary {
+                return Message::Binary(b.clone());
+            }
+        }
+        Message::Text(self.text())
+    }
+}
+
+impl From<String> for Frame {
+    fn from(s: String) -> Frame {
+        Frame(Repr::Text(Utf8Bytes::from(s)))
+    }
+}
 
 /// Serializes a message into a [`Frame`].
 pub fn frame(msg: &ServerMessage) -> Frame {
-    Utf8Bytes::from(msg.encode())
+    Frame::from(msg.encode())
 }
 
 /// What a link's writer is given.
@@ -93,6 +208,9 @@ pub struct LinkCtl {
     /// The client asked for acknowledgement runs (`ack_runs` in its
     /// `connect` or `resume`).
     ack_runs: AtomicBool,
+    /// The client asked for binary signal frames (`binary_signals`), and
+    /// the server agreed.
+    binary_signals: AtomicBool,
 }
 
 impl LinkCtl {
@@ -127,6 +245,16 @@ impl LinkCtl {
     /// Set from the client's first frame, before anything is answered.
     pub fn set_ack_runs(&self, on: bool) {
         self.ack_runs.store(on, Ordering::Release);
+    }
+
+    /// Whether this link carries binary signal frames.
+    pub fn binary_signals(&self) -> bool {
+        self.binary_signals.load(Ordering::Acquire)
+    }
+
+    /// Set from the client's first frame, before anything is answered.
+    pub fn set_binary_signals(&self, on: bool) {
+        self.binary_signals.store(on, Ordering::Release);
     }
 
     /// Bytes queued and not yet taken by the writer.

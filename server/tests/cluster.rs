@@ -293,6 +293,7 @@ async fn resume_on(server: &ServerHandle, c: &Client, last_seq: u64) -> Ws {
             resume_secret: c.secret.clone(),
             last_seq,
             ack_runs: false,
+            binary_signals: false,
         },
     )
     .await;
@@ -326,7 +327,9 @@ async fn a_connection_resumes_on_another_node_with_nothing_lost_or_doubled() {
     // It resumes on node 3, and sends its unanswered signal again.
     a.ws = resume_on(&n[2], &a, last_seen).await;
     match a.msg().await {
-        ServerMessage::Resumed { last_client_seq } => assert!(last_client_seq <= pending),
+        ServerMessage::Resumed {
+            last_client_seq, ..
+        } => assert!(last_client_seq <= pending),
         other => panic!("expected resumed, got {other:?}"),
     }
     a.auto_ack = true;

@@ -18,6 +18,8 @@ mod auth;
 mod bad_input;
 #[path = "it/binary.rs"]
 mod binary;
+#[path = "it/binary_frames.rs"]
+mod binary_frames;
 #[path = "it/connect.rs"]
 mod connect;
 #[path = "it/flow.rs"]

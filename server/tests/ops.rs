@@ -459,6 +459,7 @@ async fn resumes_are_counted_ok_and_refused() {
         resume_secret: secret,
         last_seq: 0,
         ack_runs: false,
+        binary_signals: false,
     };
     let mut ws = client::open(&server).await;
     send(&mut ws, &resume("wrong".into())).await;
@@ -785,6 +786,7 @@ async fn json_logs_name_every_refusal() {
             resume_secret: "wrong".into(),
             last_seq: 0,
             ack_runs: false,
+            binary_signals: false,
         },
     )
     .await;

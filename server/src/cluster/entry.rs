@@ -208,7 +208,7 @@ mod tests {
             e.gone,
             Some(("c1".into(), DisconnectReason::ForceDisconnected))
         );
-        assert_eq!(e.frame.as_str(), "{\"x\":\"a\nb\"}");
+        assert_eq!(e.frame.text().as_str(), "{\"x\":\"a\nb\"}");
         assert!(!e.is_signal && e.from.is_none());
         assert!(matches!(
             parse_feed("t c1 3"),

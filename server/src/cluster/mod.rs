@@ -459,6 +459,7 @@ impl SessionHub for ClusterHub {
                 .unwrap_or(u64::MAX),
             reconnect_grace_ms: u64::try_from(self.limits.reconnect_grace.as_millis())
                 .unwrap_or(u64::MAX),
+            binary_signals: link.ctl().binary_signals(),
         };
         let mut first = vec![frame(&connected)];
         first.extend(pages.map(|connections| frame(&ServerMessage::Connections { connections })));
@@ -568,6 +569,7 @@ impl SessionHub for ClusterHub {
             acked: last,
             first: vec![frame(&ServerMessage::Resumed {
                 last_client_seq: seqs.last(),
+                binary_signals: link.ctl().binary_signals(),
             })],
             seqs,
             backlog,

@@ -277,6 +277,7 @@ impl LocalHub {
             ping_interval_ms: u64::try_from(limits.ping_interval.as_millis()).unwrap_or(u64::MAX),
             reconnect_grace_ms: u64::try_from(limits.reconnect_grace.as_millis())
                 .unwrap_or(u64::MAX),
+            binary_signals: link.ctl().binary_signals(),
         };
         let gone = |_| HubError::new(ErrorCode::ConnectionFailed, "link closed while joining");
         link.push(frame(&connected)).map_err(gone)?;
@@ -369,6 +370,7 @@ impl LocalHub {
         };
         let resumed = ServerMessage::Resumed {
             last_client_seq: m.seqs.last(),
+            binary_signals: link.ctl().binary_signals(),
         };
         let mut ok = link.push_replay(frame(&resumed)).is_ok();
         for f in m.replay.frames() {

@@ -600,12 +600,8 @@ impl SessionState {
         }
         let is_target = |id: &str| targets.as_ref().is_none_or(|t| t.contains(id));
         let seq = self.next_seq + 1;
-        let frame = Frame::from(protocol::messages::encode_server_signal(
-            seq,
-            from,
-            signal_type,
-            data,
-        ));
+        let (text, binary) = self.encodings_for(&is_target);
+        let frame = Frame::signal(seq, from, signal_type, data, text, binary);
         let sender = from.and_then(|id| self.members.get(id)).map(|m| m.joined);
         if let Some(sender) = sender {
             self.within_share(limits, sender, is_target, frame.len())?;
@@ -622,6 +618,27 @@ impl SessionState {
             },
             received: None,
         })
+    }
+
+    /// Which encodings of an event the members picked by `is_target` read:
+    /// binary for those whose link agreed to binary signals, text for the
+    /// others (and for a member between links: it may come back on
+    /// either, and a binary link reads text too).
+    fn encodings_for(&self, is_target: &impl Fn(&str) -> bool) -> (bool, bool) {
+        let (mut text, mut binary) = (false, false);
+        for (id, m) in &self.members {
+            if !is_target(id) {
+                continue;
+            }
+            match &m.link {
+                Some(l) if l.ctl().binary_signals() => binary = true,
+                _ => text = true,
+            }
+            if text && binary {
+                break;
+            }
+        }
+        (text, binary)
     }
 
     /// Delivers a signal [`SessionState::accept`] let through.

@@ -314,6 +314,7 @@ async fn bad_sessions_keys_and_versions_are_refused() {
         token: tok.clone(),
         suppress_connection_events: false,
         ack_runs: false,
+        binary_signals: false,
     };
     let mut ws = connect_raw(&server, msg).await;
     expect_refusal(&mut ws, ErrorCode::AuthorizationFailure).await;
@@ -325,6 +326,7 @@ async fn bad_sessions_keys_and_versions_are_refused() {
         token: tok.clone(),
         suppress_connection_events: false,
         ack_runs: false,
+        binary_signals: false,
     };
     let mut ws = connect_raw(&server, msg).await;
     let m = expect_refusal(&mut ws, ErrorCode::ProtocolError).await;

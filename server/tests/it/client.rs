@@ -99,6 +99,7 @@ pub fn connect_msg_as(api_key: &str, session: &str, token: &str, suppress: bool)
         token: token.into(),
         suppress_connection_events: suppress,
         ack_runs: false,
+        binary_signals: false,
     }
 }
 
@@ -120,6 +121,11 @@ pub struct Client {
     seq: u64,
     /// Send `ack` automatically for every event received.
     pub auto_ack: bool,
+    /// The server agreed to binary signal frames: signals go out as
+    /// binary frames, and binary frames are read.
+    pub binary: bool,
+    /// The last message read came as a binary frame.
+    pub last_binary: bool,
     /// Messages read while looking for something else, in arrival order.
     pending: std::collections::VecDeque<ServerMessage>,
 }
@@ -135,22 +141,38 @@ pub async fn send(ws: &mut Ws, m: &ClientMessage) {
     send_raw(ws, Message::text(m.encode())).await;
 }
 
-/// Next protocol message or the close, skipping server pings.
+/// Next protocol message or the close, skipping server pings. A binary
+/// frame is a test failure: only [`Client`]s that agreed to them read them.
 pub async fn next(ws: &mut Ws) -> Next {
+    let (n, binary) = next_frame(ws).await;
+    assert!(
+        !binary,
+        "a binary frame on a link that did not ask for them"
+    );
+    n
+}
+
+/// As [`next`], reading binary signal frames too; says whether the message
+/// came as one.
+pub async fn next_frame(ws: &mut Ws) -> (Next, bool) {
     for _ in 0..10_000 {
         let item = tokio::time::timeout(WAIT, ws.next())
             .await
             .expect("server answered in time");
         match item {
-            None => return Next::Closed(None),
-            Some(Err(_)) => return Next::Closed(None),
-            Some(Ok(Message::Close(c))) => return Next::Closed(c),
+            None => return (Next::Closed(None), false),
+            Some(Err(_)) => return (Next::Closed(None), false),
+            Some(Ok(Message::Close(c))) => return (Next::Closed(c), false),
             Some(Ok(Message::Text(t))) => {
                 let m = ServerMessage::decode(t.as_str()).expect("server frames decode");
                 if matches!(m, ServerMessage::Ping { .. }) {
                     continue;
                 }
-                return Next::Msg(m);
+                return (Next::Msg(m), false);
+            }
+            Some(Ok(Message::Binary(b))) => {
+                let m = protocol::binary::decode_server(&b).expect("binary frames decode");
+                return (Next::Msg(m), true);
             }
             Some(Ok(_)) => continue,
         }
@@ -210,7 +232,7 @@ impl Client {
 
     /// Joins with another API key (or a Vonage application's id).
     pub async fn join_as(
-        mut ws: Ws,
+        ws: Ws,
         api_key: &str,
         session: &str,
         token: &str,
@@ -235,6 +257,7 @@ impl Client {
                 connections,
                 resume_secret,
                 last_seq,
+                binary_signals,
                 ..
             } => {
                 assert_eq!(version, PROTOCOL_VERSION);
@@ -249,6 +272,8 @@ impl Client {
                     last_seq,
                     seq: 0,
                     auto_ack: true,
+                    binary: binary_signals,
+                    last_binary: false,
                     pending: Default::default(),
                 }
             }
@@ -265,8 +290,16 @@ impl Client {
             data: data.into(),
             to,
         };
-        send(&mut self.ws, &m).await;
+        self.send_signal(&m).await;
         self.seq
+    }
+
+    /// Sends a signal frame, binary when the link agreed to them.
+    async fn send_signal(&mut self, m: &ClientMessage) {
+        match protocol::binary::encode_client(m) {
+            Some(b) if self.binary => send_raw(&mut self.ws, Message::binary(b)).await,
+            _ => send(&mut self.ws, m).await,
+        }
     }
 
     /// Sends a signal to the application server with the next client seq;
@@ -278,7 +311,7 @@ impl Client {
             signal_type: ty.into(),
             data: data.into(),
         };
-        send(&mut self.ws, &m).await;
+        self.send_signal(&m).await;
         self.seq
     }
 
@@ -290,12 +323,17 @@ impl Client {
             data: data.into(),
             to: None,
         };
-        send(&mut self.ws, &m).await;
+        self.send_signal(&m).await;
         self.seq = self.seq.max(seq);
     }
 
     pub async fn next(&mut self) -> Next {
-        let n = next(&mut self.ws).await;
+        let (n, binary) = next_frame(&mut self.ws).await;
+        assert!(
+            self.binary || !binary,
+            "a binary frame on a link that did not ask for them"
+        );
+        self.last_binary = binary;
         if let Next::Msg(m) = &n {
             if let Some(seq) = m.event_seq() {
                 assert!(

@@ -173,6 +173,7 @@ async fn resume(server: &otc_server::ServerHandle, c: &Client, secret: &str, las
             resume_secret: secret.into(),
             last_seq,
             ack_runs: false,
+            binary_signals: false,
         },
     )
     .await;
@@ -211,7 +212,13 @@ async fn resume_replays_missed_events_exactly_once() {
 
     // Resume on a new link: the missed events, in order, once.
     a.ws = resume(&server, &a, &secret, last_seen).await;
-    assert_eq!(a.msg().await, ServerMessage::Resumed { last_client_seq: 1 });
+    assert_eq!(
+        a.msg().await,
+        ServerMessage::Resumed {
+            last_client_seq: 1,
+            binary_signals: false
+        }
+    );
     for want in ["0", "1", "2", "to a"] {
         let (from, ty, data) = a.signal_in().await;
         assert_eq!(
@@ -292,6 +299,7 @@ async fn grace_expiry_tells_peers_and_ends_the_connection() {
             resume_secret: secret,
             last_seq: 0,
             ack_runs: false,
+            binary_signals: false,
         },
     )
     .await;

@@ -7,6 +7,7 @@ mod client;
 mod auth;
 mod bad_input;
 mod binary;
+mod binary_frames;
 mod connect;
 mod console;
 mod flow;
