@@ -105,11 +105,29 @@ async fn scripted_server(listener: tokio::net::TcpListener, steps: mpsc::Sender<
     {
         return;
     }
-    // Hold the link until the client goes.
+    hold_until_the_client_goes(ws).await;
+}
+
+/// Reads (and drops) the client's frames until it goes, at most 10 s.
+async fn hold_until_the_client_goes(mut ws: Ws) {
     let _ = tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(Ok(_)) = ws.next().await {}
     })
     .await;
+}
+
+/// A library session connected through the scripted server at `base`.
+fn connected_client(base: &str) -> Client {
+    let session_id = server().new_session_id();
+    let c = Client::new_at(base, &session_id, true, None);
+    let token = cs(&server().token(&session_id, None));
+    assert_eq!(
+        unsafe { otc_session_connect(c.session, token.as_ptr()) },
+        OTC_SUCCESS
+    );
+    c.rec
+        .wait_until("on_connected", |e| e.contains(&Ev::Connected));
+    c
 }
 
 /// Runs `script` on a loopback listener in a runtime of its own: the
@@ -132,15 +150,7 @@ fn pings_before_connected_are_answered_and_the_join_goes_on() {
     // The runtime lives to the end of the test: it runs the scripted server.
     let (_rt, base, rx) = serve(scripted_server);
 
-    let session_id = server().new_session_id();
-    let mut c = Client::new_at(&base, &session_id, true, None);
-    let token = cs(&server().token(&session_id, None));
-    assert_eq!(
-        unsafe { otc_session_connect(c.session, token.as_ptr()) },
-        OTC_SUCCESS
-    );
-    c.rec
-        .wait_until("on_connected", |e| e.contains(&Ev::Connected));
+    let mut c = connected_client(&base);
     let steps: Vec<String> = rx.try_iter().collect();
     assert_eq!(steps, ["connect", "pong 7", "pong 8"]);
     assert!(
@@ -285,24 +295,13 @@ async fn text_only_server(listener: tokio::net::TcpListener, steps: mpsc::Sender
         other => format!("no signal: {other:?}"),
     };
     let _ = steps.send(step);
-    let _ = tokio::time::timeout(Duration::from_secs(10), async {
-        while let Some(Ok(_)) = ws.next().await {}
-    })
-    .await;
+    hold_until_the_client_goes(ws).await;
 }
 
 #[test]
 fn a_server_that_does_not_agree_to_binary_frames_gets_json_signals() {
     let (_rt, base, rx) = serve(text_only_server);
-    let session_id = server().new_session_id();
-    let mut c = Client::new_at(&base, &session_id, true, None);
-    let token = cs(&server().token(&session_id, None));
-    assert_eq!(
-        unsafe { otc_session_connect(c.session, token.as_ptr()) },
-        OTC_SUCCESS
-    );
-    c.rec
-        .wait_until("on_connected", |e| e.contains(&Ev::Connected));
+    let mut c = connected_client(&base);
     let (ty, data) = (cs("chat"), cs("say \"hi\""));
     assert_eq!(
         unsafe { otc_session_send_signal(c.session, ty.as_ptr(), data.as_ptr()) },

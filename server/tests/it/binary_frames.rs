@@ -7,7 +7,7 @@
 
 use otc_server::{Config, ServerLimits};
 use protocol::messages::DisconnectReason;
-use protocol::{ClientMessage, ErrorCode, ServerMessage, PROTOCOL_VERSION};
+use protocol::{ClientMessage, ErrorCode, ServerMessage};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -102,20 +102,7 @@ async fn a_replay_to_a_link_of_the_other_kind_is_re_encoded() {
     // c's link drops; it comes back without binary frames.
     let old = std::mem::replace(&mut c.ws, open(&server).await);
     drop(old);
-    send(
-        &mut c.ws,
-        &ClientMessage::Resume {
-            version: PROTOCOL_VERSION,
-            api_key: otc_server::DEV_API_KEY.into(),
-            session_id: sid.clone(),
-            connection_id: c.id.clone(),
-            resume_secret: c.secret.clone(),
-            last_seq: before,
-            ack_runs: false,
-            binary_signals: false,
-        },
-    )
-    .await;
+    c.ws = resume_ws(&server, &c, &c.secret, before, false).await;
     c.binary = false;
     c.last_seq = before;
     assert_eq!(

@@ -187,6 +187,33 @@ pub async fn next_msg(ws: &mut Ws) -> ServerMessage {
     }
 }
 
+/// A new link that sends `resume` for `c`'s connection (the answer is
+/// left to the caller).
+pub async fn resume_ws(
+    server: &ServerHandle,
+    c: &Client,
+    secret: &str,
+    last_seq: u64,
+    binary_signals: bool,
+) -> Ws {
+    let mut ws = open(server).await;
+    send(
+        &mut ws,
+        &ClientMessage::Resume {
+            version: PROTOCOL_VERSION,
+            api_key: otc_server::DEV_API_KEY.into(),
+            session_id: c.session.clone(),
+            connection_id: c.id.clone(),
+            resume_secret: secret.into(),
+            last_seq,
+            ack_runs: false,
+            binary_signals,
+        },
+    )
+    .await;
+    ws
+}
+
 /// Expects an `error` frame with `code`, then a close.
 pub async fn expect_refusal(ws: &mut Ws, code: protocol::ErrorCode) -> String {
     let msg = match next(ws).await {

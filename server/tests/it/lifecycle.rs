@@ -162,22 +162,7 @@ fn quick_limits() -> ServerLimits {
 }
 
 async fn resume(server: &otc_server::ServerHandle, c: &Client, secret: &str, last_seq: u64) -> Ws {
-    let mut ws = open(server).await;
-    send(
-        &mut ws,
-        &ClientMessage::Resume {
-            version: PROTOCOL_VERSION,
-            api_key: otc_server::DEV_API_KEY.into(),
-            session_id: c.session.clone(),
-            connection_id: c.id.clone(),
-            resume_secret: secret.into(),
-            last_seq,
-            ack_runs: false,
-            binary_signals: false,
-        },
-    )
-    .await;
-    ws
+    resume_ws(server, c, secret, last_seq, false).await
 }
 
 #[tokio::test]
