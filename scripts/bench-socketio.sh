@@ -63,11 +63,16 @@ trap 'exit 130' INT TERM
 # The same flags as otc-bench (bench/src/main.rs, start_ours_with): the
 # per-connection rate limit lifted, and the queue and replay bounds raised so
 # that 2,048 signals of 8 KB in flight to one receiver stay within one
-# sender's share. They are policies, not costs. The load generator starts
-# fresh servers of its own for the memory figure, with the same flags.
+# sender's share. They are policies, not costs. The send queue is four
+# times otc-bench's: the generator asks for no acknowledgement runs, so the
+# sender is answered with one signal_ack per message (~145k/s at 100 B), and
+# a pause of ~0.1 s in its one Node thread left 16,384 of them queued and
+# the sender evicted as a slow consumer (seen once in a full run). The load
+# generator starts fresh servers of its own for the memory figure, with the
+# same flags.
 OTC_FLAGS=(--log-level warn
     --signal-rate-per-sec 1000000000 --signal-burst 1000000000
-    --replay-buffer-frames 65536 --send-queue-frames 16384
+    --replay-buffer-frames 65536 --send-queue-frames 65536
     --send-queue-bytes 268435456 --replay-buffer-bytes 536870912)
 start_server "$LOGS/otc-server.log" "${OTC_FLAGS[@]}" || die "otc-server did not start"
 
