@@ -71,15 +71,21 @@ OTC_SERVER_BIN=$R/usr/bin/otc-server
 "$OTC_SERVER_BIN" --help >/dev/null 2>&1 && pass "the packaged otc-server runs" || fail "otc-server --help"
 if [ -x "$WORK/chat" ] && start_server "$WORK/server.log"; then
     sid=$(create_session) && tok=$(mint_token "$sid" "")
-    if printf 'hello from the package\n' |
+    chat_status=0
+    printf 'hello from the package\n' |
         LD_LIBRARY_PATH=$R/usr/lib timeout 30 "$WORK/chat" --linger 1000 100000 "$sid" "$tok" \
-            >"$WORK/chat.log" 2>&1 &&
-        grep -q "hello from the package" "$WORK/chat.log" &&
-        LD_LIBRARY_PATH=$R/usr/lib ldd "$WORK/chat" | grep -q "$R/usr/lib/libopentok.so.$MAJOR"; then
+            >"$WORK/chat.log" 2>&1 || chat_status=$?
+    linked=no
+    LD_LIBRARY_PATH=$R/usr/lib ldd "$WORK/chat" | grep -q "$R/usr/lib/libopentok.so.$MAJOR" && linked=yes
+    if [ "$chat_status" = 0 ] && grep -q "hello from the package" "$WORK/chat.log" && [ $linked = yes ]; then
         pass "the program, on the packaged library, signals through the packaged server"
     else
-        fail "the program signals through the packaged server"
+        # The exit status tells a refusal (1) from a hang (124) or a crash
+        # (128 + signal); the server's log says what it saw.
+        fail "the program signals through the packaged server (exit status $chat_status, linked to the package: $linked)"
         sed 's/^/    /' "$WORK/chat.log" >&2
+        echo "    --- server log" >&2
+        tail -n 20 "$WORK/server.log" | sed 's/^/    /' >&2
     fi
     stop_server
 else
