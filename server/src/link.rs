@@ -3,7 +3,8 @@
 //!
 //! The hub never writes to a socket. It pushes already-serialized frames
 //! ([`Frame`], a cheaply clonable shared buffer — one event is serialized
-//! once and the same bytes go to every recipient) into each recipient's
+//! once per encoding and the same bytes go to every recipient that reads
+//! that encoding) into each recipient's
 //! queue with a non-blocking `try_send`, so a slow reader can never stall the
 //! sender or the other recipients. A full queue is reported to the caller,
 //! which disconnects that one recipient (see [`crate::hub`]).

@@ -16,7 +16,10 @@
 //! # One serialization per event
 //!
 //! An event is serialized once into a [`Frame`] (shared bytes) and the same
-//! frame goes to every recipient's queue and replay buffer.
+//! frame goes to every recipient's queue and replay buffer. A signal is
+//! serialized once per encoding its recipients read (JSON text, and binary
+//! for links that agreed to binary signal frames; see
+//! `SessionState::encodings_for`), never once per recipient.
 //!
 //! # Flow control: a flood costs the flooder
 //!
