@@ -66,11 +66,21 @@ fn split(frame: &[u8]) -> Result<(&str, &[u8]), DecodeError> {
 /// hands it on as a C string, whose terminating NUL then needs no new
 /// allocation.
 fn data_string(data: &[u8]) -> Result<String, DecodeError> {
-    std::str::from_utf8(data).map_err(|_| DecodeError::Binary("data is not UTF-8"))?;
     let mut bytes = Vec::with_capacity(data.len() + 1);
     bytes.extend_from_slice(data);
-    // Checked just above; the copy keeps it valid.
     String::from_utf8(bytes).map_err(|_| DecodeError::Binary("data is not UTF-8"))
+}
+
+/// Puts the frame's data into the decoded header's `data` field (`slot`,
+/// `None` when the header is not of a kind that may be binary), which the
+/// header must have left empty.
+fn attach(slot: Option<&mut String>, data: &[u8]) -> Result<(), DecodeError> {
+    let slot = slot.ok_or(NOT_A_SIGNAL)?;
+    if !slot.is_empty() {
+        return Err(DATA_IN_HEADER);
+    }
+    *slot = data_string(data)?;
+    Ok(())
 }
 
 /// Puts a frame together from its header text and data.
@@ -125,39 +135,15 @@ pub fn encode_client(msg: &ClientMessage) -> Option<Vec<u8>> {
 /// Parses a binary client frame.
 pub fn decode_client(frame: &[u8]) -> Result<ClientMessage, DecodeError> {
     let (header, data) = split(frame)?;
-    match ClientMessage::decode(header)? {
-        ClientMessage::Signal {
-            seq,
-            signal_type,
-            data: empty,
-            to,
-        } => {
-            if !empty.is_empty() {
-                return Err(DATA_IN_HEADER);
-            }
-            Ok(ClientMessage::Signal {
-                seq,
-                signal_type,
-                data: data_string(data)?,
-                to,
-            })
+    let mut msg = ClientMessage::decode(header)?;
+    let slot = match &mut msg {
+        ClientMessage::Signal { data, .. } | ClientMessage::SignalToServer { data, .. } => {
+            Some(data)
         }
-        ClientMessage::SignalToServer {
-            seq,
-            signal_type,
-            data: empty,
-        } => {
-            if !empty.is_empty() {
-                return Err(DATA_IN_HEADER);
-            }
-            Ok(ClientMessage::SignalToServer {
-                seq,
-                signal_type,
-                data: data_string(data)?,
-            })
-        }
-        _ => Err(NOT_A_SIGNAL),
-    }
+        _ => None,
+    };
+    attach(slot, data)?;
+    Ok(msg)
 }
 
 /// The binary frame of a server `signal` event from its parts (the binary
@@ -174,25 +160,13 @@ pub fn encode_server_signal(
 /// Parses a binary server frame.
 pub fn decode_server(frame: &[u8]) -> Result<ServerMessage, DecodeError> {
     let (header, data) = split(frame)?;
-    match ServerMessage::decode(header)? {
-        ServerMessage::Signal {
-            seq,
-            from,
-            signal_type,
-            data: empty,
-        } => {
-            if !empty.is_empty() {
-                return Err(DATA_IN_HEADER);
-            }
-            Ok(ServerMessage::Signal {
-                seq,
-                from,
-                signal_type,
-                data: data_string(data)?,
-            })
-        }
-        _ => Err(NOT_A_SIGNAL),
-    }
+    let mut msg = ServerMessage::decode(header)?;
+    let slot = match &mut msg {
+        ServerMessage::Signal { data, .. } => Some(data),
+        _ => None,
+    };
+    attach(slot, data)?;
+    Ok(msg)
 }
 
 #[cfg(test)]

@@ -732,13 +732,11 @@ impl AckRun {
 }
 
 fn ack_frame((first, seq): (u64, u64)) -> Message {
-    Message::Text(
-        frame(&ServerMessage::SignalAck {
-            seq,
-            first: (first != seq).then_some(first),
-        })
-        .text(),
-    )
+    let ack = ServerMessage::SignalAck {
+        seq,
+        first: (first != seq).then_some(first),
+    };
+    Message::Text(Utf8Bytes::from(ack.encode()))
 }
 
 fn truncate_reason(reason: &str) -> String {

@@ -21,7 +21,7 @@ use client::*;
 use otc_server::cluster::ClusterConfig;
 use otc_server::{Config, ServerHandle, ServerLimits};
 use protocol::messages::DisconnectReason;
-use protocol::{ClientMessage, ErrorCode, ServerMessage, PROTOCOL_VERSION};
+use protocol::{ErrorCode, ServerMessage};
 
 /// The nodes here are started by this file, not by `client::start`.
 fn cluster_redis_url() -> Option<String> {
@@ -282,22 +282,7 @@ async fn the_connection_limit_holds_across_nodes() {
 }
 
 async fn resume_on(server: &ServerHandle, c: &Client, last_seq: u64) -> Ws {
-    let mut ws = open(server).await;
-    send(
-        &mut ws,
-        &ClientMessage::Resume {
-            version: PROTOCOL_VERSION,
-            api_key: otc_server::DEV_API_KEY.into(),
-            session_id: c.session.clone(),
-            connection_id: c.id.clone(),
-            resume_secret: c.secret.clone(),
-            last_seq,
-            ack_runs: false,
-            binary_signals: false,
-        },
-    )
-    .await;
-    ws
+    resume_ws(server, c, &c.secret, last_seq, false).await
 }
 
 #[tokio::test]
