@@ -1,49 +1,36 @@
 //! One WebSocket link, from upgrade to close.
 //!
-//! Each link runs two tasks:
-//!
-//! * the **reader** (this module's [`run`]) parses client frames, does the
-//!   `connect`/`resume` handshake and hands everything else to the hub; it
-//!   decides how the link ended (clean `disconnect`, protocol violation, or
-//!   an unexpected drop that starts the reconnect grace period);
-//! * the **writer** ([`writer`]) drains the link's bounded queue into the
-//!   socket (every frame already queued, then one flush), sends the server's
-//!   pings, and on close sends the last frame and
-//!   a close frame with a reason.
-//!
-//! Splitting them means a client that stops reading only fills its own
-//! queue; the hub never waits on a socket.
+//! Each link is one task (this module's [`run`]): it parses client frames,
+//! does the `connect`/`resume` handshake and hands everything else to the
+//! hub, and decides how the link ended (clean `disconnect`, protocol
+//! violation, or an unexpected drop that starts the reconnect grace
+//! period). The socket itself is a [`Wire`]: while the task waits for the
+//! next frame, or on the hub, the same poll writes the link's queue, so a
+//! client that stops reading only fills its own queue and the hub never
+//! waits on a socket (see [`crate::wire`]).
 
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
+use axum::extract::ws::{Message, WebSocket};
 use protocol::messages::DisconnectReason;
 use protocol::{ClientMessage, ErrorCode, ServerMessage, PROTOCOL_VERSION};
-use tokio::sync::mpsc;
-use tokio_util::sync::WaitForCancellationFuture;
 
 use crate::admission::Pending;
 use crate::auth::{verify_session_id, verify_token};
 use crate::held::Held;
 use crate::hub::{JoinRequest, Membership};
-use crate::link::{close_code, frame, Closing, Link, LinkCtl, Out};
+use crate::link::{close_code, frame, Closing, Link};
 use crate::logging::{clip, clip_long};
 use crate::server::App;
-
-/// Longest time spent sending the last frames of a closing link.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+use crate::wire::{Read, Waited, Wire};
 
 /// Drives one upgraded WebSocket until it ends. `pending` is the
 /// connection's not-yet-authenticated slot: the handshake must succeed by its
 /// deadline, and the slot is given back once it has.
 pub(crate) async fn run(socket: WebSocket, app: Arc<App>, pending: Option<Pending>) {
     let _open = app.hub.metrics().link_opened();
-    let (sink, mut stream) = socket.split();
     let limits = app.hub.limits().clone();
     let generation = app.hub.next_generation();
     let peer = pending.as_ref().map(Pending::peer);
@@ -56,16 +43,17 @@ pub(crate) async fn run(socket: WebSocket, app: Arc<App>, pending: Option<Pendin
         generation,
     );
     let link = link.with_peer(peer);
-    let writer = tokio::spawn(writer(
-        sink,
+    let mut wire = Wire::new(
+        socket,
         rx,
         Arc::clone(link.ctl()),
         limits.ping_interval,
-    ));
+        limits.idle_timeout,
+    );
 
     let joined = match pending.as_ref().map(Pending::deadline) {
-        None => handshake(&mut stream, &link, &app).await,
-        Some(deadline) => tokio::time::timeout_at(deadline, handshake(&mut stream, &link, &app))
+        None => handshake(&mut wire, &link, &app).await,
+        Some(deadline) => tokio::time::timeout_at(deadline, handshake(&mut wire, &link, &app))
             .await
             .unwrap_or_else(|_| {
                 let within = app.hub.limits().auth_timeout.as_millis();
@@ -79,9 +67,9 @@ pub(crate) async fn run(socket: WebSocket, app: Arc<App>, pending: Option<Pendin
         if let Some(p) = &pending {
             p.authenticated();
         }
-        session_loop(&mut stream, &link, &who, &app).await;
+        session_loop(&mut wire, &link, &who, &app).await;
     }
-    // Whatever happened, the writer must end; if nobody asked for a
+    // Whatever happened, the link ends here; if nobody asked for a
     // particular close, close normally.
     link.close(Closing {
         drain: true,
@@ -89,7 +77,7 @@ pub(crate) async fn run(socket: WebSocket, app: Arc<App>, pending: Option<Pendin
         code: close_code::NORMAL,
         reason: String::new(),
     });
-    let _ = writer.await;
+    wire.finish().await;
 }
 
 /// A refused handshake: what the client is told, and the precise reason
@@ -177,14 +165,22 @@ enum Incoming {
     Gone(&'static str),
 }
 
-/// The next client frame. `binary` says whether the link agreed to binary
-/// signal frames (see [`protocol::binary`]); elsewhere a binary frame is a
-/// violation.
-async fn next_frame(stream: &mut SplitStream<WebSocket>, idle: Duration, binary: bool) -> Incoming {
-    let item = match tokio::time::timeout(idle, stream.next()).await {
-        Err(_) => return Incoming::Gone("idle timeout"),
-        Ok(None) => return Incoming::Gone("link closed"),
-        Ok(Some(item)) => item,
+/// What the client's next frame (or its absence) means. `binary` says
+/// whether the link agreed to binary signal frames (see
+/// [`protocol::binary`]); elsewhere a binary frame is a violation.
+async fn next_frame(wire: &mut Wire, binary: bool, read: bool) -> Incoming {
+    let item = match wire.next_frame(read).await {
+        Waited::Idle => return Incoming::Gone("idle timeout"),
+        Waited::WriteFailed => return Incoming::Gone("link write failed"),
+        Waited::Read(item) => item,
+    };
+    classify(item, binary)
+}
+
+fn classify(item: Read, binary: bool) -> Incoming {
+    let item = match item {
+        None => return Incoming::Gone("link closed"),
+        Some(item) => item,
     };
     match item {
         Ok(Message::Text(text)) => match ClientMessage::decode(text.as_str()) {
@@ -252,18 +248,13 @@ fn read_error(e: axum::Error) -> Incoming {
 }
 
 /// Waits for `connect` or `resume` and joins. `None` if the link ended.
-async fn handshake(
-    stream: &mut SplitStream<WebSocket>,
-    link: &Link,
-    app: &Arc<App>,
-) -> Option<Membership> {
-    let idle = app.hub.limits().idle_timeout;
+async fn handshake(wire: &mut Wire, link: &Link, app: &Arc<App>) -> Option<Membership> {
     // Bounded: each non-message frame is a ping/pong; give up after many.
     for _ in 0..64 {
         let msg = tokio::select! {
             biased;
             _ = link.ctl().token().cancelled() => return None,
-            m = next_frame(stream, idle, false) => m,
+            m = next_frame(wire, false, true) => m,
         };
         let peer = link.peer();
         let msg = match msg {
@@ -288,6 +279,7 @@ async fn handshake(
             } => {
                 link.ctl().set_ack_runs(ack_runs);
                 link.ctl().set_binary_signals(binary_signals);
+                wire.agreed();
                 let attempt = Attempt {
                     kind: "connect",
                     peer,
@@ -304,7 +296,10 @@ async fn handshake(
                     suppress_connection_events,
                 );
                 let joined = match req {
-                    Ok(req) => app.hub.join(req, link.clone()).await.map_err(Refused::from),
+                    Ok(req) => wire
+                        .alongside(app.hub.join(req, link.clone()))
+                        .await
+                        .map_err(Refused::from),
                     Err(r) => Err(r),
                 };
                 metrics.connect(joined.is_ok());
@@ -328,6 +323,7 @@ async fn handshake(
             } => {
                 link.ctl().set_ack_runs(ack_runs);
                 link.ctl().set_binary_signals(binary_signals);
+                wire.agreed();
                 let attempt = Attempt {
                     kind: "resume",
                     peer,
@@ -338,15 +334,14 @@ async fn handshake(
                 let checked = match check_version(version)
                     .and_then(|()| check_session(app, &api_key, &session_id))
                 {
-                    Ok(()) => app
-                        .hub
-                        .resume(
+                    Ok(()) => wire
+                        .alongside(app.hub.resume(
                             &session_id,
                             &connection_id,
                             &resume_secret,
                             last_seq,
                             link.clone(),
-                        )
+                        ))
                         .await
                         .map_err(|e| (e.code, e.message)),
                     Err(e) => Err(e),
@@ -474,13 +469,7 @@ fn check_connect(
 }
 
 /// Serves a joined member until its link ends.
-async fn session_loop(
-    stream: &mut SplitStream<WebSocket>,
-    link: &Link,
-    who: &Membership,
-    app: &Arc<App>,
-) {
-    let idle = app.hub.limits().idle_timeout;
+async fn session_loop(wire: &mut Wire, link: &Link, who: &Membership, app: &Arc<App>) {
     let binary = link.ctl().binary_signals();
     let generation = link.generation;
     // Signals waiting for room at their recipients (back-pressure).
@@ -494,7 +483,7 @@ async fn session_loop(
             biased;
             _ = &mut ended => {
                 if !link.ctl().close_requested() {
-                    // The writer failed: the socket is dead.
+                    // A write failed ([`Wire`]): the socket is dead.
                     app.hub.link_lost(who, generation);
                 }
                 // Otherwise the hub closed it (eviction, takeover, shutdown,
@@ -502,11 +491,12 @@ async fn session_loop(
                 return;
             }
             _ = held.wake() => {
-                held.release(app.hub.as_ref(), who, false).await;
+                wire.alongside(held.release(app.hub.as_ref(), who, false)).await;
                 continue;
             }
-            // A full hold stops reading this link until its front moves.
-            m = next_frame(stream, idle, binary), if !held.is_full() => m,
+            // A full hold stops reading this link until its front moves
+            // (the queue is still written).
+            m = next_frame(wire, binary, !held.is_full()) => m,
         };
         let msg = match incoming {
             Incoming::Nothing => continue,
@@ -528,7 +518,7 @@ async fn session_loop(
                 data,
                 to,
             } => {
-                held.signal(
+                wire.alongside(held.signal(
                     app.hub.as_ref(),
                     who,
                     seq,
@@ -536,7 +526,7 @@ async fn session_loop(
                     data,
                     to,
                     Instant::now(),
-                )
+                ))
                 .await
             }
             ClientMessage::SignalToServer {
@@ -544,14 +534,14 @@ async fn session_loop(
                 signal_type,
                 data,
             } => {
-                held.signal_to_server(
+                wire.alongside(held.signal_to_server(
                     app.hub.as_ref(),
                     who,
                     seq,
                     signal_type,
                     data,
                     Instant::now(),
-                )
+                ))
                 .await
             }
             ClientMessage::Ack { seq } => app.hub.ack(who, seq),
@@ -563,7 +553,8 @@ async fn session_loop(
             }
             ClientMessage::Disconnect => {
                 // What the client sent before its goodbye is answered first.
-                held.release(app.hub.as_ref(), who, true).await;
+                wire.alongside(held.release(app.hub.as_ref(), who, true))
+                    .await;
                 app.hub.leave(
                     who,
                     generation,
@@ -625,258 +616,4 @@ fn violation(
     );
     // If the hub no longer knew this link as current, close it anyway.
     link.close(closing);
-}
-
-type Sink = SplitSink<WebSocket, Message>;
-
-/// Most frames written between two flushes. Bounds how long one busy link
-/// keeps its worker thread before the frames reach the socket.
-const MAX_BATCH: usize = 256;
-
-/// Writes `first` and then every frame already waiting in the queue (at
-/// most [`MAX_BATCH`] in all), and flushes once: one `write` for a burst of
-/// frames instead of one per frame. A sender at full speed gets a
-/// `signal_ack` per signal and a receiver one event per signal, so the
-/// queues fill in bursts; flushing each frame on its own cost a syscall per
-/// frame and let the queues outgrow the writer. For a client that asked for
-/// `ack_runs`, consecutive acknowledgements of consecutive seqs in the
-/// batch become one frame ([`AckRun`]). Gives up if the link is told to
-/// close meanwhile.
-async fn send_batch(
-    sink: &mut Sink,
-    first: Out,
-    rx: &mut mpsc::Receiver<Out>,
-    ctl: &LinkCtl,
-    ended: Pin<&mut WaitForCancellationFuture<'_>>,
-) -> Result<(), ()> {
-    let batch = async {
-        let mut run = AckRun::new(ctl.ack_runs(), ctl.binary_signals());
-        let mut next = Some(first);
-        let mut fed = 0usize;
-        while let Some(out) = next.take() {
-            run.feed(sink, out).await?;
-            fed += 1;
-            if fed < MAX_BATCH {
-                if let Ok(out) = rx.try_recv() {
-                    ctl.taken(&out);
-                    next = Some(out);
-                }
-            }
-        }
-        run.feed_end(sink).await?;
-        sink.flush().await
-    };
-    tokio::select! {
-        r = batch => r.map_err(|_| ()),
-        _ = ended => Err(()),
-    }
-}
-
-/// Turns the queue's items into frames, merging a run of acknowledgements
-/// of consecutive seqs into one `signal_ack { first, seq }` when the client
-/// asked for it. A run ends at any other item, so every other frame keeps
-/// its place relative to the acknowledgements (a delivery report never
-/// overtakes the ack of its signal), and never spans a refused seq (its
-/// `signal_error` is another item).
-struct AckRun {
-    merge: bool,
-    /// The link carries binary signal frames.
-    binary: bool,
-    run: Option<(u64, u64)>,
-}
-
-impl AckRun {
-    fn new(merge: bool, binary: bool) -> Self {
-        AckRun {
-            merge,
-            binary,
-            run: None,
-        }
-    }
-
-    /// Takes one item; returns the frames to write now, in order.
-    fn add(&mut self, out: Out) -> [Option<Message>; 2] {
-        match out {
-            Out::Ack(seq) if self.merge => match &mut self.run {
-                Some((_, last)) if last.checked_add(1) == Some(seq) => {
-                    *last = seq;
-                    [None, None]
-                }
-                run => [run.replace((seq, seq)).map(ack_frame), None],
-            },
-            Out::Ack(seq) => [Some(ack_frame((seq, seq))), None],
-            Out::Frame(f) => [self.run.take().map(ack_frame), Some(f.message(self.binary))],
-        }
-    }
-
-    /// The run still open at the end of a batch.
-    fn finish(&mut self) -> Option<Message> {
-        self.run.take().map(ack_frame)
-    }
-
-    /// [`AckRun::add`], fed to `sink`.
-    async fn feed(&mut self, sink: &mut Sink, out: Out) -> Result<(), axum::Error> {
-        for m in self.add(out).into_iter().flatten() {
-            sink.feed(m).await?;
-        }
-        Ok(())
-    }
-
-    /// [`AckRun::finish`], fed to `sink`.
-    async fn feed_end(&mut self, sink: &mut Sink) -> Result<(), axum::Error> {
-        match self.finish() {
-            Some(m) => sink.feed(m).await,
-            None => Ok(()),
-        }
-    }
-}
-
-fn ack_frame((first, seq): (u64, u64)) -> Message {
-    let ack = ServerMessage::SignalAck {
-        seq,
-        first: (first != seq).then_some(first),
-    };
-    Message::Text(Utf8Bytes::from(ack.encode()))
-}
-
-fn truncate_reason(reason: &str) -> String {
-    // A close reason must fit in 123 bytes; cut on a char boundary.
-    let mut end = reason.len().min(123);
-    while !reason.is_char_boundary(end) {
-        end -= 1;
-    }
-    reason[..end].to_string()
-}
-
-/// Drains the link's queue into the socket and pings; sends the closing
-/// frames when the link is closed.
-async fn writer(
-    mut sink: Sink,
-    mut rx: mpsc::Receiver<Out>,
-    ctl: Arc<LinkCtl>,
-    ping_every: Duration,
-) {
-    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
-    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut ping_id = 0u64;
-    // Made once (see `session_loop`).
-    let ended = ctl.token().cancelled();
-    tokio::pin!(ended);
-    loop {
-        let out = tokio::select! {
-            biased;
-            _ = &mut ended => break,
-            f = rx.recv() => match f {
-                Some(out) => {
-                    ctl.taken(&out);
-                    out
-                }
-                None => break,
-            },
-            _ = ping.tick() => {
-                ping_id += 1;
-                Out::Frame(frame(&ServerMessage::Ping { id: ping_id }))
-            }
-        };
-        if send_batch(&mut sink, out, &mut rx, &ctl, ended.as_mut())
-            .await
-            .is_err()
-        {
-            break;
-        }
-    }
-    let closing = ctl.take_closing();
-    // Whatever ended the loop, the link is over now.
-    ctl.mark_dead();
-    if let Some(c) = closing {
-        let finish = async {
-            // Fed, not sent: everything goes out with the one flush below
-            // (which also writes what an interrupted batch left buffered).
-            if c.drain {
-                let mut run = AckRun::new(ctl.ack_runs(), ctl.binary_signals());
-                while let Ok(out) = rx.try_recv() {
-                    ctl.taken(&out);
-                    run.feed(&mut sink, out).await?;
-                }
-                run.feed_end(&mut sink).await?;
-            }
-            if let Some(f) = c.frame {
-                sink.feed(Message::Text(f.text())).await?;
-            }
-            sink.feed(Message::Close(Some(CloseFrame {
-                code: c.code,
-                reason: Utf8Bytes::from(truncate_reason(&c.reason)),
-            })))
-            .await?;
-            sink.flush().await
-        };
-        let _ = tokio::time::timeout(CLOSE_TIMEOUT, finish).await;
-    }
-    let _ = sink.close().await;
-}
-
-#[cfg(test)]
-mod ack_run_tests {
-    use super::*;
-
-    /// What a batch of queue items becomes on the wire.
-    fn wire(merge: bool, items: Vec<Out>) -> Vec<ServerMessage> {
-        let mut run = AckRun::new(merge, false);
-        let mut out: Vec<Message> = Vec::new();
-        for item in items {
-            out.extend(run.add(item).into_iter().flatten());
-        }
-        out.extend(run.finish());
-        out.into_iter()
-            .map(|m| match m {
-                Message::Text(t) => ServerMessage::decode(t.as_str()).unwrap(),
-                other => panic!("not text: {other:?}"),
-            })
-            .collect()
-    }
-
-    fn ack(seq: u64, first: Option<u64>) -> ServerMessage {
-        ServerMessage::SignalAck { seq, first }
-    }
-
-    #[test]
-    fn consecutive_acks_merge_and_any_other_frame_or_gap_ends_the_run() {
-        let other = ServerMessage::SignalDelivered {
-            seq: 5,
-            signal_seq: 2,
-        };
-        let items = || {
-            vec![
-                Out::Ack(1),
-                Out::Ack(2),
-                Out::Ack(3),
-                Out::Frame(frame(&other)),
-                Out::Ack(4),
-                Out::Ack(6),
-                Out::Ack(7),
-            ]
-        };
-        assert_eq!(
-            wire(true, items()),
-            vec![
-                ack(3, Some(1)),
-                other.clone(),
-                ack(4, None),
-                ack(7, Some(6))
-            ]
-        );
-        // A client that did not ask gets one per seq, in the same order.
-        assert_eq!(
-            wire(false, items()),
-            vec![
-                ack(1, None),
-                ack(2, None),
-                ack(3, None),
-                other,
-                ack(4, None),
-                ack(6, None),
-                ack(7, None)
-            ]
-        );
-    }
 }

@@ -8,7 +8,10 @@
 //! * [`server`] — the listener (WebSocket + HTTP), start and graceful shutdown;
 //! * [`tls`] — TLS termination on that listener: certificate loading and reload;
 //! * `admission` — bounds on connections not yet authenticated;
-//! * [`connection`] — one WebSocket link: handshake, reader and writer;
+//! * [`connection`] — one WebSocket link's task: handshake, then the
+//!   client's frames to the hub;
+//! * [`wire`] — that link's socket: reads the next frame and, in the same
+//!   task, writes the link's queue;
 //! * [`linger`] — lingering close: drain before closing, so the peer gets the last frames;
 //! * [`link`] — the hub's handle on a link: bounded queue and close switch;
 //! * [`client_seq`] — the client seq rules: route, answer again, or refuse;
@@ -60,6 +63,7 @@ pub mod replay;
 pub mod rest;
 pub mod server;
 pub mod tls;
+mod wire;
 
 pub use auth::{create_session_id, mint_token, verify_token, Role, TokenError, TokenOptions};
 pub use config::{Config, Project, ServerLimits, DEV_API_KEY, DEV_API_SECRET};

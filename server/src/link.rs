@@ -12,8 +12,8 @@
 //! Closing is separate from the queue on purpose: a slow consumer's queue is
 //! full, yet it must still be told why it is being dropped. [`Link::close`]
 //! records a [`Closing`] (an optional last frame, a close code and reason)
-//! and wakes the link's writer task, which sends it best-effort and ends the
-//! link.
+//! and wakes the link's task, which sends it best-effort and ends the
+//! link ([`crate::wire`]).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -147,12 +147,12 @@ pub fn frame(msg: &ServerMessage) -> Frame {
     Frame::from(msg.encode())
 }
 
-/// What a link's writer is given.
+/// What a link's queue holds.
 #[derive(Debug)]
 pub enum Out {
     /// A serialized frame.
     Frame(Frame),
-    /// The `signal_ack` of this client seq, serialized by the writer: for a
+    /// The `signal_ack` of this client seq, serialized when written: for a
     /// client that asked for `ack_runs` it merges consecutive ones into one
     /// frame (see `crate::connection`), which saves the client reading and
     /// parsing a frame per signal at full speed.
@@ -204,7 +204,7 @@ pub struct LinkCtl {
     ended: AtomicBool,
     requested: AtomicBool,
     closing: Mutex<Option<Closing>>,
-    /// Bytes of the frames queued and not yet taken by the writer.
+    /// Bytes of the frames queued and not yet taken from the queue.
     queued_bytes: AtomicUsize,
     /// The client asked for acknowledgement runs (`ack_runs` in its
     /// `connect` or `resume`).
@@ -225,7 +225,7 @@ impl LinkCtl {
         self.requested.load(Ordering::Acquire)
     }
 
-    /// Takes the recorded closing, if any (the writer sends it once).
+    /// Takes the recorded closing, if any (the link's task sends it once).
     pub fn take_closing(&self) -> Option<Closing> {
         self.closing
             .lock()
@@ -233,12 +233,12 @@ impl LinkCtl {
             .take()
     }
 
-    /// The writer took `out` from the queue.
+    /// The link's task took `out` from the queue.
     pub fn taken(&self, out: &Out) {
         self.queued_bytes.fetch_sub(out.weight(), Ordering::AcqRel);
     }
 
-    /// Whether the writer may merge consecutive acknowledgements.
+    /// Whether the link may merge consecutive acknowledgements.
     pub fn ack_runs(&self) -> bool {
         self.ack_runs.load(Ordering::Acquire)
     }
@@ -258,12 +258,12 @@ impl LinkCtl {
         self.binary_signals.store(on, Ordering::Release);
     }
 
-    /// Bytes queued and not yet taken by the writer.
+    /// Bytes queued and not yet taken from the queue.
     pub fn queued_bytes(&self) -> usize {
         self.queued_bytes.load(Ordering::Acquire)
     }
 
-    /// Marks the link dead without a closing message (its writer failed).
+    /// Marks the link dead without a closing message (a write failed).
     pub fn mark_dead(&self) {
         self.end();
     }
@@ -307,9 +307,9 @@ pub struct Link {
 impl Link {
     /// A link whose queue holds `live_limit` frames (and `live_limit_bytes`
     /// bytes) of live traffic plus `replay_room` frames of replay, and the
-    /// receiving end for its writer task, which reports each frame it takes
-    /// with [`LinkCtl::taken`]. (The channel allocates only for what it
-    /// holds.)
+    /// receiving end for the link's task (`crate::wire`), which reports
+    /// each frame it takes with [`LinkCtl::taken`]. (The channel allocates
+    /// only for what it holds.)
     pub fn new(
         live_limit: usize,
         live_limit_bytes: usize,
@@ -345,7 +345,7 @@ impl Link {
         &self.ctl
     }
 
-    /// Frames queued and not yet taken by the writer.
+    /// Frames queued and not yet taken from the queue.
     pub fn queued(&self) -> usize {
         self.tx.max_capacity() - self.tx.capacity()
     }

@@ -21,7 +21,7 @@
 //! [`SessionHub::signal`] → checks ([`policy`]: client seq, validation,
 //! role, rate) → an event with its [`Recipients`] gets the session's next
 //! seq → each recipient's replay buffer and link queue ([`crate::link`]) →
-//! the link's writer task → the client.
+//! the link's task writes it ([`crate::wire`]) → the client.
 //!
 //! # Errors
 //!

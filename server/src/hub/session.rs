@@ -665,9 +665,8 @@ impl SessionState {
 /// (and so acknowledged), but has not been yet. Splitting the two lets the
 /// sender's `signal_ack` be queued first and the recipients' event last:
 /// the runtime runs the task woken last first on the same worker, so the
-/// recipients' writers go out at once and the acknowledgement, which no
-/// one waits on, takes the other worker (see [`super::LocalHub`]'s
-/// `reply_signal`).
+/// recipients' links write at once and the acknowledgement, which no one
+/// waits on, follows (see [`super::LocalHub`]'s `reply_signal`).
 pub(super) struct Accepted {
     seq: u64,
     frame: Frame,

@@ -379,3 +379,78 @@ async fn a_session_is_bounded_in_bytes_and_the_largest_holder_goes() {
     assert!(hub.session_buffer_bytes(&sid).expect("session") <= 1024 * 1024);
     server.shutdown().await;
 }
+
+/// A WebSocket whose receive buffer is 4 KiB (the kernel makes it 8 and
+/// stops tuning it), so a few signals fill what the server can send it.
+async fn open_small_window(server: &otc_server::ServerHandle) -> Ws {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let sock = tokio::net::TcpSocket::new_v4().expect("socket");
+    sock.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    let tcp = tokio::time::timeout(WAIT, sock.connect(server.local_addr()))
+        .await
+        .expect("connect in time")
+        .expect("connect");
+    let mut req = ws_url(server).into_client_request().expect("request");
+    req.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        tokio_tungstenite::tungstenite::http::HeaderValue::from_static(protocol::SUBPROTOCOL),
+    );
+    let (ws, _) = tokio::time::timeout(
+        WAIT,
+        tokio_tungstenite::client_async(req, tokio_tungstenite::MaybeTlsStream::Plain(tcp)),
+    )
+    .await
+    .expect("upgrade in time")
+    .expect("upgrade");
+    ws
+}
+
+/// The server writes and reads a link in one task (server/src/wire.rs):
+/// a participant it cannot write to (not reading, a small receive window,
+/// 7.2 MB of signals waiting for it: more than the server's socket buffer
+/// holds, 4 MiB at most) still has its own frames read: its signal reaches
+/// another at once. When it reads again it gets every waiting signal once
+/// and in order, and then its own acknowledgement.
+#[tokio::test]
+async fn a_link_the_server_cannot_write_to_is_still_read() {
+    let server = start(config(unlimited())).await;
+    let sid = session();
+    let ws = open_small_window(&server).await;
+    let mut stuck = Client::join_on(ws, &sid, &token(&sid), true).await;
+    // Three senders, as one sender's signals may take only a share of a
+    // recipient's queue (4 MB of the default 16).
+    let mut fillers = Vec::new();
+    for _ in 0..3 {
+        fillers.push(Client::join_with(&server, &sid, &token(&sid), true).await);
+    }
+    const COUNT: usize = 300;
+    let pad = "x".repeat(protocol::limits::MAX_SIGNAL_DATA_BYTES - 8);
+    for f in &mut fillers {
+        for i in 0..COUNT {
+            let data = format!("{i:04}{pad}");
+            let seq = f.signal("fill", &data, Some(vec![stuck.id.clone()])).await;
+            f.acked(seq).await;
+        }
+    }
+    let seq = stuck
+        .signal("mine", "while full", Some(vec![fillers[0].id.clone()]))
+        .await;
+    let (from, ty, data) = fillers[0].signal_in().await;
+    assert_eq!(
+        (from.as_deref(), ty.as_str(), data.as_str()),
+        (Some(stuck.id.as_str()), "mine", "while full")
+    );
+    let mut next = vec![0usize; fillers.len()];
+    for _ in 0..COUNT * fillers.len() {
+        let (from, ty, data) = stuck.signal_in().await;
+        assert_eq!(ty, "fill");
+        let k = fillers
+            .iter()
+            .position(|f| Some(f.id.as_str()) == from.as_deref())
+            .expect("from a filler");
+        assert_eq!(&data[..4], format!("{:04}", next[k]), "in order");
+        next[k] += 1;
+    }
+    stuck.acked(seq).await;
+    server.shutdown().await;
+}
