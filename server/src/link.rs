@@ -15,14 +15,16 @@
 //! and wakes the link's task, which sends it best-effort and ends the
 //! link ([`crate::wire`]).
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
 
 use axum::body::Bytes;
 use axum::extract::ws::{Message, Utf8Bytes};
+use futures_util::task::AtomicWaker;
 use protocol::ServerMessage;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// A serialized server frame, shared between recipients: cloning it is a
@@ -204,6 +206,8 @@ pub struct LinkCtl {
     ended: AtomicBool,
     requested: AtomicBool,
     closing: Mutex<Option<Closing>>,
+    /// The link's queue (see [`Queue`]).
+    queue: Queue,
     /// Bytes of the frames queued and not yet taken from the queue.
     queued_bytes: AtomicUsize,
     /// The client asked for acknowledgement runs (`ack_runs` in its
@@ -279,6 +283,102 @@ impl LinkCtl {
     }
 }
 
+/// A link's queue: many pushers (the hub, from any worker), one taker
+/// (the link's task, through [`Receiver`]).
+///
+/// Not tokio's `mpsc`: its channel allocates a block of 32 slots (about
+/// 1.3 KB) and a padded control block up front, for every link, idle or
+/// not. This one holds nothing until something is queued, and gives
+/// back what a burst grew once it has drained.
+#[derive(Debug, Default)]
+struct Queue {
+    items: Mutex<VecDeque<Out>>,
+    /// `items.len()`, readable without the lock (the hub checks every
+    /// recipient's queue).
+    len: AtomicUsize,
+    /// The link's task, waiting for an item.
+    taker: AtomicWaker,
+}
+
+/// A queue that drained keeps at most this many slots.
+const QUEUE_KEEP: usize = 64;
+
+impl Queue {
+    fn items(&self) -> std::sync::MutexGuard<'_, VecDeque<Out>> {
+        self.items.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `out` unless `capacity` items wait already (or the link
+    /// has ended: checked under the lock, so nothing is queued after
+    /// [`Receiver`] has emptied it for good).
+    fn push(&self, out: Out, capacity: usize, ended: &AtomicBool) -> Result<(), PushError> {
+        {
+            let mut items = self.items();
+            if ended.load(Ordering::Acquire) {
+                return Err(PushError::Closed);
+            }
+            if items.len() >= capacity {
+                return Err(PushError::Full);
+            }
+            items.push_back(out);
+            self.len.store(items.len(), Ordering::Release);
+        }
+        self.taker.wake();
+        Ok(())
+    }
+
+    fn take(&self) -> Option<Out> {
+        let mut items = self.items();
+        let out = items.pop_front()?;
+        self.len.store(items.len(), Ordering::Release);
+        if items.is_empty() && items.capacity() > QUEUE_KEEP {
+            items.shrink_to(QUEUE_KEEP);
+        }
+        Some(out)
+    }
+
+    fn clear(&self) {
+        let drained = std::mem::take(&mut *self.items());
+        self.len.store(0, Ordering::Release);
+        drop(drained);
+    }
+}
+
+/// The taking end of a link's queue, owned by the link's task. Dropping
+/// it ends the link and frees what is still queued.
+#[derive(Debug)]
+pub struct Receiver {
+    ctl: Arc<LinkCtl>,
+}
+
+impl Receiver {
+    /// The next item, or `Pending` (woken when one is pushed).
+    pub fn poll_take(&mut self, cx: &mut Context<'_>) -> Poll<Out> {
+        let q = &self.ctl.queue;
+        if let Some(out) = q.take() {
+            return Poll::Ready(out);
+        }
+        q.taker.register(cx.waker());
+        // Pushed between the first look and the registration?
+        match q.take() {
+            Some(out) => Poll::Ready(out),
+            None => Poll::Pending,
+        }
+    }
+
+    /// The next item, if one is queued.
+    pub fn try_take(&mut self) -> Option<Out> {
+        self.ctl.queue.take()
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.ctl.end();
+        self.ctl.queue.clear();
+    }
+}
+
 /// Why a frame could not be queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PushError {
@@ -291,7 +391,8 @@ pub enum PushError {
 /// The hub's handle on one link.
 #[derive(Debug, Clone)]
 pub struct Link {
-    tx: mpsc::Sender<Out>,
+    /// Most items the queue holds, live traffic and replay.
+    capacity: usize,
     /// Most frames live traffic may have queued; the channel itself is
     /// larger so that a resume can queue a whole replay at once.
     live_limit: usize,
@@ -308,25 +409,25 @@ impl Link {
     /// A link whose queue holds `live_limit` frames (and `live_limit_bytes`
     /// bytes) of live traffic plus `replay_room` frames of replay, and the
     /// receiving end for the link's task (`crate::wire`), which reports
-    /// each frame it takes with [`LinkCtl::taken`]. (The channel allocates
-    /// only for what it holds.)
+    /// each frame it takes with [`LinkCtl::taken`]. (The queue allocates
+    /// only for what it holds: [`Queue`].)
     pub fn new(
         live_limit: usize,
         live_limit_bytes: usize,
         replay_room: usize,
         generation: u64,
-    ) -> (Link, mpsc::Receiver<Out>) {
+    ) -> (Link, Receiver) {
         let live_limit = live_limit.max(1);
-        let (tx, rx) = mpsc::channel(live_limit + replay_room);
+        let ctl = Arc::new(LinkCtl::default());
         let link = Link {
-            tx,
+            capacity: live_limit + replay_room,
             live_limit,
             live_limit_bytes,
-            ctl: Arc::new(LinkCtl::default()),
+            ctl: Arc::clone(&ctl),
             generation,
             peer: None,
         };
-        (link, rx)
+        (link, Receiver { ctl })
     }
 
     /// The same link, knowing its client's address.
@@ -347,7 +448,7 @@ impl Link {
 
     /// Frames queued and not yet taken from the queue.
     pub fn queued(&self) -> usize {
-        self.tx.max_capacity() - self.tx.capacity()
+        self.ctl.queue.len.load(Ordering::Acquire)
     }
 
     /// Queues a frame of live traffic without waiting; `Full` once
@@ -386,13 +487,12 @@ impl Link {
         }
         let len = out.weight();
         self.ctl.queued_bytes.fetch_add(len, Ordering::AcqRel);
-        self.tx.try_send(out).map_err(|e| {
-            self.ctl.queued_bytes.fetch_sub(len, Ordering::AcqRel);
-            match e {
-                mpsc::error::TrySendError::Full(_) => PushError::Full,
-                mpsc::error::TrySendError::Closed(_) => PushError::Closed,
-            }
-        })
+        self.ctl
+            .queue
+            .push(out, self.capacity, &self.ctl.ended)
+            .inspect_err(|_| {
+                self.ctl.queued_bytes.fetch_sub(len, Ordering::AcqRel);
+            })
     }
 
     /// Asks the link to close; the first request wins.
@@ -416,5 +516,95 @@ impl Link {
     /// Is the link still open?
     pub fn is_open(&self) -> bool {
         !self.ctl.has_ended()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::task::{Wake, Waker};
+
+    /// Counts its wake-ups.
+    #[derive(Default)]
+    struct Counter(AtomicUsize);
+
+    impl Wake for Counter {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn text(n: u64) -> Frame {
+        frame(&ServerMessage::Pong { id: n })
+    }
+
+    fn id(out: Out) -> u64 {
+        match out {
+            Out::Frame(f) => match ServerMessage::decode(f.text().as_str()) {
+                Ok(ServerMessage::Pong { id }) => id,
+                other => panic!("not a pong: {other:?}"),
+            },
+            Out::Ack(seq) => seq,
+        }
+    }
+
+    #[test]
+    fn the_queue_keeps_order_bounds_live_traffic_and_wakes_its_taker() {
+        // 3 frames of live traffic, 2 more of replay room.
+        let (link, mut rx) = Link::new(3, 1 << 20, 2, 1);
+        let counter = Arc::new(Counter::default());
+        let waker = Waker::from(Arc::clone(&counter));
+        let mut cx = Context::from_waker(&waker);
+        assert!(rx.poll_take(&mut cx).is_pending());
+        link.push(text(1)).unwrap();
+        assert_eq!(
+            counter.0.load(Ordering::SeqCst),
+            1,
+            "a push wakes the taker"
+        );
+        link.push_ack(2).unwrap();
+        link.push(text(3)).unwrap();
+        assert_eq!(link.queued(), 3);
+        assert_eq!(link.push(text(4)).unwrap_err(), PushError::Full);
+        // A replay may use the room above the live limit, up to the total.
+        link.push_replay(text(5)).unwrap();
+        link.push_replay(text(6)).unwrap();
+        assert_eq!(link.push_replay(text(7)).unwrap_err(), PushError::Full);
+        let mut got = Vec::new();
+        while let Poll::Ready(out) = rx.poll_take(&mut cx) {
+            link.ctl().taken(&out);
+            got.push(id(out));
+        }
+        assert_eq!(got, vec![1, 2, 3, 5, 6]);
+        assert_eq!((link.queued(), link.ctl().queued_bytes()), (0, 0));
+    }
+
+    #[test]
+    fn a_drained_queue_gives_back_what_a_burst_grew() {
+        let (link, mut rx) = Link::new(10_000, 1 << 30, 0, 1);
+        for n in 0..5_000 {
+            link.push(text(n)).unwrap();
+        }
+        assert!(link.ctl().queue.items().capacity() >= 5_000);
+        while rx.try_take().is_some() {}
+        assert!(link.ctl().queue.items().capacity() <= QUEUE_KEEP);
+    }
+
+    #[test]
+    fn dropping_the_taker_ends_the_link_and_frees_the_queue() {
+        let (link, rx) = Link::new(10, 1 << 20, 0, 1);
+        let shared = Frame::signal(1, None, "t", "data", true, false);
+        let count = |f: &Frame| match &f.0 {
+            Repr::Signal(s) => Arc::strong_count(s),
+            Repr::Text(_) => unreachable!(),
+        };
+        link.push(shared.clone()).unwrap();
+        assert_eq!(count(&shared), 2, "queued");
+        drop(rx);
+        assert!(!link.is_open());
+        assert_eq!(link.queued(), 0);
+        assert_eq!(count(&shared), 1, "the queued copy is freed");
+        assert_eq!(link.push(text(2)).unwrap_err(), PushError::Closed);
     }
 }

@@ -54,10 +54,9 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{Sink, SinkExt, StreamExt};
 use protocol::ServerMessage;
-use tokio::sync::mpsc;
 use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep};
 
-use crate::link::{frame, LinkCtl, Out};
+use crate::link::{frame, LinkCtl, Out, Receiver};
 
 /// Longest time spent sending the last frames of a closing link.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -89,7 +88,7 @@ pub(crate) enum Waited {
 /// outgoing burst (see the module docs).
 pub(crate) struct Wire {
     ws: WebSocket,
-    rx: mpsc::Receiver<Out>,
+    rx: Receiver,
     ctl: Arc<LinkCtl>,
     run: AckRun,
     /// The second frame [`AckRun::add`] gave, waiting for room.
@@ -111,7 +110,7 @@ pub(crate) struct Wire {
 impl Wire {
     pub(crate) fn new(
         ws: WebSocket,
-        rx: mpsc::Receiver<Out>,
+        rx: Receiver,
         ctl: Arc<LinkCtl>,
         ping_every: Duration,
         idle: Duration,
@@ -251,7 +250,7 @@ impl Wire {
     /// open.
     fn next_message(&mut self, cx: &mut Context<'_>) -> Option<Message> {
         if self.fed < MAX_BATCH {
-            while let Poll::Ready(Some(out)) = self.rx.poll_recv(cx) {
+            while let Poll::Ready(out) = self.rx.poll_take(cx) {
                 self.ctl.taken(&out);
                 if let Some(m) = self.take(out) {
                     return Some(m);
@@ -307,7 +306,7 @@ impl Wire {
             }
             if let Some(c) = &closing {
                 if c.drain {
-                    while let Ok(out) = rx.try_recv() {
+                    while let Some(out) = rx.try_take() {
                         ctl.taken(&out);
                         for m in run.add(out).into_iter().flatten() {
                             ws.feed(m).await?;
