@@ -257,7 +257,7 @@ async fn handshake(wire: &mut Wire, link: &Link, app: &Arc<App>) -> Option<Membe
     for _ in 0..64 {
         let msg = tokio::select! {
             biased;
-            _ = link.ctl().token().cancelled() => return None,
+            _ = link.ctl().ended() => return None,
             m = next_frame(wire, false, true) => m,
         };
         let peer = link.peer();
@@ -478,9 +478,8 @@ async fn session_loop(wire: &mut Wire, link: &Link, who: &Membership, app: &Arc<
     let generation = link.generation;
     // Signals waiting for room at their recipients (back-pressure).
     let mut held = Held::default();
-    // One wait for the end of the link, made once: making it anew for each
-    // frame took the token's lock twice per frame.
-    let ended = link.ctl().token().cancelled();
+    // One wait for the end of the link, made once (see LinkCtl::ended).
+    let ended = link.ctl().ended();
     tokio::pin!(ended);
     loop {
         let incoming = tokio::select! {
