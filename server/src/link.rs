@@ -396,6 +396,15 @@ impl Receiver {
     pub fn try_take(&mut self) -> Option<Out> {
         self.ctl.queue.take()
     }
+
+    /// Forgets the waker [`Receiver::poll_take`] left, so that pushes do
+    /// not wake the taker until it asks again. For a task that is about to
+    /// push to its own queue (a sender's `signal_ack`) and will look at it
+    /// before it waits: a wake-up of the running task makes tokio queue it
+    /// again as if it had yielded, and wake another worker to steal it.
+    pub fn unregister(&mut self) {
+        drop(self.ctl.queue.taker.take());
+    }
 }
 
 impl Drop for Receiver {
@@ -604,6 +613,16 @@ mod tests {
         }
         assert_eq!(got, vec![1, 2, 3, 5, 6]);
         assert_eq!((link.queued(), link.ctl().queued_bytes()), (0, 0));
+        // A taker that unregistered is not woken by pushes (its own acks)
+        // until it looks at the queue again.
+        let before = counter.0.load(Ordering::SeqCst);
+        rx.unregister();
+        link.push_ack(8).unwrap();
+        assert_eq!(counter.0.load(Ordering::SeqCst), before);
+        assert!(matches!(rx.poll_take(&mut cx), Poll::Ready(Out::Ack(8))));
+        assert!(rx.poll_take(&mut cx).is_pending());
+        link.push_ack(9).unwrap();
+        assert_eq!(counter.0.load(Ordering::SeqCst), before + 1);
     }
 
     #[test]

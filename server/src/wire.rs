@@ -145,6 +145,7 @@ impl Wire {
                 let ready = poll_fn(|cx| Poll::Ready(self.ws.poll_next_unpin(cx).map(Some)));
                 if let Poll::Ready(Some(item)) = ready.await {
                     self.reads += 1;
+                    self.rx.unregister();
                     return Waited::Read(item);
                 }
             }
@@ -164,6 +165,9 @@ impl Wire {
             }
             if let Poll::Ready(item) = self.ws.poll_next_unpin(cx) {
                 self.reads = 1;
+                // Handling it queues this link's own answers; this task
+                // writes them before it waits (see Receiver::unregister).
+                self.rx.unregister();
                 return Poll::Ready(Waited::Read(item));
             }
             if self.idle_timer.as_mut().poll(cx).is_ready() {
