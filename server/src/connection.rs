@@ -495,6 +495,9 @@ async fn session_loop(wire: &mut Wire, link: &Link, who: &Membership, app: &Arc<
             }
             _ = held.wake() => {
                 wire.alongside(held.release(app.hub.as_ref(), who, false)).await;
+                // This branch comes before the read; when it is ready on
+                // every wake-up, the queue is still written.
+                wire.write_now().await;
                 continue;
             }
             // A full hold stops reading this link until its front moves

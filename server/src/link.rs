@@ -217,6 +217,9 @@ pub struct LinkCtl {
     /// The client asked for binary signal frames (`binary_signals`), and
     /// the server agreed.
     binary_signals: AtomicBool,
+    /// The link's own task is inside a call into the hub (see
+    /// [`LinkCtl::set_in_hub`]).
+    in_hub: AtomicBool,
 }
 
 impl LinkCtl {
@@ -291,6 +294,21 @@ impl LinkCtl {
     /// Bytes queued and not yet taken from the queue.
     pub fn queued_bytes(&self) -> usize {
         self.queued_bytes.load(Ordering::Acquire)
+    }
+
+    /// The link's task is (or no longer is) running a call into the hub.
+    ///
+    /// The link's task writes its queue, so while it handles its client's
+    /// frame inside the hub nothing drains that queue: what the call
+    /// queues to the caller itself (its answer, and the departures a
+    /// broadcast of its own causes when it evicts slow consumers, one per
+    /// evicted member) cannot have been read yet. Meanwhile its live
+    /// traffic is bounded by the queue's whole capacity rather than the
+    /// live limit, so a healthy sender is not evicted as a slow consumer
+    /// by the cascade it started; once the call returns, the task drains
+    /// the queue and the live limit applies again.
+    pub fn set_in_hub(&self, on: bool) {
+        self.in_hub.store(on, Ordering::Release);
     }
 
     /// Marks the link dead without a closing message (a write failed).
@@ -502,8 +520,12 @@ impl Link {
         if self.ctl.has_ended() {
             return Err(PushError::Closed);
         }
-        if self.queued() >= self.live_limit
-            || self.ctl.queued_bytes() + out.weight() > self.live_limit_bytes
+        let limit = if self.ctl.in_hub.load(Ordering::Acquire) {
+            self.capacity
+        } else {
+            self.live_limit
+        };
+        if self.queued() >= limit || self.ctl.queued_bytes() + out.weight() > self.live_limit_bytes
         {
             return Err(PushError::Full);
         }
@@ -685,5 +707,24 @@ mod tests {
         tokio::time::timeout(std::time::Duration::from_secs(5), link.ctl().ended())
             .await
             .expect("at once");
+    }
+
+    #[test]
+    fn inside_its_own_hub_call_a_link_takes_live_traffic_up_to_the_whole_queue() {
+        // 2 frames of live traffic, 3 more of replay room.
+        let (link, mut rx) = Link::new(2, 1 << 20, 3, 1);
+        link.ctl().set_in_hub(true);
+        for n in 0..5 {
+            link.push(text(n)).unwrap();
+        }
+        assert_eq!(link.push(text(5)).unwrap_err(), PushError::Full);
+        link.ctl().set_in_hub(false);
+        // Back to the live limit once the call returns: still over it.
+        assert_eq!(rx.try_take().map(id), Some(0));
+        assert_eq!(link.push(text(6)).unwrap_err(), PushError::Full);
+        while rx.try_take().is_some() {}
+        link.push(text(7)).unwrap();
+        link.push(text(8)).unwrap();
+        assert_eq!(link.push(text(9)).unwrap_err(), PushError::Full);
     }
 }

@@ -16,21 +16,25 @@
 //! written by the task that read the signal, with no wake-up at all, and an
 //! idle link costs one task instead of two.
 //!
-//! Three rules keep that from costing more writes or latency:
+//! Three rules keep that from costing more writes, latency or fairness:
 //!
 //! * frames already read are handled before the queue is written (up to
 //!   [`READS_BEFORE_WRITE`] in a row), so a burst of signals is answered
 //!   with one write of its acks, not one write per signal;
-//! * once a burst is read, the task yields once before writing: the links
-//!   its signals were queued to (woken onto this worker) write those first,
-//!   and the sender's acks follow. Written the other way round, every
-//!   delivery waited behind its own sender's ack `send`;
 //! * while it handles a frame, the task is not registered as the queue's
 //!   waiter ([`Receiver::unregister`]), so queueing its own ack does not
 //!   wake it: tokio re-queues a running task that was woken as if it had
 //!   yielded, and wakes the other worker to steal it, which then wrote the
-//!   ack before the event (a Node client's 1->1 latency p50 went from
-//!   ~120 to ~160 us until this was found).
+//!   ack while the recipient's event waited;
+//! * whatever branch of the link's `select!` runs, the queue is written
+//!   ([`Wire::write_now`] after held signals are released): a branch that
+//!   is ready on every wake-up must not keep the writes from happening.
+//!
+//! The sender's ack is written before its recipients' event (it is queued
+//! on the running task's own link, the event wakes the recipients' tasks
+//! onto the same worker, which run next): about one `send` of delay for the
+//! event, measured at ~+20 us p50 for the Node generator's 1->1 latency and
+//! none for libopentok's (which is faster than with two tasks).
 //!
 //! Measured against the two-task version (quick runs, alternated, 2 vCPUs):
 //! 1->1 throughput 8 KB 38-41k -> 43-52k signals/s, 100 B 162-199k ->
@@ -155,9 +159,13 @@ impl Wire {
                     return Waited::Read(item);
                 }
             }
-            // The burst is read: the tasks it woke (its recipients' links)
-            // write first, then this one writes its own answers.
-            tokio::task::yield_now().await;
+            // The burst is read: write its answers. (Not after a
+            // `yield_now` so that the recipients' links write first: tokio
+            // defers a yielded task until its worker has run up to 61 other
+            // tasks, and under load, joins and evictions in a session of
+            // 1,900, that starved a reading member's writes until it was
+            // evicted as a slow consumer.)
+            self.reads = 0;
         }
         self.reads = 0;
         let deadline = Instant::now() + self.idle;
@@ -191,15 +199,32 @@ impl Wire {
 
     /// Runs `fut` (a call into the hub) to completion, writing the queue
     /// while it is pending. A write failure is kept for the next
-    /// [`Wire::next_frame`]; `fut` is never cut short.
+    /// [`Wire::next_frame`]; `fut` is never cut short. While `fut` runs,
+    /// the link counts as busy in the hub ([`LinkCtl::set_in_hub`]).
     pub(crate) async fn alongside<F: Future>(&mut self, fut: F) -> F::Output {
         let mut fut = std::pin::pin!(fut);
         poll_fn(|cx| {
-            if let Poll::Ready(out) = fut.as_mut().poll(cx) {
+            self.ctl.set_in_hub(true);
+            let polled = fut.as_mut().poll(cx);
+            self.ctl.set_in_hub(false);
+            if let Poll::Ready(out) = polled {
                 return Poll::Ready(out);
             }
             self.poll_write(cx);
             Poll::Pending
+        })
+        .await
+    }
+
+    /// Writes what the socket takes now, without waiting. For a caller
+    /// that handled something other than a frame (held signals released,
+    /// say): the queue is written in [`Wire::next_frame`], which a caller's
+    /// `select!` may drop before it is polled when another branch is ready
+    /// each time, and the queue must not wait for that.
+    pub(crate) async fn write_now(&mut self) {
+        poll_fn(|cx| {
+            self.poll_write(cx);
+            Poll::Ready(())
         })
         .await
     }
