@@ -588,13 +588,13 @@ impl LocalHub {
     /// evicts it), then delivers the signal if `then` holds one, and drops
     /// the session if it emptied meanwhile.
     ///
-    /// The answer is queued before the event on purpose. The answer goes to
-    /// the sender's own link, whose task is the one running this (no
-    /// wake-up); each recipient's push wakes that link's task, and the
-    /// runtime runs the task woken last next, on this worker. The sender's
-    /// task also yields once before writing its answers
-    /// ([`crate::wire`]): the recipients' event is what a user waits for;
-    /// the `signal_ack` is not (docs/performance.md, "Round 2").
+    /// The answer goes to the sender's own link, whose task is the one
+    /// running this and writes it before it waits (no wake-up,
+    /// [`crate::wire`]); each recipient's push wakes that link's task,
+    /// which runs next on this worker. The answer is queued before the
+    /// event, the order clients have always seen: a sender's `signal_ack`
+    /// comes before its own copy of a broadcast (docs/performance.md,
+    /// "Round 2").
     pub(super) fn reply_signal(
         &self,
         mut guard: MutexGuard<'_, SessionState>,

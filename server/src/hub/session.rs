@@ -663,10 +663,8 @@ impl SessionState {
 
 /// A signal that passed its checks, with its frame: it will be delivered
 /// (and so acknowledged), but has not been yet. Splitting the two lets the
-/// sender's `signal_ack` be queued first and the recipients' event last:
-/// the runtime runs the task woken last first on the same worker, so the
-/// recipients' links write at once and the acknowledgement, which no one
-/// waits on, follows (see [`super::LocalHub`]'s `reply_signal`).
+/// sender's `signal_ack` be queued first and the recipients' event last
+/// (see [`super::LocalHub`]'s `reply_signal`).
 pub(super) struct Accepted {
     seq: u64,
     frame: Frame,
