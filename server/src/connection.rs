@@ -45,13 +45,7 @@ pub(crate) async fn run(socket: WebSocket, app: Arc<App>, pending: Option<Pendin
         generation,
     );
     let link = link.with_peer(peer);
-    let mut wire = Wire::new(
-        socket,
-        rx,
-        Arc::clone(link.ctl()),
-        limits.ping_interval,
-        limits.idle_timeout,
-    );
+    let mut wire = Wire::new(socket, rx, limits.ping_interval, limits.idle_timeout);
 
     let joined = match pending.as_ref().map(Pending::deadline) {
         None => handshake(&mut wire, &link, &app).await,

@@ -266,8 +266,8 @@ impl LinkCtl {
             .take()
     }
 
-    /// The link's task took `out` from the queue.
-    pub fn taken(&self, out: &Out) {
+    /// `out` left the queue.
+    fn taken(&self, out: &Out) {
         self.queued_bytes.fetch_sub(out.weight(), Ordering::AcqRel);
     }
 
@@ -396,23 +396,30 @@ pub struct Receiver {
 }
 
 impl Receiver {
+    /// The link's control block.
+    pub fn ctl(&self) -> &LinkCtl {
+        &self.ctl
+    }
+
     /// The next item, or `Pending` (woken when one is pushed).
     pub fn poll_take(&mut self, cx: &mut Context<'_>) -> Poll<Out> {
-        let q = &self.ctl.queue;
-        if let Some(out) = q.take() {
+        if let Some(out) = self.try_take() {
             return Poll::Ready(out);
         }
-        q.taker.register(cx.waker());
+        self.ctl.queue.taker.register(cx.waker());
         // Pushed between the first look and the registration?
-        match q.take() {
+        match self.try_take() {
             Some(out) => Poll::Ready(out),
             None => Poll::Pending,
         }
     }
 
-    /// The next item, if one is queued.
+    /// The next item, if one is queued (its bytes no longer count against
+    /// the queue's bound).
     pub fn try_take(&mut self) -> Option<Out> {
-        self.ctl.queue.take()
+        let out = self.ctl.queue.take()?;
+        self.ctl.taken(&out);
+        Some(out)
     }
 
     /// Forgets the waker [`Receiver::poll_take`] left, so that pushes do
@@ -461,9 +468,8 @@ pub struct Link {
 impl Link {
     /// A link whose queue holds `live_limit` frames (and `live_limit_bytes`
     /// bytes) of live traffic plus `replay_room` frames of replay, and the
-    /// receiving end for the link's task (`crate::wire`), which reports
-    /// each frame it takes with [`LinkCtl::taken`]. (The queue allocates
-    /// only for what it holds: [`Queue`].)
+    /// receiving end for the link's task (`crate::wire`). (The queue
+    /// allocates only for what it holds: [`Queue`].)
     pub fn new(
         live_limit: usize,
         live_limit_bytes: usize,
@@ -630,7 +636,6 @@ mod tests {
         assert_eq!(link.push_replay(text(7)).unwrap_err(), PushError::Full);
         let mut got = Vec::new();
         while let Poll::Ready(out) = rx.poll_take(&mut cx) {
-            link.ctl().taken(&out);
             got.push(id(out));
         }
         assert_eq!(got, vec![1, 2, 3, 5, 6]);

@@ -36,9 +36,10 @@
 //! event, measured at ~+20 us p50 for the Node generator's 1->1 latency and
 //! none for libopentok's (which is faster than with two tasks).
 //!
-//! Measured against the two-task version (quick runs, alternated, 2 vCPUs):
-//! 1->1 throughput 8 KB 38-41k -> 43-52k signals/s, 100 B 162-199k ->
-//! 185-223k, latency p50 153-178 -> 142-148 us.
+//! Measured against the two-task version, with this round's queue changes
+//! (quick runs, two alternated rounds, 2 vCPUs; docs/performance.md,
+//! "Round 2"): libopentok 1->1 latency p50 141 -> 114-123 us, 8 KB
+//! throughput 46-56k -> 69-72k signals/s, 100 B 192-213k -> 243-244k.
 //!
 //! # Invariants
 //!
@@ -49,15 +50,15 @@
 //!   socket: it only pushes to the queue ([`crate::link`]).
 //! * Frames go out in queue order; a merged ack run never crosses another
 //!   frame (see [`AckRun`]).
-//! * A failed write ends the link at once ([`LinkCtl::mark_dead`]): the hub
-//!   stops queueing to it and the next [`Wire::next_frame`] reports it gone.
+//! * A failed write ends the link at once
+//!   ([`crate::link::LinkCtl::mark_dead`]): the hub stops queueing to it
+//!   and the next [`Wire::next_frame`] reports it gone.
 //! * [`Wire::finish`] is the only way out: it sends the recorded
 //!   [`crate::link::Closing`] (drained queue, last frame, close frame)
 //!   within [`CLOSE_TIMEOUT`].
 
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -66,7 +67,7 @@ use futures_util::{Sink, SinkExt, StreamExt};
 use protocol::ServerMessage;
 use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep};
 
-use crate::link::{frame, LinkCtl, Out, Receiver};
+use crate::link::{frame, Out, Receiver};
 
 /// Longest time spent sending the last frames of a closing link.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -98,8 +99,8 @@ pub(crate) enum Waited {
 /// outgoing burst (see the module docs).
 pub(crate) struct Wire {
     ws: WebSocket,
+    /// The queue's taking end, and through it the link's control block.
     rx: Receiver,
-    ctl: Arc<LinkCtl>,
     run: AckRun,
     /// The second frame [`AckRun::add`] gave, waiting for room.
     stash: Option<Message>,
@@ -118,19 +119,12 @@ pub(crate) struct Wire {
 }
 
 impl Wire {
-    pub(crate) fn new(
-        ws: WebSocket,
-        rx: Receiver,
-        ctl: Arc<LinkCtl>,
-        ping_every: Duration,
-        idle: Duration,
-    ) -> Self {
+    pub(crate) fn new(ws: WebSocket, rx: Receiver, ping_every: Duration, idle: Duration) -> Self {
         let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         Wire {
             ws,
             rx,
-            ctl,
             run: AckRun::new(false, false),
             stash: None,
             fed: 0,
@@ -148,25 +142,20 @@ impl Wire {
     /// see [`crate::held::Held::is_full`]) and returns only if writing
     /// fails. Cancel-safe: dropping it loses nothing.
     pub(crate) async fn next_frame(&mut self, read: bool) -> Waited {
-        if read && self.reads > 0 && !self.failed {
-            // A frame already here is handled before the queue is written
-            // (see READS_BEFORE_WRITE).
-            if self.reads < READS_BEFORE_WRITE {
-                let ready = poll_fn(|cx| Poll::Ready(self.ws.poll_next_unpin(cx).map(Some)));
-                if let Poll::Ready(Some(item)) = ready.await {
-                    self.reads += 1;
-                    self.rx.unregister();
-                    return Waited::Read(item);
-                }
+        // A frame already here is handled before the queue is written (see
+        // READS_BEFORE_WRITE).
+        if read && !self.failed && (1..READS_BEFORE_WRITE).contains(&self.reads) {
+            let ready = poll_fn(|cx| Poll::Ready(self.ws.poll_next_unpin(cx).map(Some)));
+            if let Poll::Ready(Some(item)) = ready.await {
+                return self.got(item);
             }
-            // The burst is read: write its answers. (Not after a
-            // `yield_now` so that the recipients' links write first: tokio
-            // defers a yielded task until its worker has run up to 61 other
-            // tasks, and under load, joins and evictions in a session of
-            // 1,900, that starved a reading member's writes until it was
-            // evicted as a slow consumer.)
-            self.reads = 0;
         }
+        // The burst is read: write its answers now. (Not after a
+        // `yield_now` so that the recipients' links write first: tokio
+        // defers a yielded task until its worker has run up to 61 other
+        // tasks, and under load, joins and evictions in a session of 1,900,
+        // that starved a reading member's writes until it was evicted as a
+        // slow consumer.)
         self.reads = 0;
         let deadline = Instant::now() + self.idle;
         poll_fn(|cx| {
@@ -178,11 +167,7 @@ impl Wire {
                 return Poll::Pending;
             }
             if let Poll::Ready(item) = self.ws.poll_next_unpin(cx) {
-                self.reads = 1;
-                // Handling it queues this link's own answers; this task
-                // writes them before it waits (see Receiver::unregister).
-                self.rx.unregister();
-                return Poll::Ready(Waited::Read(item));
+                return Poll::Ready(self.got(item));
             }
             if self.idle_timer.as_mut().poll(cx).is_ready() {
                 if Instant::now() >= deadline {
@@ -197,16 +182,26 @@ impl Wire {
         .await
     }
 
+    /// Counts a frame read and hands it out. Handling it queues this link's
+    /// own answers, which this task writes before it waits: its queue waker
+    /// is dropped meanwhile (see [`Receiver::unregister`]).
+    fn got(&mut self, item: Read) -> Waited {
+        self.reads += 1;
+        self.rx.unregister();
+        Waited::Read(item)
+    }
+
     /// Runs `fut` (a call into the hub) to completion, writing the queue
     /// while it is pending. A write failure is kept for the next
     /// [`Wire::next_frame`]; `fut` is never cut short. While `fut` runs,
-    /// the link counts as busy in the hub ([`LinkCtl::set_in_hub`]).
+    /// the link counts as busy in the hub
+    /// ([`crate::link::LinkCtl::set_in_hub`]).
     pub(crate) async fn alongside<F: Future>(&mut self, fut: F) -> F::Output {
         let mut fut = std::pin::pin!(fut);
         poll_fn(|cx| {
-            self.ctl.set_in_hub(true);
+            self.rx.ctl().set_in_hub(true);
             let polled = fut.as_mut().poll(cx);
-            self.ctl.set_in_hub(false);
+            self.rx.ctl().set_in_hub(false);
             if let Poll::Ready(out) = polled {
                 return Poll::Ready(out);
             }
@@ -232,7 +227,7 @@ impl Wire {
     /// Sets how acknowledgements and signals are written, from what the
     /// client asked in `connect` or `resume` (before anything is answered).
     pub(crate) fn agreed(&mut self) {
-        self.run = AckRun::new(self.ctl.ack_runs(), self.ctl.binary_signals());
+        self.run = AckRun::new(self.rx.ctl().ack_runs(), self.rx.ctl().binary_signals());
     }
 
     /// Moves what it can from the queue into the socket; on failure marks
@@ -244,7 +239,7 @@ impl Wire {
         if let Err(e) = self.try_write(cx) {
             tracing::debug!("link write failed: {e}");
             self.failed = true;
-            self.ctl.mark_dead();
+            self.rx.ctl().mark_dead();
         }
     }
 
@@ -286,7 +281,6 @@ impl Wire {
     fn next_message(&mut self, cx: &mut Context<'_>) -> Option<Message> {
         if self.fed < MAX_BATCH {
             while let Poll::Ready(out) = self.rx.poll_take(cx) {
-                self.ctl.taken(&out);
                 if let Some(m) = self.take(out) {
                     return Some(m);
                 }
@@ -318,13 +312,12 @@ impl Wire {
     /// and the socket still works) within [`CLOSE_TIMEOUT`], then closes
     /// the socket.
     pub(crate) async fn finish(self) {
-        let closing = self.ctl.take_closing();
+        let closing = self.rx.ctl().take_closing();
         // Whatever ended the link, it is over now.
-        self.ctl.mark_dead();
+        self.rx.ctl().mark_dead();
         let Wire {
             mut ws,
             mut rx,
-            ctl,
             mut run,
             stash,
             failed,
@@ -342,7 +335,6 @@ impl Wire {
             if let Some(c) = &closing {
                 if c.drain {
                     while let Some(out) = rx.try_take() {
-                        ctl.taken(&out);
                         for m in run.add(out).into_iter().flatten() {
                             ws.feed(m).await?;
                         }
