@@ -122,6 +122,10 @@ withPeers("a signal:TYPE listener hears its type only", async ({ room, join }) =
   assert.equal(await restSignal(ctx.server, sid, { type: "news", data: "a news item" }), 204);
   assert.equal(await restSignal(ctx.server, sid, { type: "end", data: "" }), 204);
   await page.waitFor((e) => e.kind === "signal" && e.listener === "signal" && e.type === "end", "the last signal");
+  // Carol's lines travel through her own client and may come after the REST
+  // ones (no order holds across senders): wait for them too.
+  await page.waitFor((e) => e.kind === "signal" && e.listener === "signal" && e.type === "chat", "carol's chat line", { fromStart: true });
+  await page.waitFor((e) => e.kind === "signal" && e.listener === "signal" && e.type === "private", "carol's private line", { fromStart: true });
   const events = (await page.events()).filter((e) => e.kind === "signal");
   const by = (listener) => events.filter((e) => e.listener === listener).map((e) => `${e.type}:${e.data}`);
   assert.deepEqual(by("signal:chat"), ["chat:a chat line"]);
